@@ -1,0 +1,1 @@
+"""Handwritten digit recognition: preprocessing, training, prediction and evaluation."""
