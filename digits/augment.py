@@ -1,0 +1,71 @@
+"""Varied training digits: `load_digits` samples redrawn as bitmaps, distorted as real handwriting
+varies, and brought back through the same `fit_to_box -> block_counts` path uploads take."""
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from digits.preprocess import BOX, block_counts, fit_to_box
+
+_SCALE = 2  # distort at 64x64 so that small rotations do not just jitter pixels
+
+
+def counts_to_bitmap(counts, size=BOX * _SCALE):
+    """A plausible binary bitmap behind 8x8 counts: smooth upsampling, as much ink as counted."""
+    smooth = Image.fromarray(np.asarray(counts, dtype=np.float32).reshape(8, 8)).resize(
+        (size, size), Image.Resampling.BICUBIC)
+    values = np.asarray(smooth).ravel()
+    inked = int(round(float(np.sum(counts)) / (BOX * BOX) * size * size))
+    bitmap = np.zeros(values.shape, dtype=bool)
+    bitmap[np.argsort(values)[::-1][:max(inked, 1)]] = True
+    return bitmap.reshape(size, size)
+
+
+def distort(bitmap, rng):
+    """Rotate, shear, stretch, shift, bend and re-stroke a bitmap at random, within the range
+    people's handwriting varies."""
+    size = bitmap.shape[0]
+    angle = np.deg2rad(rng.uniform(-15, 15))
+    shear = rng.uniform(-0.3, 0.3)
+    scale_y, scale_x = rng.uniform(0.85, 1.15), rng.uniform(0.75, 1.25)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    matrix = rotation @ np.array([[1, 0], [shear, 1]]) @ np.diag([1 / scale_y, 1 / scale_x])
+    centre = np.array([size / 2, size / 2])
+    offset = centre - matrix @ centre + rng.uniform(-2, 2, size=2)
+    padded = np.pad(bitmap.astype(np.float32), size // 2)
+    warped = ndimage.affine_transform(padded, matrix, offset=offset + size // 2, order=1)
+    warped = _bend(warped, rng)
+    width = int(rng.integers(-1, 3))
+    inked = warped >= 0.5
+    if width > 0:
+        inked = ndimage.binary_dilation(inked, iterations=width)
+    elif width < 0 and ndimage.binary_erosion(inked).sum() > 0.3 * inked.sum():
+        inked = ndimage.binary_erosion(inked)
+    return inked if inked.any() else bitmap
+
+
+def augmented(images, labels, copies, seed):
+    """For each 8x8 image, one faithful redraw plus `copies` distorted ones, as 64 features.
+
+    Each image has its own random stream, so the result does not depend on how work is split.
+    Returns features, labels and the index of the source image of every row.
+    """
+    features, targets, sources = [], [], []
+    for index, (counts, label) in enumerate(zip(images, labels)):
+        rng = np.random.default_rng([seed, index])
+        bitmap = counts_to_bitmap(counts)
+        versions = [bitmap] + [distort(bitmap, rng) for _ in range(copies)]
+        features.extend(block_counts(fit_to_box(version)).ravel() for version in versions)
+        targets.extend([label] * len(versions))
+        sources.extend([index] * len(versions))
+    return (np.asarray(features, dtype=np.float64), np.asarray(targets), np.asarray(sources))
+
+
+def _bend(image, rng, strength=8.0, knots=5):
+    """Elastic distortion: a smooth random displacement field, like a hand's wobble."""
+    size = image.shape[::-1]
+    dy, dx = (np.asarray(Image.fromarray(rng.uniform(-strength, strength, (knots, knots))
+                                         .astype(np.float32)).resize(size, Image.Resampling.BICUBIC))
+              for _ in range(2))
+    ys, xs = np.mgrid[0 : image.shape[0], 0 : image.shape[1]]
+    return ndimage.map_coordinates(image, [ys + dy, xs + dx], order=1)
