@@ -1,0 +1,57 @@
+"""Every error as an RFC 9457 problem document (`application/problem+json`), from one place."""
+
+import json
+
+from flask import Response, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from digits.errors import DigitsError
+
+PROBLEM_TYPE = "tag:digits-service,2026:{slug}"  # an identifier; README lists every slug
+
+_DETAILS = {
+    404: "There is nothing at {path}. The endpoints are POST /predict, GET /health and GET /model.",
+    405: "{method} is not allowed on {path}; use {allowed}.",
+    413: "The upload is larger than the {limit:,} bytes accepted. Send a smaller image file.",
+    500: "The server failed to handle this request. It has been logged; try again later.",
+}
+
+
+def problem(status, title, detail, slug=None, headers=None):
+    """A problem+json response; `slug` names the problem type, about:blank when HTTP says it all."""
+    body = {
+        "type": PROBLEM_TYPE.format(slug=slug) if slug else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    return Response(json.dumps(body), status=status, headers=headers,
+                    mimetype="application/problem+json")
+
+
+def register(app):
+    """Install handlers that turn domain errors and HTTP exceptions into problem documents."""
+    app.register_error_handler(DigitsError, _domain_problem)
+    app.register_error_handler(HTTPException, _http_problem)
+    app.register_error_handler(Exception, _unexpected_problem)
+
+
+def _domain_problem(error):
+    return problem(error.status, error.title, str(error), error.slug)
+
+
+def _http_problem(error):
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    # the Allow header lists every method; the sentence names the ones a person would use
+    allowed = " or ".join(sorted(set(getattr(error, "valid_methods", None) or [])
+                                 - {"HEAD", "OPTIONS"}))
+    template = _DETAILS.get(error.code)
+    detail = (template.format(path=request.path, method=request.method, allowed=allowed,
+                              limit=current_app.config["MAX_CONTENT_LENGTH"])
+              if template else error.description)
+    return problem(error.code, error.name, detail, headers=headers)
+
+
+def _unexpected_problem(error):
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, "Internal Server Error", _DETAILS[500])

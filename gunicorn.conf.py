@@ -1,0 +1,25 @@
+"""gunicorn settings for a small VPS or a Procfile platform (Heroku-style).
+
+`PORT` and `WEB_CONCURRENCY` come from the platform; everything else suits 1-2 cores, 512 MB.
+"""
+
+import os
+
+# One BLAS thread per worker: two workers on two cores must not each spawn a thread per core.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+wsgi_app = "service:create_app()"
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"  # requests are short and CPU-bound; put nginx in front for slow clients
+preload_app = True  # load the model once in the master; workers share its pages copy-on-write
+timeout = 30  # a worker stuck this long is killed and replaced
+graceful_timeout = 20
+keepalive = 5
+max_requests = 2000  # recycle workers now and then so memory cannot creep
+max_requests_jitter = 200
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")

@@ -1,0 +1,106 @@
+"""The digits HTTP service: an app factory and thin routes over `digits.*` functions.
+
+Run it with `gunicorn -c gunicorn.conf.py` (see README.md); `flask --app service run` for a
+development server.
+"""
+
+import re
+import time
+from datetime import datetime, timezone
+
+from flask import Flask, current_app, jsonify, request
+
+from digits import config as settings
+from digits import problems
+from digits.errors import BadUpload, UnsupportedBody
+from digits.model import load_model, predict
+from digits.preprocess import upload_to_pixels
+
+FILE_FIELDS = ("image", "file")  # `file` is accepted as an alias
+MAX_TOP_K = 10
+
+
+def create_app(config=None):
+    """Build the app: settings from defaults, then `DIGITS_*` variables, then `config`.
+
+    Raises ConfigError for an unusable setting and ModelUnavailable when the model is missing
+    or fails its integrity check, so that a broken deploy refuses to start.
+    """
+    app = Flask(__name__)
+    app.json.sort_keys = False  # keep answers in the documented order: digit first
+    app.config.update(settings.defaults())
+    app.config.from_prefixed_env("DIGITS")
+    app.config.update(config or {})
+    settings.validate(app.config)
+    app.extensions["digits.model"], app.extensions["digits.metadata"] = load_model(
+        app.config["MODEL_PATH"])
+    app.extensions["digits.started"] = (time.monotonic(), datetime.now(timezone.utc))
+    problems.register(app)
+    app.add_url_rule("/predict", view_func=predict_route, methods=["POST"])
+    app.add_url_rule("/health", view_func=health_route)
+    app.add_url_rule("/model", view_func=model_route)
+    return app
+
+
+def predict_route():
+    """POST /predict: classify the uploaded image."""
+    top_k = parse_top_k(request.args.get("top_k"))
+    data = uploaded_bytes()
+    pixels = upload_to_pixels(data, current_app.config["MAX_PIXELS"])
+    body = predict(current_app.extensions["digits.model"], pixels, top_k,
+                   current_app.config["CONFIDENCE_THRESHOLD"])
+    return jsonify(body)
+
+
+def health_route():
+    """GET /health: liveness, uptime and which model is loaded."""
+    started, started_at = current_app.extensions["digits.started"]
+    metadata = current_app.extensions["digits.metadata"]
+    return jsonify({
+        "status": "ok",
+        "uptime_seconds": round(time.monotonic() - started, 3),
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "model_sha256": metadata["sha256"],
+        "model_trained_at": metadata.get("trained_at"),
+    })
+
+
+def model_route():
+    """GET /model: the loaded model's metadata (`model.json`)."""
+    return jsonify(current_app.extensions["digits.metadata"])
+
+
+def parse_top_k(raw):
+    """The `top_k` query value as an int from 1 to 10 (3 when absent); BadUpload otherwise."""
+    if raw is None:
+        return 3
+    if not re.fullmatch(r"[0-9]{1,2}", raw) or not 1 <= int(raw) <= MAX_TOP_K:
+        raise BadUpload(f"top_k must be a whole number from 1 to {MAX_TOP_K}; got {raw[:20]!r}.")
+    return int(raw)
+
+
+def uploaded_bytes():
+    """The bytes of the uploaded image from the multipart form.
+
+    Raises UnsupportedBody for a body that is not multipart/form-data and BadUpload when
+    the image field is missing or empty.
+    """
+    if request.mimetype != "multipart/form-data" and request.content_length:
+        raise UnsupportedBody(
+            f"POST /predict takes multipart/form-data with the image in a file field named "
+            f"'image'; the request body was {request.mimetype or 'of no declared type'}.")
+    upload = next((request.files[name] for name in FILE_FIELDS if name in request.files), None)
+    if upload is None:
+        as_text = next((name for name in FILE_FIELDS if name in request.form), None)
+        if as_text:
+            raise BadUpload(f"The field '{as_text}' holds text, not a file. Send the image as a "
+                            f"file upload (with curl: -F {as_text}=@digit.png).")
+        sent = sorted(set(request.files) | set(request.form))
+        got = f" The form had: {', '.join(repr(n[:40]) for n in sent[:5])}." if sent else ""
+        raise BadUpload("No image was uploaded. Send the image as multipart/form-data in a file "
+                        f"field named 'image'.{got}")
+    data = upload.read()
+    if not data:
+        raise BadUpload(f"The uploaded file {(upload.filename or '')[:100]!r} is empty. "
+                        "Choose an image file that has content.")
+    return data
