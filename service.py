@@ -26,7 +26,7 @@ def create_app(config=None):
     Raises ConfigError for an unusable setting and ModelUnavailable when the model is missing
     or fails its integrity check, so that a broken deploy refuses to start.
     """
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=str(settings.ROOT / "digits" / "static"))
     app.json.sort_keys = False  # keep answers in the documented order: digit first
     app.config.update(settings.defaults())
     app.config.from_prefixed_env("DIGITS")
@@ -36,10 +36,16 @@ def create_app(config=None):
         app.config["MODEL_PATH"])
     app.extensions["digits.started"] = (time.monotonic(), datetime.now(timezone.utc))
     problems.register(app)
+    app.add_url_rule("/", view_func=page_route)
     app.add_url_rule("/predict", view_func=predict_route, methods=["POST"])
     app.add_url_rule("/health", view_func=health_route)
     app.add_url_rule("/model", view_func=model_route)
     return app
+
+
+def page_route():
+    """GET /: the browser page (plain HTML, CSS and JavaScript; works offline)."""
+    return current_app.send_static_file("index.html")
 
 
 def predict_route():
