@@ -44,14 +44,14 @@ def distort(bitmap, rng):
     return inked if inked.any() else bitmap
 
 
-def augmented(images, labels, copies, seed):
+def augmented(images, labels, copies, seed, first=0):
     """For each 8x8 image, one faithful redraw plus `copies` distorted ones, as 64 features.
 
-    Each image has its own random stream, so the result does not depend on how work is split.
-    Returns features, labels and the index of the source image of every row.
+    Image i has its own random stream, seeded by (seed, first + i), so the result does not
+    depend on how the work is split. Returns features, labels and each row's source index.
     """
     features, targets, sources = [], [], []
-    for index, (counts, label) in enumerate(zip(images, labels)):
+    for index, (counts, label) in enumerate(zip(images, labels), start=first):
         rng = np.random.default_rng([seed, index])
         bitmap = counts_to_bitmap(counts)
         versions = [bitmap] + [distort(bitmap, rng) for _ in range(copies)]

@@ -38,10 +38,11 @@ def handwriting(split="test", per_kind=None):
 
 
 def drawn_as_png(counts, size=256):
-    """An 8x8 `load_digits` image drawn as a size x size PNG, dark ink on white."""
+    """An 8x8 `load_digits` image drawn as a size x size PNG, dark ink on white, upscaled
+    smoothly (Pillow's default bicubic resize)."""
     ink = np.asarray(counts, dtype=np.float32).reshape(8, 8) / 16
     image = Image.fromarray((255 - ink * 255).astype(np.uint8)).resize(
-        (size, size), Image.Resampling.BILINEAR)
+        (size, size), Image.Resampling.BICUBIC)
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
