@@ -1,0 +1,68 @@
+"""The real-handwriting evaluation: its pieces, and a slice of it guarding accuracy in CI."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import evaluate
+from digits import evaluation, uploads
+
+# Floors set from the figures measured on this slice with the shipped model (mean 0.909,
+# lowest kind 0.875 on 40 digits per kind), a few digits below them.
+SLICE = 40
+FLOOR_MEAN = 0.87
+FLOOR_KIND = 0.80
+
+
+def test_ece_is_zero_when_confidence_matches_accuracy():
+    probabilities = np.array([[0.8, 0.2]] * 10)
+    labels = np.array([0] * 8 + [1] * 2)  # 80 % right at 80 % confidence
+    assert evaluation.expected_calibration_error(probabilities, labels) == pytest.approx(0.0)
+
+
+def test_ece_measures_overconfidence():
+    probabilities = np.array([[0.99, 0.01]] * 10)
+    labels = np.array([0] * 5 + [1] * 5)  # 50 % right at 99 % confidence
+    assert evaluation.expected_calibration_error(probabilities, labels) == pytest.approx(0.49)
+
+
+def test_rendered_uploads_are_deterministic_and_of_their_kind():
+    images, _ = evaluation.handwriting("dev", per_kind=1)
+    expected = {"screen": "PNG", "scan": "TIFF", "photo": "JPEG", "canvas": "PNG",
+                "ruled": "JPEG", "marker": "WEBP", "thin_pen": "PNG"}
+    for kind in uploads.KINDS:
+        first = uploads.render_upload(images[0], kind, 7)
+        assert first == uploads.render_upload(images[0], kind, 7)
+        image = Image.open(io.BytesIO(first))
+        if kind in expected:
+            assert image.format == expected[kind]
+    photo = Image.open(io.BytesIO(uploads.render_upload(images[0], "photo", 7)))
+    assert 0x0112 in photo.getexif()
+    canvas = Image.open(io.BytesIO(uploads.render_upload(images[0], "canvas", 7)))
+    assert canvas.mode == "RGBA" and np.asarray(canvas)[..., :3].max() == 0
+
+
+def test_slice_of_real_handwriting_stays_above_its_floor(app):
+    model = app.extensions["digits.model"]
+    scores = evaluation.evaluate(model, "test", per_kind=SLICE)
+    accuracies = {kind: score["accuracy"] for kind, score in scores.items()}
+    assert np.mean(list(accuracies.values())) >= FLOOR_MEAN, accuracies
+    assert min(accuracies.values()) >= FLOOR_KIND, accuracies
+
+
+def test_held_out_and_drawn_load_digits_meet_their_targets(app):
+    figures = evaluate.measure(app.extensions["digits.model"], app.extensions["digits.metadata"],
+                               per_kind=1)
+    assert figures["heldout_accuracy"] >= evaluate.TARGETS["heldout"]
+    assert figures["heldout_ece"] <= evaluate.TARGETS["ece"]
+    assert figures["drawn_png_accuracy"] >= evaluate.TARGETS["drawn"]
+
+
+def test_evaluate_command_prints_every_figure(capsys):
+    evaluate.main(["--per-kind", "3"])
+    printed = capsys.readouterr().out
+    for words in ["photo", "canvas", "mean", "held-out load_digits accuracy",
+                  "held-out load_digits ECE", "drawn as 256x256 PNG"]:
+        assert words in printed

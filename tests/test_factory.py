@@ -1,0 +1,80 @@
+"""The app factory: settings from defaults, environment and test config; refusing a bad model."""
+
+import json
+import shutil
+
+import pytest
+
+from digits.config import ConfigError
+from digits.errors import ModelUnavailable
+from service import create_app
+from conftest import ROOT
+
+
+def test_defaults():
+    config = create_app().config
+    assert config["MAX_UPLOAD_BYTES"] == 10 * 1024 * 1024
+    assert config["MAX_CONTENT_LENGTH"] == config["MAX_UPLOAD_BYTES"]
+    assert config["MAX_PIXELS"] == 40_000_000
+    assert config["CONFIDENCE_THRESHOLD"] == 0.5
+
+
+def test_environment_overrides_defaults(monkeypatch):
+    monkeypatch.setenv("DIGITS_MAX_PIXELS", "1000000")
+    monkeypatch.setenv("DIGITS_CONFIDENCE_THRESHOLD", "0.8")
+    config = create_app().config
+    assert config["MAX_PIXELS"] == 1_000_000
+    assert config["CONFIDENCE_THRESHOLD"] == 0.8
+
+
+def test_test_config_overrides_environment(monkeypatch):
+    monkeypatch.setenv("DIGITS_MAX_UPLOAD_BYTES", "5000")
+    assert create_app({"MAX_UPLOAD_BYTES": 7000}).config["MAX_CONTENT_LENGTH"] == 7000
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("MAX_PIXELS", "lots", "DIGITS_MAX_PIXELS='lots' is not a valid int"),
+    ("MAX_UPLOAD_BYTES", "0", "DIGITS_MAX_UPLOAD_BYTES=0 must be at least 1"),
+    ("MAX_PIXELS", "1.5", "is not a valid int"),
+    ("CONFIDENCE_THRESHOLD", "high", "is not a valid float"),
+    ("CONFIDENCE_THRESHOLD", "2", "between 0 and 1"),
+])
+def test_unreadable_setting_refuses_to_start(monkeypatch, name, value, words):
+    monkeypatch.setenv(f"DIGITS_{name}", value)
+    with pytest.raises(ConfigError, match=words.replace("(", r"\(")):
+        create_app()
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    """A copy of the committed artifacts that a test may damage."""
+    for name in ("model.joblib", "model.json"):
+        shutil.copy(ROOT / "artifacts" / name, tmp_path / name)
+    return tmp_path / "model.joblib"
+
+
+def test_missing_model_refuses_to_start(tmp_path):
+    with pytest.raises(ModelUnavailable, match="missing: run `python train.py`"):
+        create_app({"MODEL_PATH": str(tmp_path / "model.joblib")})
+
+
+def test_tampered_model_refuses_to_start(model_copy):
+    data = bytearray(model_copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model_copy.write_bytes(bytes(data))
+    with pytest.raises(ModelUnavailable, match="changed or damaged"):
+        create_app({"MODEL_PATH": str(model_copy)})
+
+
+def test_model_from_another_scikit_learn_refuses_to_start(model_copy):
+    meta_path = model_copy.with_suffix(".json")
+    metadata = json.loads(meta_path.read_text())
+    metadata["versions"]["scikit-learn"] = "0.24.2"
+    meta_path.write_text(json.dumps(metadata))
+    with pytest.raises(ModelUnavailable, match="scikit-learn 0.24.2"):
+        create_app({"MODEL_PATH": str(model_copy)})
+
+
+def test_model_path_from_environment(monkeypatch, model_copy):
+    monkeypatch.setenv("DIGITS_MODEL_PATH", str(model_copy))
+    assert create_app().config["MODEL_PATH"] == str(model_copy)

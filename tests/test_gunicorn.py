@@ -1,0 +1,51 @@
+"""The deploy: gunicorn started from gunicorn.conf.py serves over HTTP or refuses to start."""
+
+import shutil
+
+import requests
+
+from conftest import ROOT, TEST_IMAGES, start_gunicorn
+
+
+def test_serves_predictions_and_problems_over_http(server_url):
+    with open(TEST_IMAGES[0], "rb") as handle:
+        response = requests.post(f"{server_url}/predict", files={"image": handle}, timeout=10)
+    assert response.status_code == 200
+    assert response.json()["digit"] == int(TEST_IMAGES[0].name[0])
+    missing = requests.get(f"{server_url}/missing", timeout=10)
+    assert missing.status_code == 404
+    assert missing.headers["Content-Type"] == "application/problem+json"
+
+
+def test_upload_over_the_limit_gets_413_over_http(server_url):
+    body = b"\x00" * (10 * 1024 * 1024 + 1)
+    response = requests.post(f"{server_url}/predict", files={"image": ("big.png", body)},
+                             timeout=30)
+    assert response.status_code == 413
+    assert response.json()["title"] == "Request Entity Too Large"
+
+
+def refusal(env):
+    process, _ = start_gunicorn(env)
+    output, _ = process.communicate(timeout=60)
+    return process.returncode, [line for line in output.splitlines() if line.strip()]
+
+
+def test_tampered_model_refuses_to_start_with_one_line(tmp_path):
+    for name in ("model.joblib", "model.json"):
+        shutil.copy(ROOT / "artifacts" / name, tmp_path / name)
+    with open(tmp_path / "model.joblib", "ab") as handle:
+        handle.write(b"tampered")
+    code, lines = refusal({"DIGITS_MODEL_PATH": str(tmp_path / "model.joblib")})
+    assert code != 0
+    errors = [line for line in lines if line.startswith("Error:")]
+    assert len(errors) == 1 and "changed or damaged" in errors[0]
+    assert not any("Traceback" in line for line in lines)
+
+
+def test_bad_setting_refuses_to_start_with_one_line():
+    code, lines = refusal({"DIGITS_MAX_PIXELS": "many"})
+    assert code != 0
+    assert any(line.startswith("Error: DIGITS_MAX_PIXELS='many' is not a valid int")
+               for line in lines)
+    assert not any("Traceback" in line for line in lines)

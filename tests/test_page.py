@@ -1,0 +1,163 @@
+"""The browser page (GET /) in a real headless Chromium against the real gunicorn service."""
+
+import base64
+import os
+import shutil
+
+import pytest
+
+from conftest import TEST_IMAGES
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Chromium's own background traffic is refused by a closed network; these keep it quiet.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: install Debian's chromium package")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server_url):
+    context = browser.new_context(viewport={"width": 800, "height": 900}, has_touch=True)
+    page = context.new_page()
+    page.requests_seen = []
+    page.on("request", lambda request: page.requests_seen.append(request.url))
+    page.goto(f"{server_url}/")
+    yield page
+    context.close()
+
+
+def draw(page, strokes):
+    """Draw strokes (lists of (x, y) in canvas pixels, 280x280) with the mouse."""
+    box = page.locator("#canvas").bounding_box()
+    scale = box["width"] / 280
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=4)
+        page.mouse.up()
+
+
+def circle(cx, cy, rx, ry, points=40):
+    import math
+    return [(cx + rx * math.sin(2 * math.pi * i / points), cy - ry * math.cos(2 * math.pi * i / points))
+            for i in range(points + 1)]
+
+
+def expect_digit(page, digit):
+    from playwright.sync_api import expect
+    expect(page.locator("#digit")).to_have_text(str(digit), timeout=10_000)
+
+
+def test_the_page_has_its_hooks_and_labels(page):
+    for hook in ("#canvas", "#file", "#clear", "#digit", "#probabilities", "#pixels"):
+        assert page.locator(hook).count() == 1, hook
+    assert page.locator("#canvas").get_attribute("aria-label")
+    assert page.locator("#clear").is_enabled()
+    assert page.locator("label[for=file]").count() == 1
+    assert page.locator("#error").is_hidden()
+
+
+def test_the_page_loads_nothing_from_elsewhere(page, server_url):
+    page.wait_for_load_state("networkidle")
+    assert page.requests_seen and all(url.startswith(server_url) for url in page.requests_seen)
+
+
+@pytest.mark.parametrize("digit, strokes", [
+    (0, [circle(140, 140, 70, 105)]),
+    (1, [[(140, 30), (140, 250)]]),
+    (7, [[(60, 40), (220, 40), (120, 250)]]),
+], ids=["zero", "one", "seven"])
+def test_drawing_a_digit_shows_what_the_model_read(page, digit, strokes):
+    draw(page, strokes)
+    expect_digit(page, digit)
+    assert page.locator("#probabilities li").count() == 10
+    assert page.locator("#pixels div").count() == 64
+
+
+def test_a_touch_stroke_draws_too(page):
+    session = page.context.new_cdp_session(page)
+    box = page.locator("#canvas").bounding_box()
+    scale = box["width"] / 280
+    points = [(box["x"] + 140 * scale, box["y"] + (30 + 11 * i) * scale) for i in range(21)]
+    for kind, index in [("touchStart", 0)] + [("touchMove", i) for i in range(1, 21)] + [("touchEnd", 20)]:
+        x, y = points[index]
+        session.send("Input.dispatchTouchEvent", {
+            "type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+    expect_digit(page, 1)
+
+
+def test_clear_empties_the_canvas_and_the_answer(page):
+    draw(page, [[(140, 30), (140, 250)]])
+    expect_digit(page, 1)
+    page.click("#clear")
+    expect_digit(page, "–")
+    blank = page.evaluate("""() => {
+        const c = document.getElementById('canvas');
+        return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.every(v => v === 0);
+    }""")
+    assert blank
+
+
+@pytest.mark.parametrize("path", TEST_IMAGES, ids=[p.name for p in TEST_IMAGES])
+def test_uploading_a_test_image_shows_its_digit(page, path):
+    page.set_input_files("#file", str(path))
+    expect_digit(page, int(path.name[0]))
+
+
+def test_dropping_an_image_file_predicts_it(page):
+    path = next(p for p in TEST_IMAGES if p.suffix == ".png")
+    transfer = page.evaluate_handle("""(b64) => {
+        const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], 'dropped.png', {type: 'image/png'}));
+        return transfer;
+    }""", base64.b64encode(path.read_bytes()).decode())
+    page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+    expect_digit(page, int(path.name[0]))
+
+
+def test_an_api_error_is_shown_to_the_person(page, tmp_path):
+    from playwright.sync_api import expect
+    notes = tmp_path / "notes.txt"
+    notes.write_text("this is not an image")
+    page.set_input_files("#file", str(notes))
+    expect(page.locator("#error")).to_be_visible(timeout=10_000)
+    expect(page.locator("#error")).to_contain_text("is not an image")
+
+
+def test_the_layout_fits_a_phone(browser, server_url):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True,
+                                  has_touch=True)
+    phone = context.new_page()
+    phone.goto(f"{server_url}/")
+    width = phone.evaluate("() => document.documentElement.scrollWidth")
+    canvas = phone.locator("#canvas").bounding_box()
+    context.close()
+    assert width <= 375
+    assert canvas["width"] <= 375
+
+
+def test_screenshot(page, request):
+    """With --screenshot PATH, save a picture of the page after drawing (for the README)."""
+    target = request.config.getoption("--screenshot")
+    if not target:
+        pytest.skip("no --screenshot PATH given")
+    draw(page, [[(70, 60), (210, 60), (120, 250)]])
+    expect_digit(page, 7)
+    page.screenshot(path=target, full_page=True)

@@ -1,0 +1,221 @@
+"""Each step of the upload -> 8x8 path, in the order the data flows through it."""
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.datasets import load_digits
+
+from conftest import encode
+from digits import preprocess
+from digits.errors import ImageTooLarge, NoDigitFound, NotAnImage
+from digits.evaluation import drawn_as_png
+from test_api import png_header
+
+LIMIT = 40_000_000
+
+
+def page(height=200, width=160, ink=20, paper=245):
+    """Dark ink on light paper: a '7'-like shape, asymmetric so rotations show."""
+    image = np.full((height, width), paper, dtype=np.uint8)
+    top, left = height // 5, width // 4
+    image[top : top + 12, left : width - left] = ink  # the bar
+    for row in range(top, height - height // 6):  # the stem, leaning left as it goes down
+        col = width - left - 12 - (row - top) // 4
+        image[row, col : col + 12] = ink
+    return image
+
+
+def mask_of(data):
+    gray = preprocess.grayscale(preprocess.decode_image(data, LIMIT))
+    return preprocess.ink_mask(preprocess.ink_strength(gray))
+
+
+def pixels_of(data):
+    return preprocess.upload_to_pixels(data, LIMIT)
+
+
+REFERENCE = None
+
+
+def reference():
+    global REFERENCE
+    if REFERENCE is None:
+        REFERENCE = pixels_of(encode(page()))
+    return REFERENCE
+
+
+# --- decode_image: formats, modes, orientation, frames, limits --------------------------------
+
+@pytest.mark.parametrize("fmt, params", [("PNG", {}), ("JPEG", {"quality": 95}), ("GIF", {}),
+                                         ("BMP", {}), ("WEBP", {"quality": 95}),
+                                         ("TIFF", {"compression": "tiff_lzw"})])
+def test_every_accepted_format_gives_the_same_digit(fmt, params):
+    pixels = pixels_of(encode(page(), fmt, **params))
+    assert np.abs(pixels.astype(int) - reference()).mean() < 1.0
+
+
+@pytest.mark.parametrize("convert", [
+    lambda im: im.convert("P"),
+    lambda im: im.convert("1"),
+    lambda im: im.convert("CMYK"),
+    lambda im: im.convert("RGB"),
+    lambda im: im.convert("LA"),
+    lambda im: Image.fromarray(np.asarray(im, dtype=np.uint16) * 257),  # 16-bit grey
+], ids=["palette", "1-bit", "cmyk", "rgb", "la", "16-bit"])
+def test_every_mode_gives_the_same_digit(convert):
+    fmt = "JPEG" if "CMYK" in repr(convert(Image.new("L", (1, 1)))) else "TIFF"
+    pixels = pixels_of(encode(convert(Image.fromarray(page())), fmt))
+    assert np.abs(pixels.astype(int) - reference()).mean() < 1.0
+
+
+def test_exif_orientation_is_applied():
+    sideways = Image.fromarray(page()).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display": the camera was held sideways
+    pixels = pixels_of(encode(sideways.convert("RGB"), "JPEG", quality=95, exif=exif.tobytes()))
+    assert np.abs(pixels.astype(int) - reference()).mean() < 1.0
+
+
+def test_animated_gif_uses_the_first_frame():
+    first = Image.fromarray(page())
+    second = Image.fromarray(np.full((200, 160), 245, np.uint8))
+    data = encode(first, "GIF", save_all=True, append_images=[second] * 5)
+    assert np.abs(pixels_of(data).astype(int) - reference()).mean() < 1.0
+
+
+def test_declared_size_over_the_limit_is_refused_before_decoding():
+    with pytest.raises(ImageTooLarge, match="60000x60000"):
+        preprocess.decode_image(png_header(60000, 60000), LIMIT)
+
+
+@pytest.mark.parametrize("data", [b"", b"GIF89a", b"not an image at all", b"%PDF-1.7\n",
+                                  b"<svg/>", b"PK\x03\x04zipfile"])
+def test_non_images_are_not_an_image(data):
+    with pytest.raises(NotAnImage):
+        preprocess.decode_image(data, LIMIT)
+
+
+def test_a_format_outside_the_allowlist_is_refused_by_content():
+    with pytest.raises(NotAnImage):  # ICO decodes in Pillow, but is not accepted
+        preprocess.decode_image(encode(Image.fromarray(page()).resize((64, 64)), "ICO"), LIMIT)
+
+
+def test_huge_images_are_reduced_for_work():
+    big = Image.fromarray(page()).resize((4000, 3000))
+    image = preprocess.decode_image(encode(big.convert("RGB"), "JPEG"), LIMIT)
+    assert max(image.size) <= preprocess.WORK_SIDE
+
+
+# --- grayscale: transparency -----------------------------------------------------------------
+
+@pytest.mark.parametrize("colour", [(0, 0, 0), (255, 255, 255), (30, 60, 200)])
+def test_a_transparent_canvas_keeps_its_drawing_whatever_the_ink_colour(colour):
+    rgba = np.zeros((200, 160, 4), dtype=np.uint8)
+    rgba[..., :3] = colour
+    rgba[..., 3] = 255 - page()  # ink opaque, paper fully transparent
+    pixels = pixels_of(encode(Image.fromarray(rgba, "RGBA")))
+    assert np.abs(pixels.astype(int) - reference()).mean() < 1.0
+
+
+def test_palette_with_transparency():
+    indexed = Image.fromarray((page() < 128).astype(np.uint8), "P")
+    indexed.putpalette([0, 0, 0, 0, 0, 0])  # both black: only transparency tells them apart
+    pixels = pixels_of(encode(indexed, "PNG", transparency=0))
+    assert np.abs(pixels.astype(int) - reference()).mean() < 1.0
+
+
+# --- ink_strength and ink_mask: polarity, lighting, ruling, dust, blanks ---------------------
+
+def test_light_ink_on_dark_gives_the_same_mask_as_dark_on_light():
+    assert (mask_of(encode(255 - page())) == mask_of(encode(page()))).mean() > 0.99
+
+
+def test_uneven_lighting_is_not_ink():
+    lit = page().astype(float) * np.linspace(0.45, 1.0, 160)[None, :]
+    mask = mask_of(encode(lit.astype(np.uint8)))
+    expected = page() < 128
+    assert (mask == expected).mean() > 0.98
+
+
+def test_ruled_lines_are_removed_and_the_digit_kept():
+    ruling = np.full((200, 160), 255, dtype=np.uint8)
+    ruling[::25, :] = 60  # dark enough to pass the ink threshold: only their shape gives them away
+    ruling[1::25, :] = 60
+    mask = mask_of(encode(np.minimum(page(), ruling)))
+    expected = page() < 128
+    assert not mask[::25][:, :20].any(), "ruling left of the digit survived"
+    assert (mask & expected).sum() > 0.95 * expected.sum()
+
+
+def test_dust_specks_are_removed():
+    dusty = page()
+    for y, x in [(5, 5), (190, 150), (100, 10), (10, 140)]:
+        dusty[y : y + 2, x : x + 2] = 0
+    assert (mask_of(encode(dusty)) == (page() < 128)).all()
+
+
+@pytest.mark.parametrize("image", [
+    np.full((100, 100), 255, np.uint8),
+    np.full((100, 100), 0, np.uint8),
+    np.random.default_rng(0).integers(120, 135, (100, 100)).astype(np.uint8),
+    np.tile(np.linspace(60, 250, 100), (100, 1)).astype(np.uint8),  # a smooth gradient
+], ids=["white", "black", "faint-noise", "gradient"])
+def test_blank_or_uniform_images_have_no_digit(image):
+    with pytest.raises(NoDigitFound):
+        mask_of(encode(image))
+
+
+# --- fit_to_box and block_counts: the optdigits geometry -------------------------------------
+
+def test_fit_to_box_fills_the_height_keeps_width_within_20_and_centres():
+    bitmap = preprocess.fit_to_box(page() < 128)
+    rows, cols = np.flatnonzero(bitmap.any(axis=1)), np.flatnonzero(bitmap.any(axis=0))
+    assert bitmap.shape == (32, 32)
+    assert rows[0] == 0 and rows[-1] == 31
+    assert cols[-1] - cols[0] + 1 <= preprocess.DIGIT_WIDTH
+    assert abs((cols[0] + cols[-1]) / 2 - 15.5) <= 1
+
+
+@pytest.mark.parametrize("stroke", [2, 6, 20], ids=["thin-pen", "pen", "marker"])
+def test_fit_to_box_gives_optdigits_stroke_weight_whatever_the_pen(stroke):
+    mask = np.zeros((300, 300), dtype=bool)
+    mask[20:280, 150 - stroke // 2 : 150 + stroke // 2 + 1] = True  # a '1'
+    mask[20 : 20 + stroke, 100:150] = True  # its flag
+    bitmap = preprocess.fit_to_box(mask)
+    assert bitmap.mean() == pytest.approx(preprocess.TARGET_INK, abs=0.03)
+
+
+def test_slanted_writing_is_stood_upright():
+    slanted = np.zeros((200, 200), dtype=bool)
+    for row in range(20, 180):
+        col = 60 + (row - 20) // 2  # leaning by 1 in 2
+        slanted[row, col : col + 10] = True
+    bitmap = preprocess.fit_to_box(slanted)
+    cols = np.flatnonzero(bitmap.any(axis=0))
+    assert cols[-1] - cols[0] + 1 <= 12  # a straight stroke, not a wide diagonal
+
+
+def test_block_counts_counts_set_pixels_per_4x4_block():
+    bitmap = np.zeros((32, 32), dtype=bool)
+    bitmap[:4, :4] = True
+    bitmap[4:8, 4:6] = True
+    bitmap[28:, 31] = True
+    counts = preprocess.block_counts(bitmap)
+    assert counts.shape == (8, 8)
+    assert counts[0, 0] == 16 and counts[1, 1] == 8 and counts[7, 7] == 4
+    assert counts.sum() == bitmap.sum()
+
+
+def test_load_digits_drawn_as_png_come_back_close_to_themselves():
+    images = load_digits().data[:100]
+    restored = np.array([pixels_of(drawn_as_png(image)).ravel() for image in images])
+    correlation = [np.corrcoef(a, b)[0, 1] for a, b in zip(restored, images)]
+    assert np.mean(correlation) > 0.8
+    assert restored.sum(axis=1).mean() == pytest.approx(images.sum(axis=1).mean(), rel=0.1)
+
+
+def test_tiny_and_huge_uploads_both_work():
+    tiny = pixels_of(encode(Image.fromarray(page()).resize((21, 28))))
+    huge = pixels_of(encode(Image.fromarray(page()).resize((3000, 4000)).convert("RGB"), "JPEG"))
+    assert np.abs(tiny.astype(int) - reference()).mean() < 1.5
+    assert np.abs(huge.astype(int) - reference()).mean() < 1.0

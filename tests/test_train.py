@@ -1,0 +1,55 @@
+"""train.py: a quick fit in a temporary directory gives a loadable artifact and its metadata."""
+
+import json
+
+import pytest
+
+import train
+from digits.model import load_model, sha256_of
+
+
+@pytest.fixture(scope="module")
+def quick_artifacts(tmp_path_factory):
+    """A small, fast training run through the real command (fewer copies and epochs)."""
+    out = tmp_path_factory.mktemp("artifacts")
+    train.main(["--output-dir", str(out), "--seed", "3", "--cv-folds", "2", "--copies", "1",
+                "--max-iter", "8"])
+    return out
+
+
+def test_training_writes_model_and_metadata(quick_artifacts):
+    assert (quick_artifacts / "model.joblib").is_file()
+    metadata = json.loads((quick_artifacts / "model.json").read_text())
+    assert metadata["sha256"] == sha256_of(quick_artifacts / "model.joblib")
+    assert set(metadata["versions"]) >= {"python", "scikit-learn", "numpy"}
+    assert metadata["hyperparameters"]["random_state"] == 3
+    assert metadata["hyperparameters"]["max_iter"] == 8
+    assert metadata["classes"] == list(range(10))
+    assert metadata["estimator"] == "sklearn.neural_network.MLPClassifier"
+    assert metadata["trained_at"].endswith("+00:00")
+    metrics = metadata["metrics"]
+    assert 0.8 < metrics["heldout_accuracy"] <= 1.0
+    assert 0.8 < metrics["cv_accuracy"] <= 1.0 and metrics["cv_folds"] == 2
+    assert 0.0 <= metrics["heldout_ece"] < 0.2
+    assert metrics["training_seconds"] > 0
+
+
+def test_training_prints_accuracy_report_and_time(tmp_path, capsys):
+    train.main(["--output-dir", str(tmp_path), "--cv-folds", "0", "--copies", "0",
+                "--max-iter", "3"])
+    printed = capsys.readouterr().out
+    for words in ("precision", "held-out accuracy:", "held-out ECE:", "training time:"):
+        assert words in printed
+
+
+def test_the_written_artifact_passes_the_integrity_check(quick_artifacts):
+    model, metadata = load_model(quick_artifacts / "model.joblib")
+    assert list(model.classes_) == list(range(10))
+    assert metadata["sha256"] == sha256_of(quick_artifacts / "model.joblib")
+
+
+def test_the_network_takes_counts_0_to_16_directly(quick_artifacts):
+    from sklearn.datasets import load_digits
+    model, _ = load_model(quick_artifacts / "model.joblib")
+    images, labels = load_digits(return_X_y=True)
+    assert (model.predict(images) == labels).mean() > 0.8
