@@ -8,6 +8,7 @@ from joblib import Parallel, delayed
 from PIL import Image
 
 from digits.errors import DigitsError
+from digits.model import class_probabilities
 from digits.preprocess import upload_to_pixels
 from digits.uploads import KINDS, render_upload
 
@@ -60,7 +61,7 @@ def score_uploads(model, uploads, labels):
         except DigitsError:
             kept.append(False)
             continue
-        probabilities.append(model.predict_proba(pixels.reshape(1, -1).astype(np.float64))[0])
+        probabilities.append(class_probabilities(model, pixels)[0])
         kept.append(True)
     kept = np.asarray(kept)
     labels = np.asarray(labels)

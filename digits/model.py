@@ -52,14 +52,31 @@ def load_model(model_path):
         raise ModelUnavailable(f"{model_path} was written by scikit-learn {trained_with}, but "
                                f"{sklearn.__version__} is installed: install the version pinned "
                                "in requirements.txt or run `python train.py`")
-    return joblib.load(model_path), metadata
+    model = joblib.load(model_path)
+    if getattr(model, "activation", None) != "relu" or model.out_activation_ != "softmax":
+        raise ModelUnavailable(f"{model_path} is not a ReLU/softmax MLPClassifier: run "
+                               "`python train.py`")
+    return model, metadata
+
+
+def class_probabilities(model, pixels):
+    """P(class) for each 8x8 image (any shape with 64 values per image), one row per image.
+
+    The network's forward pass in numpy: the same numbers as `model.predict_proba`, without
+    scikit-learn's input validation on every call (a tenth of a millisecond per request).
+    """
+    activation = np.asarray(pixels, dtype=np.float64).reshape(-1, 64)
+    for weights, bias in zip(model.coefs_[:-1], model.intercepts_[:-1]):
+        activation = np.maximum(activation @ weights + bias, 0)
+    logits = activation @ model.coefs_[-1] + model.intercepts_[-1]
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def predict(model, pixels, top_k, threshold):
     """The prediction body for an 8x8 image of counts 0..16: best digit, top-k, all ten."""
     probabilities = np.zeros(10)
-    probabilities[model.classes_.astype(int)] = model.predict_proba(
-        np.asarray(pixels, dtype=np.float64).reshape(1, -1))[0]
+    probabilities[model.classes_.astype(int)] = class_probabilities(model, pixels)[0]
     ranked = np.argsort(probabilities)[::-1]
     best = int(ranked[0])
     confidence = float(probabilities[best])

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 import train
@@ -53,3 +54,13 @@ def test_the_network_takes_counts_0_to_16_directly(quick_artifacts):
     model, _ = load_model(quick_artifacts / "model.joblib")
     images, labels = load_digits(return_X_y=True)
     assert (model.predict(images) == labels).mean() > 0.8
+
+
+def test_the_service_forward_pass_matches_predict_proba(quick_artifacts):
+    from sklearn.datasets import load_digits
+
+    from digits.model import class_probabilities
+    model, _ = load_model(quick_artifacts / "model.joblib")
+    images = load_digits().data[:200]
+    assert np.allclose(class_probabilities(model, images), model.predict_proba(images),
+                       rtol=0, atol=1e-12)
