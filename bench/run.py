@@ -1,0 +1,179 @@
+"""Benchmark the service against its floors, all under the Procfile's gunicorn configuration.
+
+    python bench/run.py [--duration 10] [--connections 8] [--skip-train]
+
+For two payloads (a 280x280 transparent canvas PNG, an 800x600 phone-photo JPEG) it loads
+POST /predict with wrk on the bare Flask floor, the decode floor and the service, and prints
+requests/s, p50/p99 latency, errors and the ratios. It also reports the memory of the whole
+gunicorn tree (master + workers) at idle and after load, the time from process start to the
+first 200 from /health, and how long `python train.py` takes. Needs `wrk` (apt-get install wrk).
+"""
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from digits.evaluation import handwriting  # noqa: E402
+from digits.uploads import render_upload  # noqa: E402
+
+TARGETS = {
+    "flask floor": "bench.floors:flask_floor()",
+    "decode floor": "bench.floors:decode_floor()",
+    "service": "service:create_app()",
+}
+BOUNDARY = "digitsbenchboundary"
+
+
+def payloads():
+    """The two uploads, as (name, filename, bytes)."""
+    images, _ = handwriting("dev", per_kind=1)
+    return [("canvas PNG 280x280", "canvas.png", render_upload(images[0], "canvas", 0)),
+            ("photo JPEG 800x600", "photo.jpg",
+             render_upload(images[0], "photo", 0, size=(800, 600)))]
+
+
+def multipart(filename, data):
+    return (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"image\"; "
+            f"filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            ).encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(app_uri):
+    """Start gunicorn exactly as the Procfile does, serving `app_uri`; returns (process, url)."""
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "PYTHONPATH": str(ROOT)}
+    env.setdefault("WEB_CONCURRENCY", "2")
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+                                app_uri], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(url, path, seconds=30):
+    """Seconds until `path` first answers 200 (cold start when called right after start)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        try:
+            if requests.get(url + path, timeout=1).status_code == 200:
+                return time.perf_counter() - started
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.005)
+    raise RuntimeError(f"{url}{path} did not answer 200 within {seconds} s")
+
+
+def tree_memory_mb(pid):
+    """(RSS, PSS) in MB summed over a process and its children."""
+    pids = [pid] + [int(p) for p in
+                    Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    rss = pss = 0
+    for child in pids:
+        rollup = Path(f"/proc/{child}/smaps_rollup").read_text()
+        rss += int(re.search(r"^Rss:\s+(\d+)", rollup, re.M).group(1))
+        pss += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1))
+    return rss / 1024, pss / 1024
+
+
+def load(url, body_file, duration, connections):
+    """Run wrk against POST /predict; returns requests/s, p50 and p99 (ms) and errors."""
+    env = {**os.environ, "BODY_FILE": str(body_file), "BOUNDARY": BOUNDARY}
+    output = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s",
+                             "-s", str(ROOT / "bench" / "upload.lua"), f"{url}/predict"],
+                            env=env, capture_output=True, text=True, check=True).stdout
+    fields = dict(re.findall(r"(\w+)=(\d+)", output.split("RESULT", 1)[1]))
+    return {"rps": int(fields["requests"]) / (int(fields["duration_us"]) / 1e6),
+            "p50_ms": int(fields["p50_us"]) / 1000, "p99_ms": int(fields["p99_us"]) / 1000,
+            "errors": int(fields["non2xx"]) + int(fields["socket_errors"])}
+
+
+def train_seconds():
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "train.py", "--output-dir", out], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+        return time.perf_counter() - started
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per run")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--skip-train", action="store_true", help="do not time train.py")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    work = Path(tempfile.mkdtemp())
+    bodies = []
+    for name, filename, data in payloads():
+        path = work / filename
+        path.write_bytes(multipart(filename, data))
+        bodies.append((name, path, len(data)))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}; gunicorn.conf.py with WEB_CONCURRENCY="
+          f"{os.environ.get('WEB_CONCURRENCY', '2')}; wrk -t2 -c{args.connections} "
+          f"-d{args.duration}s")
+    results, memory = {}, {}
+    for target, app_uri in TARGETS.items():
+        process, url = start(app_uri)
+        try:
+            ready = wait_ready(url, "/health") if target == "service" else _wait_port(url)
+            time.sleep(0.5)
+            idle = tree_memory_mb(process.pid)
+            for name, path, _ in bodies:
+                load(url, path, 2, args.connections)  # warm-up
+                results[(target, name)] = load(url, path, args.duration, args.connections)
+            memory[target] = (idle, tree_memory_mb(process.pid), ready)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    print(f"\n{'payload':<20} {'target':<13} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'errors':>6} {'vs decode':>9} {'vs flask':>9}")
+    for name, _, size in bodies:
+        for target in TARGETS:
+            r = results[(target, name)]
+            decode, flask = results[("decode floor", name)], results[("flask floor", name)]
+            print(f"{name:<20} {target:<13} {r['rps']:>8.0f} {r['p50_ms']:>7.2f} "
+                  f"{r['p99_ms']:>7.2f} {r['errors']:>6} {r['rps'] / decode['rps']:>9.2f} "
+                  f"{r['rps'] / flask['rps']:>9.2f}")
+    print(f"\n{'target':<13} {'idle RSS':>9} {'loaded RSS':>11} {'idle PSS':>9} "
+          f"{'loaded PSS':>11}  (MB, master + workers)")
+    for target, ((idle_rss, idle_pss), (rss, pss), _) in memory.items():
+        print(f"{target:<13} {idle_rss:>9.1f} {rss:>11.1f} {idle_pss:>9.1f} {pss:>11.1f}")
+    print(f"\ncold start (process start -> first 200 from /health): "
+          f"{memory['service'][2]:.2f} s")
+    if not args.skip_train:
+        print(f"python train.py (wall, with 3-fold CV): {train_seconds():.1f} s")
+
+
+def _wait_port(url, seconds=30):
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        try:
+            requests.get(url + "/", timeout=1)
+            return time.perf_counter() - started
+        except requests.ConnectionError:
+            time.sleep(0.005)
+    raise RuntimeError(f"{url} did not start")
+
+
+if __name__ == "__main__":
+    main()
