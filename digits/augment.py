@@ -63,9 +63,11 @@ def augmented(images, labels, copies, seed, first=0):
 
 def _bend(image, rng, strength=8.0, knots=5):
     """Elastic distortion: a smooth random displacement field, like a hand's wobble."""
-    size = image.shape[::-1]
-    dy, dx = (np.asarray(Image.fromarray(rng.uniform(-strength, strength, (knots, knots))
-                                         .astype(np.float32)).resize(size, Image.Resampling.BICUBIC))
-              for _ in range(2))
+    def field():
+        coarse = rng.uniform(-strength, strength, (knots, knots)).astype(np.float32)
+        return np.asarray(Image.fromarray(coarse).resize(image.shape[::-1],
+                                                         Image.Resampling.BICUBIC))
+
+    dy, dx = field(), field()
     ys, xs = np.mgrid[0 : image.shape[0], 0 : image.shape[1]]
     return ndimage.map_coordinates(image, [ys + dy, xs + dx], order=1)

@@ -1,4 +1,4 @@
-"""The service's settings: one table of defaults, overridable from `DIGITS_*` environment variables."""
+"""The service's settings: a table of defaults, overridable by `DIGITS_*` environment variables."""
 
 from pathlib import Path
 
@@ -39,8 +39,8 @@ def validate(config):
                 raise ValueError
             value = kind(float(value)) if kind is int else kind(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"DIGITS_{name}={config[name]!r} is not a valid "
-                              f"{kind.__name__}; see the configuration table in README.md") from None
+            raise ConfigError(f"DIGITS_{name}={config[name]!r} is not a valid {kind.__name__}; "
+                              "see the configuration table in README.md") from None
         if lowest is not None and value < lowest:
             raise ConfigError(f"DIGITS_{name}={value} must be at least {lowest}")
         config[name] = value

@@ -31,6 +31,8 @@ MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1) to cou
 LINE_SPAN = 0.6  # a straight run this long (fraction of the side) is ruling, not a stroke
 RULING_WIDTH = 4  # ruled lines are at most this thick (pixels) at the working size
 SPECK_AREA = 0.05  # ink blobs under 5 % of the largest blob are dust
+
+
 def decode_image(data, max_pixels):
     """Decode upload bytes into an upright image (first frame), reduced to about WORK_SIDE.
 
@@ -77,7 +79,7 @@ def grayscale(image):
 def ink_strength(gray):
     """How much ink each pixel holds, in [0, 1]: paper 0 whatever its shade or lighting.
 
-    Uneven lighting is removed by subtracting a smooth surface fitted to the paper. Polarity
+    Uneven lighting is removed by subtracting a plane fitted to the paper's shade. Polarity
     (dark ink on light paper, or light on dark) is whichever reading makes the ink stand out.
     """
     paper = _paper_surface(gray)
@@ -256,7 +258,8 @@ def _long_runs(mask, axis):
     """Pixels on straight runs along `axis` (1: horizontal) spanning LINE_SPAN of the image."""
     length = max(3, int(mask.shape[axis] * LINE_SPAN))
     band = ndimage.maximum_filter1d(mask.astype(np.uint8), 3, axis=1 - axis)
-    opened = ndimage.maximum_filter1d(ndimage.minimum_filter1d(band, length, axis=axis), length, axis=axis)
+    eroded = ndimage.minimum_filter1d(band, length, axis=axis)
+    opened = ndimage.maximum_filter1d(eroded, length, axis=axis)
     return mask & ndimage.maximum_filter1d(opened, 3, axis=1 - axis).astype(bool)
 
 

@@ -134,9 +134,9 @@ def describe(model, results, sha256):
                  "train_samples": results["train_samples"],
                  "test_samples": results["test_samples"],
                  "augmented_rows": results["augmented_rows"],
-                 "augmentation": f"{results['copies']} distorted copies per digit (rotation, shear, "
-                                 f"stretch, shift, elastic bend, stroke width) + "
-                                 f"{RAW_REPEATS}x the originals"},
+                 "augmentation": (f"{results['copies']} distorted copies per digit (rotation, "
+                                  "shear, stretch, shift, elastic bend, stroke width) + "
+                                  f"{RAW_REPEATS}x the originals")},
         "metrics": {key: results[key] for key in
                     ("heldout_accuracy", "heldout_ece", "cv_folds", "cv_accuracy",
                      "cv_accuracy_std", "training_seconds")},

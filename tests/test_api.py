@@ -72,6 +72,11 @@ BAD_REQUESTS = [
     ("text field, no file", dict(data={"image": "not a file"}, content_type="multipart/form-data"),
      400, "holds text, not a file"),
     ("urlencoded form", dict(data={"image": "x"}), 415, "multipart/form-data"),
+    ("multipart without boundary", dict(data=b"garbage", content_type="multipart/form-data"),
+     400, "No image was uploaded"),
+    ("truncated multipart", dict(
+        data=b'--xyz\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n',
+        content_type="multipart/form-data; boundary=xyz"), 400, "No image was uploaded"),
     ("bad top_k", dict(query_string={"top_k": "abc"}, data={"image": (io.BytesIO(b"x"), "a")}),
      400, "top_k must be a whole number from 1 to 10"),
     ("top_k too big", dict(query_string={"top_k": "11"}), 400, "from 1 to 10"),

@@ -55,8 +55,8 @@ def draw(page, strokes):
 
 def circle(cx, cy, rx, ry, points=40):
     import math
-    return [(cx + rx * math.sin(2 * math.pi * i / points), cy - ry * math.cos(2 * math.pi * i / points))
-            for i in range(points + 1)]
+    angles = [2 * math.pi * i / points for i in range(points + 1)]
+    return [(cx + rx * math.sin(a), cy - ry * math.cos(a)) for a in angles]
 
 
 def expect_digit(page, digit):
@@ -95,7 +95,8 @@ def test_a_touch_stroke_draws_too(page):
     box = page.locator("#canvas").bounding_box()
     scale = box["width"] / 280
     points = [(box["x"] + 140 * scale, box["y"] + (30 + 11 * i) * scale) for i in range(21)]
-    for kind, index in [("touchStart", 0)] + [("touchMove", i) for i in range(1, 21)] + [("touchEnd", 20)]:
+    events = [("touchStart", 0)] + [("touchMove", i) for i in range(1, 21)] + [("touchEnd", 20)]
+    for kind, index in events:
         x, y = points[index]
         session.send("Input.dispatchTouchEvent", {
             "type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
