@@ -12,8 +12,8 @@ import json
 import numpy as np
 
 from digits.config import defaults
-from digits.evaluation import SPLITS, drawn_as_png, evaluate, expected_calibration_error
-from digits.evaluation import score_uploads
+from digits.evaluation import (SPLITS, drawn_as_png, evaluate, expected_calibration_error,
+                               handwriting, score_uploads)
 from digits.model import load_model
 from digits.training import split
 
@@ -23,6 +23,11 @@ TARGETS = {"heldout": 0.985, "mean": 0.88, "kind": 0.80, "ece": 0.05, "drawn": 0
 def measure(model, metadata, split_name="test", per_kind=None):
     """Every figure of the evaluation as a dict."""
     kinds = evaluate(model, split_name, per_kind)
+    _, labels = handwriting(split_name, per_kind)
+    confusion = np.zeros((10, 10), dtype=int)
+    for score in kinds.values():
+        answered = np.asarray(score["predicted"]) >= 0  # rejected uploads are not in it
+        np.add.at(confusion, (labels[answered], np.asarray(score["predicted"])[answered]), 1)
     _, X_test, _, y_test = split(metadata["hyperparameters"]["random_state"])
     heldout = model.predict_proba(X_test)
     drawn = score_uploads(model, [drawn_as_png(image) for image in X_test], y_test)
@@ -35,6 +40,7 @@ def measure(model, metadata, split_name="test", per_kind=None):
         "heldout_accuracy": float((model.classes_[heldout.argmax(axis=1)] == y_test).mean()),
         "heldout_ece": expected_calibration_error(heldout, y_test),
         "drawn_png_accuracy": drawn["accuracy"],
+        "confusion": confusion.tolist(),
     }
 
 
@@ -60,7 +66,13 @@ def report(figures):
         f"{verdict(figures['heldout_ece'] <= TARGETS['ece'])} (<= {TARGETS['ece']})",
         f"load_digits drawn as 256x256 PNG uploads: {figures['drawn_png_accuracy']:.4f}  "
         f"{verdict(figures['drawn_png_accuracy'] >= TARGETS['drawn'])} (>= {TARGETS['drawn']})",
+        "",
+        "confusion on real handwriting, all kinds (rows: true digit, columns: predicted;\n"
+        "rejected uploads left out):",
+        "      " + "".join(f"{digit:>6}" for digit in range(10)),
     ]
+    lines += [f"{digit:>6}" + "".join(f"{count:>6}" for count in row)
+              for digit, row in enumerate(figures["confusion"])]
     return "\n".join(lines)
 
 

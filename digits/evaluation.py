@@ -52,7 +52,7 @@ def drawn_as_png(counts, size=256):
 def score_uploads(model, uploads, labels):
     """Send each upload through the service's path; accuracy, ECE and how many were rejected.
 
-    A rejected upload (no digit found, ...) counts as a wrong answer.
+    A rejected upload (no digit found, ...) counts as a wrong answer; its `predicted` is -1.
     """
     probabilities, kept = [], []
     for data in uploads:
@@ -66,13 +66,14 @@ def score_uploads(model, uploads, labels):
     kept = np.asarray(kept)
     labels = np.asarray(labels)
     probabilities = np.asarray(probabilities).reshape(-1, 10)
-    correct = int((model.classes_[probabilities.argmax(axis=1)] == labels[kept]).sum())
+    predicted = np.full(len(labels), -1)
+    predicted[kept] = model.classes_[probabilities.argmax(axis=1)]
     return {
         "n": int(len(labels)),
-        "accuracy": correct / len(labels),
+        "accuracy": float((predicted == labels).mean()),
         "ece": expected_calibration_error(probabilities, labels[kept]) if kept.any() else None,
         "rejected": int((~kept).sum()),
-        "predicted": probabilities.argmax(axis=1).tolist(),
+        "predicted": predicted.tolist(),
     }
 
 

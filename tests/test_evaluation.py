@@ -64,5 +64,5 @@ def test_evaluate_command_prints_every_figure(capsys):
     evaluate.main(["--per-kind", "3"])
     printed = capsys.readouterr().out
     for words in ["photo", "canvas", "mean", "held-out load_digits accuracy",
-                  "held-out load_digits ECE", "drawn as 256x256 PNG"]:
+                  "held-out load_digits ECE", "drawn as 256x256 PNG", "confusion on real"]:
         assert words in printed
