@@ -40,12 +40,18 @@ def create_app(config=None):
     app.add_url_rule("/predict", view_func=predict_route, methods=["POST"])
     app.add_url_rule("/health", view_func=health_route)
     app.add_url_rule("/model", view_func=model_route)
+    app.add_url_rule("/openapi.json", view_func=openapi_route)
     return app
 
 
 def page_route():
     """GET /: the browser page (plain HTML, CSS and JavaScript; works offline)."""
     return current_app.send_static_file("index.html")
+
+
+def openapi_route():
+    """GET /openapi.json: the OpenAPI 3.1 description of every endpoint."""
+    return current_app.send_static_file("openapi.json")
 
 
 def predict_route():

@@ -11,7 +11,7 @@ PROBLEM_TYPE = "tag:digits-service,2026:{slug}"  # an identifier; README lists e
 
 _DETAILS = {
     404: ("There is nothing at {path}. The endpoints are GET / (the page), POST /predict, "
-          "GET /health and GET /model."),
+          "GET /health, GET /model and GET /openapi.json."),
     405: "{method} is not allowed on {path}; use {allowed}.",
     413: "The upload is larger than the {limit:,} bytes accepted. Send a smaller image file.",
     500: "The server failed to handle this request. It has been logged; try again later.",
