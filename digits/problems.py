@@ -14,6 +14,8 @@ _DETAILS = {
           "GET /health, GET /model and GET /openapi.json."),
     405: "{method} is not allowed on {path}; use {allowed}.",
     413: "The upload is larger than the {limit:,} bytes accepted. Send a smaller image file.",
+    "form": ("The form has more than {parts:,} parts or a text field over {memory:,} bytes. "
+             "Send the image in one file field named 'image'."),
     500: "The server failed to handle this request. It has been logged; try again later.",
 }
 
@@ -46,9 +48,13 @@ def _http_problem(error):
     # the Allow header lists every method; the sentence names the ones a person would use
     allowed = " or ".join(sorted(set(getattr(error, "valid_methods", None) or [])
                                  - {"HEAD", "OPTIONS"}))
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
     template = _DETAILS.get(error.code)
+    if error.code == 413 and request.content_length is not None and request.content_length <= limit:
+        template = _DETAILS["form"]  # Werkzeug's other 413s: too many parts, too long a field
     detail = (template.format(path=request.path, method=request.method, allowed=allowed,
-                              limit=current_app.config["MAX_CONTENT_LENGTH"])
+                              limit=limit, parts=current_app.config["MAX_FORM_PARTS"],
+                              memory=current_app.config["MAX_FORM_MEMORY_SIZE"])
               if template else error.description)
     return problem(error.code, error.name, detail, headers=headers)
 

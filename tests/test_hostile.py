@@ -2,6 +2,7 @@
 
 import io
 import random
+import struct
 
 import numpy as np
 import pytest
@@ -125,3 +126,71 @@ def test_a_png_text_chunk_bomb_is_refused_not_inflated(client):
     response = post_image(client, data.getvalue())
     assert response.status_code == 415  # Pillow stops inflating text chunks at 1 MB
     assert response.mimetype == "application/problem+json"
+
+
+def _declaring(fmt, width, height):
+    """A tiny file of `fmt` whose header declares width x height pixels."""
+    if fmt == "GIF":
+        return (b"GIF89a" + struct.pack("<HH", width, height) + b"\x00\x00\x00\x2c"
+                + struct.pack("<HHHH", 0, 0, width, height) + b"\x00\x02\x02\x44\x01\x00\x3b")
+    if fmt == "JPEG":
+        data = bytearray(encode(Image.new("RGB", (16, 16), "white"), "JPEG"))
+        frame = data.find(b"\xff\xc0")
+        data[frame + 5 : frame + 9] = struct.pack(">HH", height, width)
+        return bytes(data)
+    data = bytearray(encode(Image.new("L", (16, 16), 255), "TIFF"))
+    directory = struct.unpack("<I", data[4:8])[0]
+    for entry in range(struct.unpack("<H", data[directory : directory + 2])[0]):
+        at = directory + 2 + 12 * entry
+        tag, kind = struct.unpack("<HH", data[at : at + 4])
+        if tag in (256, 257):
+            value = width if tag == 256 else height
+            data[at + 8 : at + (10 if kind == 3 else 12)] = struct.pack(
+                "<H" if kind == 3 else "<I", value)
+    return bytes(data)
+
+
+def _digit_png():
+    page = np.full((60, 60), 255, np.uint8)
+    page[10:50, 27:33] = 0
+    return encode(page)
+
+
+CORPUS = [
+    # (name, multipart fields, status, words in the detail; None: a 200 reading the digit 1)
+    ("GIF declares 60000x60000", {"image": (_declaring("GIF", 60000, 60000), "a.gif")}, 413,
+     "60000x60000"),
+    ("JPEG declares 60000x60000", {"image": (_declaring("JPEG", 60000, 60000), "a.jpg")}, 413,
+     "60000x60000"),
+    ("TIFF declares 60000x60000", {"image": (_declaring("TIFF", 60000, 60000), "a.tif")}, 413,
+     "60000x60000"),
+    ("PNG of 400 MP zeros (388 kB)", {"image": (encode(Image.new("L", (20000, 20000))), "a.png")},
+     413, "20000x20000"),
+    ("PostScript named .png", {"image": (b"%!PS-Adobe-3.0\n", "a.png", "image/png")}, 415,
+     "is not an image"),
+    ("HTML named .jpg", {"image": (b"<html><body>hi</body></html>", "a.jpg", "image/jpeg")}, 415,
+     "is not an image"),
+    ("ZIP named .png", {"image": (b"PK\x03\x04" + bytes(100), "a.png", "image/png")}, 415,
+     "is not an image"),
+    ("path traversal filename", {"image": (_digit_png(), "../../etc/passwd")}, 200, None),
+    ("10000-character filename", {"image": (_digit_png(), "a" * 10000 + ".png")}, 200, None),
+    ("3000 form parts", {**{f"f{i}": "x" for i in range(3000)}, "image": (_digit_png(), "a.png")},
+     413, "more than 1,000 parts"),
+    ("text field over 500 kB", {"note": "x" * 600_000, "image": (_digit_png(), "a.png")}, 413,
+     "text field over 500,000 bytes"),
+]
+
+
+@pytest.mark.parametrize("fields, status, words", [case[1:] for case in CORPUS],
+                         ids=[case[0] for case in CORPUS])
+def test_malicious_uploads_get_their_precise_answer(client, fields, status, words):
+    data = {name: (io.BytesIO(value[0]), *value[1:]) if isinstance(value, tuple) else value
+            for name, value in fields.items()}
+    response = client.post("/predict", data=data, content_type="multipart/form-data")
+    assert response.status_code == status
+    if words is None:
+        assert response.get_json()["digit"] == 1
+        return
+    assert response.mimetype == "application/problem+json"
+    assert words in response.get_json()["detail"]
+    assert "Traceback" not in response.get_data(as_text=True)
