@@ -1,5 +1,6 @@
 """The deploy: gunicorn started from gunicorn.conf.py serves over HTTP or refuses to start."""
 
+import json
 import shutil
 
 import requests
@@ -40,6 +41,27 @@ def test_tampered_model_refuses_to_start_with_one_line(tmp_path):
     assert code != 0
     errors = [line for line in lines if line.startswith("Error:")]
     assert len(errors) == 1 and "changed or damaged" in errors[0]
+    assert not any("Traceback" in line for line in lines)
+
+
+def test_missing_model_refuses_to_start_with_one_line(tmp_path):
+    code, lines = refusal({"DIGITS_MODEL_PATH": str(tmp_path / "model.joblib")})
+    assert code != 0
+    assert [line for line in lines if line.startswith("Error:")] == [
+        f"Error: model file {tmp_path / 'model.joblib'} is missing: run `python train.py` or "
+        "set DIGITS_MODEL_PATH to a trained model"]
+
+
+def test_model_from_another_scikit_learn_refuses_to_start_with_one_line(tmp_path):
+    for name in ("model.joblib", "model.json"):
+        shutil.copy(ROOT / "artifacts" / name, tmp_path / name)
+    metadata = json.loads((tmp_path / "model.json").read_text())
+    metadata["versions"]["scikit-learn"] = "0.24.2"
+    (tmp_path / "model.json").write_text(json.dumps(metadata))
+    code, lines = refusal({"DIGITS_MODEL_PATH": str(tmp_path / "model.joblib")})
+    assert code != 0
+    errors = [line for line in lines if line.startswith("Error:")]
+    assert len(errors) == 1 and "written by scikit-learn 0.24.2" in errors[0]
     assert not any("Traceback" in line for line in lines)
 
 
