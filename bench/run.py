@@ -57,21 +57,31 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start(app_uri):
-    """Start gunicorn exactly as the Procfile does, serving `app_uri`; returns (process, url)."""
+def start(app_uri, env=None, **popen):
+    """Start gunicorn exactly as the Procfile does, serving `app_uri`; returns (process, url).
+
+    `env` adds variables (WEB_CONCURRENCY defaults to 2); `popen` reaches subprocess.Popen
+    (output is discarded unless it says otherwise).
+    """
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "PYTHONPATH": str(ROOT)}
-    env.setdefault("WEB_CONCURRENCY", "2")
+    env = {**os.environ, "WEB_CONCURRENCY": "2", **(env or {}), "PORT": str(port),
+           "HOST": "127.0.0.1", "PYTHONPATH": str(ROOT)}
+    popen = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, **popen}
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
-                                app_uri], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                                app_uri], cwd=ROOT, env=env, **popen)
     return process, f"http://127.0.0.1:{port}"
 
 
-def wait_ready(url, path, seconds=30):
-    """Seconds until `path` first answers 200 (cold start when called right after start)."""
+def wait_ready(url, path, seconds=30, process=None):
+    """Seconds until `path` first answers 200 (cold start when called right after start).
+
+    Raises RuntimeError if that takes longer than `seconds` or `process` exits first.
+    """
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
+        if process is not None and process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"gunicorn exited with {process.returncode}: {output}")
         try:
             if requests.get(url + path, timeout=1).status_code == 200:
                 return time.perf_counter() - started

@@ -1,18 +1,14 @@
 """Shared fixtures: the app built on the committed model, a test client, a real gunicorn."""
 
 import io
-import os
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-import requests
 from PIL import Image
 
+from bench.run import start, wait_ready
 from service import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,34 +41,12 @@ def post_image(client, data, field="image", filename="digit.png", query=""):
                        content_type="multipart/form-data")
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_gunicorn(env_overrides=None, workers=1):
-    """Start gunicorn as the Procfile does, on a free port; returns (process, url)."""
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1",
-           "WEB_CONCURRENCY": str(workers), **(env_overrides or {})}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    return process, f"http://127.0.0.1:{port}"
-
-
-def wait_until_healthy(process, url, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {process.stdout.read()}")
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not become healthy")
+    """Start gunicorn as the Procfile does, on a free port, keeping its output for the test;
+    returns (process, url)."""
+    return start("service:create_app()", env={"WEB_CONCURRENCY": str(workers),
+                                              **(env_overrides or {})},
+                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +54,7 @@ def server_url():
     """A real gunicorn process serving the committed model, started from gunicorn.conf.py."""
     process, url = start_gunicorn(workers=2)
     try:
-        wait_until_healthy(process, url)
+        wait_ready(url, "/health", process=process)
         yield url
     finally:
         process.terminate()

@@ -4,7 +4,8 @@ import json
 import subprocess
 import sys
 
-from conftest import ROOT, TEST_IMAGES, free_port
+from bench.run import free_port
+from conftest import ROOT, TEST_IMAGES
 
 
 def run_client(*args):

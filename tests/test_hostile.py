@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from conftest import encode, post_image
+from test_api import digit_png
 from digits.errors import DigitsError
 from digits.preprocess import upload_to_pixels
 
@@ -150,12 +151,6 @@ def _declaring(fmt, width, height):
     return bytes(data)
 
 
-def _digit_png():
-    page = np.full((60, 60), 255, np.uint8)
-    page[10:50, 27:33] = 0
-    return encode(page)
-
-
 CORPUS = [
     # (name, multipart fields, status, words in the detail; None: a 200 reading the digit 1)
     ("GIF declares 60000x60000", {"image": (_declaring("GIF", 60000, 60000), "a.gif")}, 413,
@@ -172,11 +167,11 @@ CORPUS = [
      "is not an image"),
     ("ZIP named .png", {"image": (b"PK\x03\x04" + bytes(100), "a.png", "image/png")}, 415,
      "is not an image"),
-    ("path traversal filename", {"image": (_digit_png(), "../../etc/passwd")}, 200, None),
-    ("10000-character filename", {"image": (_digit_png(), "a" * 10000 + ".png")}, 200, None),
-    ("3000 form parts", {**{f"f{i}": "x" for i in range(3000)}, "image": (_digit_png(), "a.png")},
+    ("path traversal filename", {"image": (digit_png(), "../../etc/passwd")}, 200, None),
+    ("10000-character filename", {"image": (digit_png(), "a" * 10000 + ".png")}, 200, None),
+    ("3000 form parts", {**{f"f{i}": "x" for i in range(3000)}, "image": (digit_png(), "a.png")},
      413, "more than 1,000 parts"),
-    ("text field over 500 kB", {"note": "x" * 600_000, "image": (_digit_png(), "a.png")}, 413,
+    ("text field over 500 kB", {"note": "x" * 600_000, "image": (digit_png(), "a.png")}, 413,
      "text field over 500,000 bytes"),
 ]
 
