@@ -249,18 +249,22 @@ def _remove_ruling(mask):
 def _may_hold_lines(mask, axis):
     """Cheap necessary condition for _long_runs: some band of 3 rows (or columns) holds at
     least LINE_SPAN of the side in ink. Most uploads have no ruling and stop here."""
-    length = max(3, int(mask.shape[axis] * LINE_SPAN))
     band = np.convolve(mask.sum(axis=axis), np.ones(3, dtype=int), mode="same")
-    return bool((band >= length).any())
+    return bool((band >= _line_length(mask, axis)).any())
 
 
 def _long_runs(mask, axis):
     """Pixels on straight runs along `axis` (1: horizontal) spanning LINE_SPAN of the image."""
-    length = max(3, int(mask.shape[axis] * LINE_SPAN))
+    length = _line_length(mask, axis)
     band = ndimage.maximum_filter1d(mask.astype(np.uint8), 3, axis=1 - axis)
     eroded = ndimage.minimum_filter1d(band, length, axis=axis)
     opened = ndimage.maximum_filter1d(eroded, length, axis=axis)
     return mask & ndimage.maximum_filter1d(opened, 3, axis=1 - axis).astype(bool)
+
+
+def _line_length(mask, axis):
+    """The shortest run along `axis` that counts as a ruled line."""
+    return max(3, int(mask.shape[axis] * LINE_SPAN))
 
 
 def _count_lines(lines, axis):
