@@ -14,7 +14,7 @@ import numpy as np
 from digits.config import defaults
 from digits.evaluation import (SPLITS, drawn_as_png, evaluate, expected_calibration_error,
                                handwriting, score_uploads)
-from digits.model import load_model
+from digits.model import class_probabilities, load_model
 from digits.training import split
 
 TARGETS = {"heldout": 0.985, "mean": 0.88, "kind": 0.80, "ece": 0.05, "drawn": 0.97}
@@ -29,7 +29,7 @@ def measure(model, metadata, split_name="test", per_kind=None):
         answered = np.asarray(score["predicted"]) >= 0  # rejected uploads are not in it
         np.add.at(confusion, (labels[answered], np.asarray(score["predicted"])[answered]), 1)
     _, X_test, _, y_test = split(metadata["hyperparameters"]["random_state"])
-    heldout = model.predict_proba(X_test)
+    heldout = class_probabilities(model, X_test)
     drawn = score_uploads(model, [drawn_as_png(image) for image in X_test], y_test)
     return {
         "split": split_name,
@@ -37,7 +37,7 @@ def measure(model, metadata, split_name="test", per_kind=None):
                   for kind, score in kinds.items()},
         "mean_accuracy": float(np.mean([score["accuracy"] for score in kinds.values()])),
         "handwriting_ece": float(np.mean([score["ece"] for score in kinds.values()])),
-        "heldout_accuracy": float((model.classes_[heldout.argmax(axis=1)] == y_test).mean()),
+        "heldout_accuracy": float((model.classes[heldout.argmax(axis=1)] == y_test).mean()),
         "heldout_ece": expected_calibration_error(heldout, y_test),
         "drawn_png_accuracy": drawn["accuracy"],
         "confusion": confusion.tolist(),

@@ -67,7 +67,7 @@ def score_uploads(model, uploads, labels):
     labels = np.asarray(labels)
     probabilities = np.asarray(probabilities).reshape(-1, 10)
     predicted = np.full(len(labels), -1)
-    predicted[kept] = model.classes_[probabilities.argmax(axis=1)]
+    predicted[kept] = model.classes[probabilities.argmax(axis=1)]
     return {
         "n": int(len(labels)),
         "accuracy": float((predicted == labels).mean()),

@@ -2,13 +2,17 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
 from digits.config import ConfigError
 from digits.errors import ModelUnavailable
+from digits.model import sha256_of
 from service import create_app
-from conftest import ROOT
+from conftest import ROOT, TEST_IMAGES
 
 
 def test_defaults():
@@ -48,7 +52,7 @@ def test_unreadable_setting_refuses_to_start(monkeypatch, name, value, words):
 @pytest.fixture
 def model_copy(tmp_path):
     """A copy of the committed artifacts that a test may damage."""
-    for name in ("model.joblib", "model.json"):
+    for name in ("model.joblib", "model.npz", "model.json"):
         shutil.copy(ROOT / "artifacts" / name, tmp_path / name)
     return tmp_path / "model.joblib"
 
@@ -64,6 +68,58 @@ def test_tampered_model_refuses_to_start(model_copy):
     model_copy.write_bytes(bytes(data))
     with pytest.raises(ModelUnavailable, match="changed or damaged"):
         create_app({"MODEL_PATH": str(model_copy)})
+
+
+@pytest.mark.parametrize("name", ["model.joblib", "model.npz"])
+def test_any_missing_model_file_refuses_to_start(model_copy, name):
+    (model_copy.parent / name).unlink()
+    with pytest.raises(ModelUnavailable, match=f"{name} is missing"):
+        create_app({"MODEL_PATH": str(model_copy)})
+
+
+def test_tampered_weights_refuse_to_start(model_copy):
+    weights = model_copy.with_suffix(".npz")
+    weights.write_bytes(weights.read_bytes() + b"tampered")
+    with pytest.raises(ModelUnavailable, match="model.npz has sha256 .* changed or damaged"):
+        create_app({"MODEL_PATH": str(model_copy)})
+
+
+def record_weights(model_copy, **arrays):
+    """Replace model.npz with `arrays` and record its sha256, as if train.py had written it."""
+    weights = model_copy.with_suffix(".npz")
+    np.savez(weights, **arrays)
+    meta_path = model_copy.with_suffix(".json")
+    metadata = json.loads(meta_path.read_text())
+    metadata["weights"]["sha256"] = sha256_of(weights)
+    meta_path.write_text(json.dumps(metadata))
+
+
+@pytest.mark.parametrize("arrays, words", [
+    ({"classes": np.arange(10)}, "does not hold a 64-input network"),
+    ({"weights_0": np.zeros((64, 10))}, "not a weights file written by train.py"),
+    ({"classes": np.arange(10), "weights_0": np.zeros((32, 10)), "bias_0": np.zeros(10)},
+     "does not hold a 64-input network"),
+    ({"classes": np.arange(3), "weights_0": np.zeros((64, 10)), "bias_0": np.zeros(10)},
+     "one output per class"),
+    ({"classes": np.array([object()]), "weights_0": np.zeros((64, 1)), "bias_0": np.zeros(1)},
+     "not a weights file written by train.py"),
+])
+def test_weights_that_are_not_a_digits_network_refuse_to_start(model_copy, arrays, words):
+    record_weights(model_copy, **arrays)
+    with pytest.raises(ModelUnavailable, match=words):
+        create_app({"MODEL_PATH": str(model_copy)})
+
+
+def test_the_service_never_imports_scikit_learn():
+    """Workers predict from the exported weights: scikit-learn and joblib stay out of their
+    memory, whatever the upload."""
+    code = ("import sys, service; client = service.create_app().test_client()\n"
+            "for path in sys.argv[1:]:\n"
+            "    assert client.post('/predict', data={'image': (open(path, 'rb'), path)}).json\n"
+            "print(sorted(m for m in ('sklearn', 'joblib') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code, *map(str, TEST_IMAGES)], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_model_from_another_scikit_learn_refuses_to_start(model_copy):
