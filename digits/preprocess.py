@@ -12,8 +12,8 @@ import io
 
 import numpy as np
 from PIL import Image, ImageOps
-from scipy import ndimage
 
+from digits import binary
 from digits.errors import ImageTooLarge, NoDigitFound, NotAnImage
 
 # The configured pixel limit, checked in decode_image before any pixel is decoded, replaces
@@ -108,10 +108,11 @@ def fit_to_box(mask, box=BOX):
     at most DIGIT_WIDTH wide (aspect kept below that), centred, strokes as thick as theirs."""
     digit = _upright(_crop(mask, MAX_CROP))
     padding = int(digit.shape[0] * 0.3) + 2
-    padded = np.pad(digit, padding)
-    depth = ndimage.distance_transform_edt(padded) - ndimage.distance_transform_edt(~padded)
-    # Bisect the stroke offset so the bitmap holds as much ink as an optdigits bitmap does.
     thinner, thicker = 0.5, -0.25 * digit.shape[0]
+    # Depths beyond the levels tried, plus the reach of the resize's filter, cannot matter.
+    depth = binary.signed_depth(np.pad(digit, padding), inside=thinner + 4,
+                                outside=-thicker + 4)
+    # Bisect the stroke offset so the bitmap holds as much ink as an optdigits bitmap does.
     for _ in range(7):  # halving 7 times brings the level to a tenth of a pixel
         level = (thinner + thicker) / 2
         if _box_at_level(depth, level, box).sum() > TARGET_INK * box * box:
@@ -154,9 +155,7 @@ def _upright(digit):
     slant = float(np.clip((dy * dx).sum() / max((dy * dy).sum(), 1.0), -1, 1))
     pad = int(abs(slant) * digit.shape[0] / 2) + 1
     wide = np.pad(digit, ((0, 0), (pad, pad))).astype(np.float32)
-    # output column x takes input column x + slant * (y - centre row)
-    sheared = ndimage.affine_transform(wide, [[1, 0], [slant, 1]], offset=(0, -slant * ys.mean()),
-                                       order=1)
+    sheared = binary.shear_rows(wide, slant, ys.mean())
     return _crop(sheared >= 0.5, digit.shape[0]) if (sheared >= 0.5).any() else digit
 
 
@@ -239,27 +238,25 @@ def _remove_ruling(mask):
         lines = _long_runs(mask, axis)
         if _count_lines(lines, axis) >= 2:
             across = 1 - axis
-            stroke = ndimage.maximum_filter1d(
-                ndimage.minimum_filter1d(mask, RULING_WIDTH + 1, axis=across),
-                RULING_WIDTH + 1, axis=across)
+            stroke = binary.run_max(binary.run_min(mask, RULING_WIDTH + 1, across),
+                                    RULING_WIDTH + 1, across)
             mask = mask & ~(lines & ~stroke)
     return mask
 
 
 def _may_hold_lines(mask, axis):
-    """Cheap necessary condition for _long_runs: some band of 3 rows (or columns) holds at
-    least LINE_SPAN of the side in ink. Most uploads have no ruling and stop here."""
-    band = np.convolve(mask.sum(axis=axis), np.ones(3, dtype=int), mode="same")
-    return bool((band >= _line_length(mask, axis)).any())
+    """Cheap necessary condition for _long_runs: some band of 3 rows (or columns) has ink
+    across at least LINE_SPAN of the side. Most uploads have no ruling and stop here."""
+    band = binary.grow(mask, 1 - axis)
+    return bool((band.sum(axis=axis) >= _line_length(mask, axis)).any())
 
 
 def _long_runs(mask, axis):
     """Pixels on straight runs along `axis` (1: horizontal) spanning LINE_SPAN of the image."""
     length = _line_length(mask, axis)
-    band = ndimage.maximum_filter1d(mask.astype(np.uint8), 3, axis=1 - axis)
-    eroded = ndimage.minimum_filter1d(band, length, axis=axis)
-    opened = ndimage.maximum_filter1d(eroded, length, axis=axis)
-    return mask & ndimage.maximum_filter1d(opened, 3, axis=1 - axis).astype(bool)
+    band = binary.grow(mask, 1 - axis)
+    opened = binary.run_max(binary.run_min(band, length, axis), length, axis)
+    return mask & binary.grow(opened, 1 - axis)
 
 
 def _line_length(mask, axis):
@@ -268,17 +265,15 @@ def _line_length(mask, axis):
 
 
 def _count_lines(lines, axis):
-    profile = lines.any(axis=axis)
-    return int(ndimage.label(profile)[1])
+    return binary.count_runs(lines.any(axis=axis))
 
 
 def _remove_specks(mask):
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
-    if count <= 1:
+    labels, areas = binary.component_areas(mask)
+    if len(areas) <= 1:
         return mask
-    areas = np.bincount(labels.ravel())[1:]
-    keep = np.flatnonzero(areas >= SPECK_AREA * areas.max()) + 1
-    return np.isin(labels, keep)
+    keep = np.concatenate(([False], areas >= SPECK_AREA * areas.max()))
+    return keep[labels]
 
 
 def _too_large_message(max_pixels, width, height):

@@ -110,13 +110,13 @@ def test_weights_that_are_not_a_digits_network_refuse_to_start(model_copy, array
         create_app({"MODEL_PATH": str(model_copy)})
 
 
-def test_the_service_never_imports_scikit_learn():
-    """Workers predict from the exported weights: scikit-learn and joblib stay out of their
-    memory, whatever the upload."""
+def test_the_service_never_imports_scikit_learn_or_scipy():
+    """Workers predict from the exported weights with numpy-only preprocessing: scikit-learn,
+    joblib and scipy stay out of their memory, whatever the upload."""
     code = ("import sys, service; client = service.create_app().test_client()\n"
             "for path in sys.argv[1:]:\n"
             "    assert client.post('/predict', data={'image': (open(path, 'rb'), path)}).json\n"
-            "print(sorted(m for m in ('sklearn', 'joblib') if m in sys.modules))")
+            "print(sorted(m for m in ('sklearn', 'joblib', 'scipy') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code, *map(str, TEST_IMAGES)], cwd=ROOT,
                             capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
