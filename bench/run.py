@@ -35,6 +35,8 @@ TARGETS = {
     "service": "service:create_app()",
 }
 BOUNDARY = "digitsbenchboundary"
+# issue 5's targets: throughput vs the decode floor, p99 at 8 connections, tree RSS, cold start
+TARGETS_MET_AT = {"ratio": 0.9, "p99_ms": 20.0, "loaded_rss_mb": 150.0, "cold_start_s": 1.5}
 
 
 def payloads():
@@ -123,6 +125,28 @@ def train_seconds():
         return time.perf_counter() - started
 
 
+def verdicts(results, memory, payload_names):
+    """Each target with the measured figure and whether it is met: (text, met) pairs."""
+    lines = []
+    for name in payload_names:
+        service, decode = results[("service", name)], results[("decode floor", name)]
+        ratio = service["rps"] / decode["rps"]
+        lines.append((f"{name}: throughput {ratio:.2f}x the decode floor (target >= "
+                      f"{TARGETS_MET_AT['ratio']}x)", ratio >= TARGETS_MET_AT["ratio"]))
+        lines.append((f"{name}: p99 {service['p99_ms']:.1f} ms (target <= "
+                      f"{TARGETS_MET_AT['p99_ms']:.0f} ms; the decode floor's own p99: "
+                      f"{decode['p99_ms']:.1f} ms)",
+                      service["p99_ms"] <= TARGETS_MET_AT["p99_ms"]))
+        lines.append((f"{name}: {service['errors']} errors (target 0)", service["errors"] == 0))
+    (_, _), (rss, _), cold = memory["service"]
+    lines.append((f"gunicorn tree RSS after load {rss:.1f} MB (target <= "
+                  f"{TARGETS_MET_AT['loaded_rss_mb']:.0f} MB)",
+                  rss <= TARGETS_MET_AT["loaded_rss_mb"]))
+    lines.append((f"cold start {cold:.2f} s (target <= {TARGETS_MET_AT['cold_start_s']} s)",
+                  cold <= TARGETS_MET_AT["cold_start_s"]))
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per run")
@@ -171,6 +195,9 @@ def main(argv=None):
         print(f"{target:<13} {idle_rss:>9.1f} {rss:>11.1f} {idle_pss:>9.1f} {pss:>11.1f}")
     print(f"\ncold start (process start -> first 200 from /health): "
           f"{memory['service'][2]:.2f} s")
+    print("\ntargets:")
+    for text, met in verdicts(results, memory, [name for name, _ in bodies]):
+        print(f"  {'met   ' if met else 'MISSED'} {text}")
     if not args.skip_train:
         print(f"python train.py (wall, with 3-fold CV): {train_seconds():.1f} s")
 

@@ -7,7 +7,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # name: (default, type, lowest allowed, what it is) -- the README's configuration table
 SETTINGS = {
     "MODEL_PATH": (str(ROOT / "artifacts" / "model.joblib"), str, None,
-                   "the joblib model; its metadata file `model.json` sits beside it"),
+                   "the trained model; the weights the service runs (`model.npz`) and "
+                   "the metadata (`model.json`) sit beside it"),
     "MAX_UPLOAD_BYTES": (10 * 1024 * 1024, int, 1, "largest request body accepted, in bytes"),
     "MAX_PIXELS": (40_000_000, int, 1, "largest image accepted, in pixels (width x height)"),
     "CONFIDENCE_THRESHOLD": (0.5, float, 0.0,

@@ -32,3 +32,18 @@ def test_the_benchmark_payloads_are_read_by_the_service(index):
                            content_type=f"multipart/form-data; boundary={run.BOUNDARY}")
     assert response.status_code == 200
     assert 0 <= response.get_json()["digit"] <= 9
+
+
+def test_the_verdicts_compare_each_figure_with_its_target():
+    def figures(rps, p99, errors=0):
+        return {"rps": rps, "p50_ms": p99 / 2, "p99_ms": p99, "errors": errors}
+    results = {("service", "png"): figures(950, 19.0), ("decode floor", "png"): figures(1000, 9),
+               ("service", "jpg"): figures(300, 35.0, errors=2),
+               ("decode floor", "jpg"): figures(800, 16)}
+    memory = {"service": ((120.0, 50.0), (151.0, 90.0), 0.3)}
+    met = {text.split(" (")[0]: ok for text, ok in run.verdicts(results, memory, ["png", "jpg"])}
+    assert met == {
+        "png: throughput 0.95x the decode floor": True, "png: p99 19.0 ms": True,
+        "png: 0 errors": True, "jpg: throughput 0.38x the decode floor": False,
+        "jpg: p99 35.0 ms": False, "jpg: 2 errors": False,
+        "gunicorn tree RSS after load 151.0 MB": False, "cold start 0.30 s": True}
