@@ -4,10 +4,20 @@
 """
 
 import os
+import shutil
+import tempfile
 
 # One BLAS thread per worker: two workers on two cores must not each spawn a thread per core.
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+
+# With DIGITS_METRICS on, every worker writes its counts into one directory that /metrics sums;
+# prometheus_client reads the variable when imported, so it is set before the app loads.
+_metrics_dir = None
+if (os.environ.get("DIGITS_METRICS", "").lower() in ("1", "true", "yes", "on")
+        and "PROMETHEUS_MULTIPROC_DIR" not in os.environ):
+    _metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="digits-metrics-")
 
 wsgi_app = "service:create_app()"
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
@@ -23,3 +33,9 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+
+def on_exit(server):
+    """Remove the metrics directory this configuration created."""
+    if _metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

@@ -4,20 +4,33 @@ Run it with `gunicorn -c gunicorn.conf.py` (see README.md); `flask --app service
 development server.
 """
 
+import importlib
 import re
 import time
 from datetime import datetime, timezone
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 
 from digits import config as settings
-from digits import problems
-from digits.errors import BadUpload, UnsupportedBody
+from digits import keys, problems, signals
+from digits.errors import (BadUpload, BatchTimeExceeded, DigitsError, TooManyFiles,
+                           UnsupportedBody)
 from digits.model import load_model, predict
 from digits.preprocess import upload_to_pixels
 
 FILE_FIELDS = ("image", "file")  # `file` is accepted as an alias
+BATCH_FIELD = "images"
 MAX_TOP_K = 10
+# Optional features: the setting that turns each on, and the module that installs it. A module
+# is imported only when its feature is on, so the default deploy never loads their libraries.
+# In this order: metrics time everything; keys identify the caller before the rate limiter.
+OPTIONAL_FEATURES = (
+    ("METRICS", "digits.metrics"),
+    ("API_KEYS", "digits.keys"),
+    ("RATE_LIMIT", "digits.ratelimit"),
+    ("CORS_ORIGINS", "digits.cors"),
+    ("URL_FETCH", "digits.fetch"),
+)
 
 
 def create_app(config=None):
@@ -36,11 +49,16 @@ def create_app(config=None):
         app.config["MODEL_PATH"])
     app.extensions["digits.started"] = (time.monotonic(), datetime.now(timezone.utc))
     problems.register(app)
+    app.cli.add_command(keys.cli)  # `flask --app service keys ...`, whether keys are on or not
     app.add_url_rule("/", view_func=page_route)
     app.add_url_rule("/predict", view_func=predict_route, methods=["POST"])
+    app.add_url_rule("/predict/batch", view_func=batch_route, methods=["POST"])
     app.add_url_rule("/health", view_func=health_route)
     app.add_url_rule("/model", view_func=model_route)
     app.add_url_rule("/openapi.json", view_func=openapi_route)
+    for setting, module in OPTIONAL_FEATURES:
+        if app.config[setting]:
+            importlib.import_module(module).register(app)
     return app
 
 
@@ -55,13 +73,53 @@ def openapi_route():
 
 
 def predict_route():
-    """POST /predict: classify the uploaded image."""
+    """POST /predict: classify the uploaded image (or, when enabled, the image at a URL)."""
     top_k = parse_top_k(request.args.get("top_k"))
-    data = uploaded_bytes()
-    pixels = upload_to_pixels(data, current_app.config["MAX_PIXELS"])
+    fetch = current_app.extensions.get("digits.fetch")
+    data = fetch() if fetch and request.mimetype == "application/json" else uploaded_bytes()
+    charge(1)
+    return jsonify(answer(data, top_k))
+
+
+def batch_route():
+    """POST /predict/batch: classify every image of the form's `images` field; a file that
+    fails gets its problem document in its place, and the others are still answered."""
+    top_k = parse_top_k(request.args.get("top_k"))
+    uploads = uploaded_batch()
+    charge(len(uploads))
+    deadline = time.monotonic() + current_app.config["BATCH_SECONDS"]
+    results = []
+    for upload in uploads:
+        name = (upload.filename or "")[:200]
+        try:
+            if results and time.monotonic() > deadline:  # the first file is always answered
+                raise BatchTimeExceeded(
+                    f"The batch used its {current_app.config['BATCH_SECONDS']:g} seconds before "
+                    "this file's turn. Send the files that were not processed again.")
+            results.append({"filename": name, **answer(upload.read(), top_k)})
+        except DigitsError as error:
+            results.append({"filename": name, "error": problems.problem_body(error)})
+    return jsonify({"results": results})
+
+
+def answer(data, top_k):
+    """The prediction body for one image's bytes; raises the preprocessing's DigitsErrors."""
+    try:
+        pixels = upload_to_pixels(data, current_app.config["MAX_PIXELS"])
+    except DigitsError as error:
+        signals.rejected.send(current_app._get_current_object(), reason=error.slug)
+        raise
     body = predict(current_app.extensions["digits.model"], pixels, top_k,
                    current_app.config["CONFIDENCE_THRESHOLD"])
-    return jsonify(body)
+    signals.predicted.send(current_app._get_current_object(), digit=body["digit"])
+    return body
+
+
+def charge(images):
+    """Take one credit per image from the caller's key when API keys are on."""
+    ledger = current_app.extensions.get("digits.keys")
+    if ledger is not None:
+        ledger.charge(g.api_key, images)
 
 
 def health_route():
@@ -98,9 +156,11 @@ def uploaded_bytes():
     the image field is missing or empty.
     """
     if request.mimetype != "multipart/form-data" and request.content_length:
+        off = (" (fetching an image from a URL is turned off on this server)"
+               if request.mimetype == "application/json" else "")
         raise UnsupportedBody(
             f"POST /predict takes multipart/form-data with the image in a file field named "
-            f"'image'; the request body was {request.mimetype or 'of no declared type'}.")
+            f"'image'; the request body was {request.mimetype or 'of no declared type'}{off}.")
     upload = next((request.files[name] for name in FILE_FIELDS if name in request.files), None)
     if upload is None:
         as_text = next((name for name in FILE_FIELDS if name in request.form), None)
@@ -116,3 +176,25 @@ def uploaded_bytes():
         raise BadUpload(f"The uploaded file {(upload.filename or '')[:100]!r} is empty. "
                         "Choose an image file that has content.")
     return data
+
+
+def uploaded_batch():
+    """The files of the form's `images` field, at most BATCH_MAX_FILES of them.
+
+    Raises UnsupportedBody for a body that is not multipart/form-data, BadUpload when there is
+    no file, and TooManyFiles over the limit.
+    """
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedBody(
+            f"POST /predict/batch takes multipart/form-data with the images in file fields named "
+            f"'{BATCH_FIELD}'; the request body was {request.mimetype or 'of no declared type'}.")
+    uploads = request.files.getlist(BATCH_FIELD)
+    limit = current_app.config["BATCH_MAX_FILES"]
+    if not uploads:
+        raise BadUpload(f"No images were uploaded. Send each image as a file field named "
+                        f"'{BATCH_FIELD}' (with curl: -F {BATCH_FIELD}=@a.png "
+                        f"-F {BATCH_FIELD}=@b.png).")
+    if len(uploads) > limit:
+        raise TooManyFiles(f"The batch has {len(uploads)} images; at most {limit} are accepted "
+                           "in one request. Split it into several requests.")
+    return uploads

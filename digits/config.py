@@ -13,7 +13,30 @@ SETTINGS = {
     "MAX_PIXELS": (40_000_000, int, 1, "largest image accepted, in pixels (width x height)"),
     "CONFIDENCE_THRESHOLD": (0.5, float, 0.0,
                              "below this confidence a prediction is marked uncertain"),
+    "BATCH_MAX_FILES": (64, int, 1, "most images in one `POST /predict/batch`"),
+    "BATCH_SECONDS": (10.0, float, 0.0, "a batch's time budget: files not started by then are "
+                      "answered 503, so a batch cannot outlast gunicorn's worker timeout"),
+    # Optional features, all off by default (README: "Optional features").
+    "URL_FETCH": (False, bool, None, "accept `{\"url\": ...}` JSON on `POST /predict` and fetch "
+                  "the image (public addresses only)"),
+    "URL_TIMEOUT": (5.0, float, 0.1, "seconds allowed for fetching one image from a URL"),
+    "URL_TRUSTED_NETWORKS": ("", str, None, "comma-separated networks (CIDR) a URL may point at "
+                             "although they are not public, e.g. an internal image store"),
+    "API_KEYS": (False, bool, None, "require `Authorization: Bearer <key>` on the predict "
+                 "endpoints; one credit per image"),
+    "DATABASE_URL": (f"sqlite:///{ROOT / 'instance' / 'digits.sqlite3'}", str, None,
+                     "where API keys and their credits are kept (`sqlite:///path`)"),
+    "RATE_LIMIT": ("", str, None, "requests allowed per client address (per key with API keys) "
+                   "on the predict endpoints, e.g. `60/minute;1000/hour`; empty: off"),
+    "RATE_LIMIT_STORAGE": ("memory://", str, None, "where the rate limiter counts: `memory://` "
+                           "(per worker) or `redis://host:6379` (shared)"),
+    "CORS_ORIGINS": ("", str, None, "comma-separated origins whose pages may call the API; "
+                     "empty: off"),
+    "METRICS": (False, bool, None, "serve Prometheus metrics at `GET /metrics`"),
 }
+KIND_NAMES = {bool: "boolean (true or false)"}
+BOOLEANS = {"1": True, "true": True, "yes": True, "on": True,
+            "0": False, "false": False, "no": False, "off": False, "": False}
 
 
 class ConfigError(RuntimeError):
@@ -36,11 +59,15 @@ def validate(config):
     for name, (_default, kind, lowest, _about) in SETTINGS.items():
         value = config[name]
         try:
-            if kind is int and (isinstance(value, bool) or float(value) != int(float(value))):
+            if kind is bool:
+                value = value if isinstance(value, bool) else BOOLEANS[str(value).lower()]
+            elif kind is int and (isinstance(value, bool) or float(value) != int(float(value))):
                 raise ValueError
-            value = kind(float(value)) if kind is int else kind(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"DIGITS_{name}={config[name]!r} is not a valid {kind.__name__}; "
+            else:
+                value = kind(float(value)) if kind is int else kind(value)
+        except (TypeError, ValueError, KeyError):
+            kind_name = KIND_NAMES.get(kind, kind.__name__)
+            raise ConfigError(f"DIGITS_{name}={config[name]!r} is not a valid {kind_name}; "
                               "see the configuration table in README.md") from None
         if lowest is not None and value < lowest:
             raise ConfigError(f"DIGITS_{name}={value} must be at least {lowest}")

@@ -7,6 +7,7 @@ class DigitsError(Exception):
     status = 400
     slug = "bad-request"
     title = "Bad request"
+    headers = ()
 
 
 class BadUpload(DigitsError):
@@ -43,6 +44,62 @@ class NoDigitFound(DigitsError):
     status = 422
     slug = "no-digit-found"
     title = "No digit found"
+
+
+class TooManyFiles(DigitsError):
+    """A batch holds more images than the configured limit."""
+
+    status = 413
+    slug = "too-many-files"
+    title = "Too many files"
+
+
+class BatchTimeExceeded(DigitsError):
+    """A batch used its time budget before this file's turn came."""
+
+    status = 503
+    slug = "batch-time-exceeded"
+    title = "Not processed in time"
+
+
+class Unauthorized(DigitsError):
+    """API keys are on and the request has no valid key."""
+
+    status = 401
+    slug = "unauthorized"
+    title = "Unauthorized"
+    headers = (("WWW-Authenticate", 'Bearer realm="digits"'),)
+
+
+class CreditsExhausted(DigitsError):
+    """The key has fewer credits left than the request has images."""
+
+    status = 402
+    slug = "credits-exhausted"
+    title = "Credits exhausted"
+
+
+class UrlRefused(DigitsError):
+    """The URL is not one the service will fetch (scheme, or an address that is not public)."""
+
+    slug = "url-refused"
+    title = "URL refused"
+
+
+class FetchFailed(DigitsError):
+    """Fetching the image from its URL failed: no connection, or an error status."""
+
+    status = 502
+    slug = "url-fetch-failed"
+    title = "Fetching the URL failed"
+
+
+class FetchTimedOut(DigitsError):
+    """Fetching the image from its URL took longer than allowed."""
+
+    status = 504
+    slug = "url-fetch-timed-out"
+    title = "Fetching the URL timed out"
 
 
 class ModelUnavailable(RuntimeError):

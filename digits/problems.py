@@ -11,11 +11,13 @@ PROBLEM_TYPE = "tag:digits-service,2026:{slug}"  # an identifier; README lists e
 
 _DETAILS = {
     404: ("There is nothing at {path}. The endpoints are GET / (the page), POST /predict, "
-          "GET /health, GET /model and GET /openapi.json."),
+          "POST /predict/batch, GET /health, GET /model and GET /openapi.json."),
     405: "{method} is not allowed on {path}; use {allowed}.",
     413: "The upload is larger than the {limit:,} bytes accepted. Send a smaller image file.",
     "form": ("The form has more than {parts:,} parts or a text field over {memory:,} bytes. "
              "Send the image in one file field named 'image'."),
+    429: ("This client sent more requests than its limit ({description}) allows. Wait as many "
+          "seconds as the Retry-After header says, then try again."),
     500: "The server failed to handle this request. It has been logged; try again later.",
 }
 
@@ -39,8 +41,14 @@ def register(app):
     app.register_error_handler(Exception, _unexpected_problem)
 
 
+def problem_body(error):
+    """The problem document of a domain error, as a dict (a batch lists one per failed file)."""
+    return {"type": PROBLEM_TYPE.format(slug=error.slug), "title": error.title,
+            "status": error.status, "detail": str(error)}
+
+
 def _domain_problem(error):
-    return problem(error.status, error.title, str(error), error.slug)
+    return problem(error.status, error.title, str(error), error.slug, headers=list(error.headers))
 
 
 def _http_problem(error):
@@ -54,7 +62,8 @@ def _http_problem(error):
         template = _DETAILS["form"]  # Werkzeug's other 413s: too many parts, too long a field
     detail = (template.format(path=request.path, method=request.method, allowed=allowed,
                               limit=limit, parts=current_app.config["MAX_FORM_PARTS"],
-                              memory=current_app.config["MAX_FORM_MEMORY_SIZE"])
+                              memory=current_app.config["MAX_FORM_MEMORY_SIZE"],
+                              description=error.description)
               if template else error.description)
     return problem(error.code, error.name, detail, headers=headers)
 

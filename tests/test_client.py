@@ -4,8 +4,8 @@ import json
 import subprocess
 import sys
 
-from bench.run import free_port
-from conftest import ROOT, TEST_IMAGES
+from bench.run import free_port, wait_ready
+from conftest import ROOT, TEST_IMAGES, start_gunicorn
 
 
 def run_client(*args):
@@ -51,3 +51,47 @@ def test_missing_file_is_reported(server_url, tmp_path):
     result = run_client(tmp_path / "nope.png", "--url", server_url)
     assert result.returncode == 1
     assert "cannot read the file" in result.stderr
+
+
+def test_many_images_go_in_batches_of_the_given_size():
+    """The server takes at most 2 files per batch: the client's default batch of 6 is refused
+    as a whole, batches of 2 all pass."""
+    process, url = start_gunicorn({"DIGITS_BATCH_MAX_FILES": "2"})
+    try:
+        wait_ready(url, "/health", process=process)
+        refused = run_client(*TEST_IMAGES, "--url", url)
+        batched = run_client(*TEST_IMAGES, "--url", url, "--batch-size", "2")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert refused.returncode == 2 and "refused the request (413" in refused.stderr
+    assert batched.returncode == 0, batched.stderr
+    assert [line.split(":")[0] for line in batched.stdout.splitlines()] == list(
+        map(str, TEST_IMAGES))
+
+
+def test_batches_stay_under_the_body_limit(tmp_path):
+    import client
+    sizes = {"a": 6, "b": 6, "c": 2, "d": 20, "e": 1}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    groups = client.batches([tmp_path / name for name in sizes], size=3, max_bytes=10)
+    assert [[path.name for path in group] for group in groups] == [["a"], ["b", "c"], ["d"],
+                                                                   ["e"]]
+
+
+def test_the_api_key_is_sent_when_given(tmp_path):
+    from service import create_app
+    database = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
+    _, key = create_app({"API_KEYS": True, "DATABASE_URL": database}).extensions[
+        "digits.keys"].create("client", 10)
+    process, url = start_gunicorn({"DIGITS_API_KEYS": "true", "DIGITS_DATABASE_URL": database})
+    try:
+        wait_ready(url, "/health", process=process)
+        without = run_client(TEST_IMAGES[0], "--url", url)
+        with_key = run_client(*TEST_IMAGES[:2], "--url", url, "--api-key", key)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert without.returncode == 2 and "(401: This service needs an API key" in without.stderr
+    assert with_key.returncode == 0, with_key.stderr

@@ -1,6 +1,7 @@
 """The app factory: settings from defaults, environment and test config; refusing a bad model."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,20 @@ def test_environment_overrides_defaults(monkeypatch):
     assert config["CONFIDENCE_THRESHOLD"] == 0.8
 
 
+def test_optional_features_are_off_by_default():
+    config = create_app().config
+    assert [config[name] for name in ("URL_FETCH", "API_KEYS", "RATE_LIMIT", "CORS_ORIGINS",
+                                      "METRICS")] == [False, False, "", "", False]
+
+
+@pytest.mark.parametrize("value, expected", [("true", True), ("1", True), ("yes", True),
+                                             ("on", True), ("false", False), ("0", False),
+                                             ("off", False), ("", False)])
+def test_booleans_from_the_environment(monkeypatch, value, expected):
+    monkeypatch.setenv("DIGITS_METRICS", value)
+    assert create_app().config["METRICS"] is expected
+
+
 def test_test_config_overrides_environment(monkeypatch):
     monkeypatch.setenv("DIGITS_MAX_UPLOAD_BYTES", "5000")
     assert create_app({"MAX_UPLOAD_BYTES": 7000}).config["MAX_CONTENT_LENGTH"] == 7000
@@ -42,10 +57,13 @@ def test_test_config_overrides_environment(monkeypatch):
     ("MAX_PIXELS", "1.5", "is not a valid int"),
     ("CONFIDENCE_THRESHOLD", "high", "is not a valid float"),
     ("CONFIDENCE_THRESHOLD", "2", "between 0 and 1"),
+    ("METRICS", "maybe", "DIGITS_METRICS='maybe' is not a valid boolean (true or false)"),
+    ("BATCH_MAX_FILES", "0", "DIGITS_BATCH_MAX_FILES=0 must be at least 1"),
+    ("URL_TIMEOUT", "0", "DIGITS_URL_TIMEOUT=0.0 must be at least 0.1"),
 ])
 def test_unreadable_setting_refuses_to_start(monkeypatch, name, value, words):
     monkeypatch.setenv(f"DIGITS_{name}", value)
-    with pytest.raises(ConfigError, match=words.replace("(", r"\(")):
+    with pytest.raises(ConfigError, match=re.escape(words)):
         create_app()
 
 
@@ -112,11 +130,13 @@ def test_weights_that_are_not_a_digits_network_refuse_to_start(model_copy, array
 
 def test_the_service_never_imports_scikit_learn_or_scipy():
     """Workers predict from the exported weights with numpy-only preprocessing: scikit-learn,
-    joblib and scipy stay out of their memory, whatever the upload."""
+    joblib and scipy stay out of their memory, whatever the upload; so do the optional
+    features' libraries while those features are off."""
     code = ("import sys, service; client = service.create_app().test_client()\n"
             "for path in sys.argv[1:]:\n"
             "    assert client.post('/predict', data={'image': (open(path, 'rb'), path)}).json\n"
-            "print(sorted(m for m in ('sklearn', 'joblib', 'scipy') if m in sys.modules))")
+            "print(sorted(m for m in ('sklearn', 'joblib', 'scipy', 'flask_limiter', 'flask_cors',"
+            " 'prometheus_client', 'urllib3', 'sqlite3') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code, *map(str, TEST_IMAGES)], cwd=ROOT,
                             capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

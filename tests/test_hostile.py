@@ -1,6 +1,7 @@
 """Hostile and broken uploads: whatever the bytes, a prediction or a 4xx problem, never a crash."""
 
 import io
+import json
 import random
 import struct
 
@@ -92,6 +93,22 @@ def test_the_endpoint_answers_any_upload_with_200_or_a_4xx_problem(client, body,
         assert 400 <= response.status_code < 500
         assert response.mimetype == "application/problem+json"
         assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bodies=st.lists(st.binary(max_size=512), min_size=1, max_size=5))
+def test_a_batch_of_any_files_gets_one_answer_or_4xx_problem_each(client, bodies):
+    files = [(io.BytesIO(body), f"{index}.png") for index, body in enumerate(bodies)]
+    response = client.post("/predict/batch", data={"images": files},
+                           content_type="multipart/form-data")
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert len(results) == len(bodies)
+    for result in results:
+        assert "digit" in result or 400 <= result["error"]["status"] < 500
+        assert "Traceback" not in json.dumps(result)
 
 
 @pytest.mark.parametrize("image, status", [

@@ -1,0 +1,196 @@
+"""API keys with credits (optional: DIGITS_API_KEYS): who may call the predict endpoints, and
+how many more images each key may send.
+
+A key is shown once, when it is created: `dg_<id>_<secret>`. The database keeps the id, the
+secret's sha256 and the credit balance; the secret is compared in constant time. A request
+spends one credit per image, taken in one atomic UPDATE, so parallel requests in several
+gunicorn workers can never spend more than the balance.
+"""
+
+import hashlib
+import hmac
+import secrets
+from contextlib import closing
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from flask import current_app, g, request
+from flask.cli import AppGroup
+
+from digits.config import ConfigError
+from digits.errors import CreditsExhausted, Unauthorized
+
+PROTECTED_ENDPOINTS = {"predict_route", "batch_route"}
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    secret_sha256 TEXT NOT NULL,
+    credits INTEGER NOT NULL CHECK (credits >= 0),
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+)"""
+_UNKNOWN = hashlib.sha256(b"no such key").hexdigest()  # compared against for unknown ids
+
+cli = AppGroup("keys", help="Create, refill, revoke and list API keys (DIGITS_DATABASE_URL).")
+
+
+class Ledger:
+    """The keys table of one SQLite database."""
+
+    def __init__(self, database_url):
+        if not database_url.startswith("sqlite:///"):
+            raise ValueError(f"DIGITS_DATABASE_URL={database_url!r}: only sqlite:///path "
+                             "databases are supported")
+        self.path = Path(database_url.removeprefix("sqlite:///"))
+
+    def create_schema(self):
+        """Create the database file and table if they do not exist yet."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(SCHEMA)
+
+    def create(self, name, credits):
+        """A new key with `credits`; returns (id, the full key). Only the hash is stored."""
+        key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        with self._connect() as connection:
+            connection.execute(
+                "INSERT INTO api_keys (id, name, secret_sha256, credits, created_at) "
+                "VALUES (?, ?, ?, ?, ?)", (key_id, name, _sha256(secret), credits, _now()))
+        return key_id, f"dg_{key_id}_{secret}"
+
+    def authenticate(self, authorization):
+        """The key id of an `Authorization: Bearer <key>` header; Unauthorized otherwise."""
+        scheme, _, key = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise Unauthorized("This service needs an API key: send it as "
+                               "'Authorization: Bearer <key>'. Ask an administrator for one.")
+        _prefix, key_id, secret = (key.strip().split("_", 2) + ["", ""])[:3]
+        with self._connect() as connection:
+            row = connection.execute("SELECT secret_sha256, revoked_at FROM api_keys "
+                                     "WHERE id = ?", (key_id,)).fetchone()
+        stored, revoked = row if row else (_UNKNOWN, None)
+        if not hmac.compare_digest(stored, _sha256(secret)) or row is None:
+            raise Unauthorized("The API key is not valid. Check that it was copied whole, or "
+                               "ask an administrator for a new one.")
+        if revoked:
+            raise Unauthorized(f"The API key {key_id} was revoked on {revoked[:10]}. Ask an "
+                               "administrator for a new one.")
+        return key_id
+
+    def charge(self, key_id, images):
+        """Take `images` credits from the key in one step; CreditsExhausted if it has fewer."""
+        with self._connect() as connection:
+            taken = connection.execute(
+                "UPDATE api_keys SET credits = credits - ? WHERE id = ? AND credits >= ?",
+                (images, key_id, images)).rowcount
+            if not taken:
+                left = connection.execute("SELECT credits FROM api_keys WHERE id = ?",
+                                          (key_id,)).fetchone()[0]
+        if not taken:
+            raise CreditsExhausted(
+                f"This request needs {images} credit{'s' * (images != 1)} (one per image) and "
+                f"the key {key_id} has {left} left. Ask an administrator to refill it.")
+
+    def refill(self, key_id, credits):
+        """Add credits to a key; returns the new balance, None for an unknown id."""
+        with self._connect() as connection:
+            connection.execute("UPDATE api_keys SET credits = credits + ? WHERE id = ?",
+                               (credits, key_id))
+            row = connection.execute("SELECT credits FROM api_keys WHERE id = ?",
+                                     (key_id,)).fetchone()
+        return row[0] if row else None
+
+    def revoke(self, key_id):
+        """Revoke a key for good; returns False for an unknown id."""
+        with self._connect() as connection:
+            return bool(connection.execute(
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+                (_now(), key_id)).rowcount)
+
+    def list(self):
+        """Every key as a dict, without any secret."""
+        with self._connect() as connection:
+            rows = connection.execute("SELECT id, name, credits, created_at, revoked_at "
+                                      "FROM api_keys ORDER BY created_at, id").fetchall()
+        return [dict(zip(("id", "name", "credits", "created_at", "revoked_at"), row))
+                for row in rows]
+
+    def _connect(self):
+        # Imported here: the default deploy (keys off) then never loads sqlite3 (~1 MB a worker).
+        import sqlite3
+        # autocommit: each statement is its own transaction; closed when the `with` ends
+        return closing(sqlite3.connect(self.path, timeout=30, isolation_level=None))
+
+
+def register(app):
+    """Require a key with credits on the predict endpoints."""
+    ledger = ledger_of(app)
+    ledger.create_schema()
+    app.extensions["digits.keys"] = ledger
+
+    @app.before_request
+    def authenticate():
+        if request.endpoint in PROTECTED_ENDPOINTS:
+            g.api_key = ledger.authenticate(request.headers.get("Authorization"))
+
+
+def ledger_of(app):
+    """The Ledger of the app's DIGITS_DATABASE_URL; ConfigError for an unsupported URL."""
+    try:
+        return Ledger(app.config["DATABASE_URL"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+@cli.command("create")
+@click.option("--name", required=True, help="who the key is for")
+@click.option("--credits", type=click.IntRange(min=0), required=True, help="images it may send")
+def create_command(name, credits):
+    """Create a key and print it (this is the only time it is shown)."""
+    ledger = ledger_of(current_app)
+    ledger.create_schema()
+    key_id, key = ledger.create(name, credits)
+    click.echo(f"created key {key_id} for {name!r} with {credits} credits:\n{key}\n"
+               "Store it now: only its hash is kept.")
+
+
+@cli.command("refill")
+@click.argument("key_id")
+@click.option("--credits", type=click.IntRange(min=1), required=True, help="credits to add")
+def refill_command(key_id, credits):
+    """Add credits to a key."""
+    balance = ledger_of(current_app).refill(key_id, credits)
+    if balance is None:
+        raise click.ClickException(f"there is no key {key_id!r}; see `keys list`")
+    click.echo(f"key {key_id} now has {balance} credits")
+
+
+@cli.command("revoke")
+@click.argument("key_id")
+def revoke_command(key_id):
+    """Revoke a key: requests with it get 401 from now on."""
+    if not ledger_of(current_app).revoke(key_id):
+        raise click.ClickException(f"there is no key {key_id!r}; see `keys list`")
+    click.echo(f"key {key_id} revoked")
+
+
+@cli.command("list")
+def list_command():
+    """List keys: id, name, credits, created, revoked (never a secret)."""
+    ledger = ledger_of(current_app)
+    ledger.create_schema()
+    for key in ledger.list():
+        state = f"revoked {key['revoked_at'][:10]}" if key["revoked_at"] else "active"
+        click.echo(f"{key['id']}  {key['credits']:>8} credits  {state:<18} "
+                   f"{key['created_at'][:10]}  {key['name']}")
+
+
+def _sha256(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _now():
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

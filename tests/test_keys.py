@@ -1,0 +1,155 @@
+"""API keys with credits (DIGITS_API_KEYS): 401 without a valid key, 402 when the credits are
+spent, keys stored as hashes, the admin CLI, and no double spending across gunicorn workers."""
+
+import io
+import re
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from bench.run import wait_ready
+from conftest import TEST_IMAGES, start_gunicorn
+from service import create_app
+
+
+@pytest.fixture
+def keyed(tmp_path):
+    """An app with API keys on, its database in a temporary directory."""
+    return create_app({"TESTING": True, "API_KEYS": True,
+                       "DATABASE_URL": f"sqlite:///{tmp_path / 'keys.sqlite3'}"})
+
+
+def post(client, key=None, images=1, path="/predict"):
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    field = "image" if path == "/predict" else "images"
+    files = [(io.BytesIO(TEST_IMAGES[0].read_bytes()), f"{i}.png") for i in range(images)]
+    return client.post(path, data={field: files if images > 1 else files[0]}, headers=headers,
+                       content_type="multipart/form-data")
+
+
+def create_key(app, credits, name="test"):
+    """A key made through the admin CLI, as an administrator would; returns (id, key)."""
+    result = app.test_cli_runner().invoke(args=["keys", "create", "--name", name,
+                                                "--credits", str(credits)])
+    assert result.exit_code == 0, result.output
+    key = re.search(r"^dg_\S+$", result.output, re.M).group(0)
+    return key.split("_")[1], key
+
+
+@pytest.mark.parametrize("authorization, words", [
+    (None, "needs an API key"),
+    ("Basic dXNlcjpwYXNz", "needs an API key"),
+    ("Bearer ", "needs an API key"),
+    ("Bearer dg_000000000000_wrong", "not valid"),
+    ("Bearer nonsense", "not valid"),
+])
+def test_requests_without_a_valid_key_get_401(keyed, authorization, words):
+    headers = {"Authorization": authorization} if authorization else {}
+    response = keyed.test_client().post("/predict", headers=headers,
+                                        data={"image": (io.BytesIO(b"x"), "a.png")})
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert words in response.get_json()["detail"]
+
+
+def test_a_right_id_with_a_wrong_secret_is_refused(keyed):
+    key_id, key = create_key(keyed, 5)
+    assert post(keyed.test_client(), key[:-1] + ("A" if key[-1] != "A" else "B")).status_code == 401
+    assert post(keyed.test_client(), key).status_code == 200
+
+
+def test_each_image_spends_one_credit_then_402(keyed):
+    key_id, key = create_key(keyed, 3)
+    client = keyed.test_client()
+    assert post(client, key).status_code == 200
+    assert post(client, key, images=2, path="/predict/batch").status_code == 200
+    spent = post(client, key)
+    assert spent.status_code == 402
+    assert spent.get_json()["type"] == "tag:digits-service,2026:credits-exhausted"
+    assert f"the key {key_id} has 0 left" in spent.get_json()["detail"]
+
+
+def test_a_batch_needs_credits_for_all_its_images(keyed):
+    _, key = create_key(keyed, 2)
+    response = post(keyed.test_client(), key, images=3, path="/predict/batch")
+    assert response.status_code == 402
+    assert "needs 3 credits" in response.get_json()["detail"]
+    assert post(keyed.test_client(), key, images=2, path="/predict/batch").status_code == 200
+
+
+def test_a_request_refused_before_any_image_is_read_costs_nothing(keyed):
+    _, key = create_key(keyed, 1)
+    client = keyed.test_client()
+    no_file = client.post("/predict", data={}, headers={"Authorization": f"Bearer {key}"})
+    assert no_file.status_code == 400
+    assert post(client, key).status_code == 200
+
+
+def test_other_endpoints_need_no_key(keyed):
+    client = keyed.test_client()
+    assert client.get("/health").status_code == 200
+    assert client.get("/model").status_code == 200
+
+
+def test_only_a_hash_of_the_key_is_stored(keyed, tmp_path):
+    key_id, key = create_key(keyed, 1)
+    secret = key.split("_", 2)[2]
+    dump = "\n".join(sqlite3.connect(tmp_path / "keys.sqlite3").iterdump())
+    assert key_id in dump and secret not in dump and key not in dump
+
+
+def test_cli_refill_revoke_and_list(keyed):
+    runner = keyed.test_cli_runner()
+    key_id, key = create_key(keyed, 0, name="alice")
+    assert post(keyed.test_client(), key).status_code == 402
+    refill = runner.invoke(args=["keys", "refill", key_id, "--credits", "2"])
+    assert refill.exit_code == 0 and "now has 2 credits" in refill.output
+    assert post(keyed.test_client(), key).status_code == 200
+    listing = runner.invoke(args=["keys", "list"]).output
+    assert re.search(rf"{key_id}\s+1 credits\s+active .* alice", listing)
+    assert key.split("_", 2)[2] not in listing
+    assert runner.invoke(args=["keys", "revoke", key_id]).exit_code == 0
+    revoked = post(keyed.test_client(), key)
+    assert revoked.status_code == 401 and "revoked" in revoked.get_json()["detail"]
+    assert "revoked" in runner.invoke(args=["keys", "list"]).output
+
+
+@pytest.mark.parametrize("args", [["refill", "nope", "--credits", "1"], ["revoke", "nope"]])
+def test_cli_names_an_unknown_key(keyed, args):
+    result = keyed.test_cli_runner().invoke(args=["keys", *args])
+    assert result.exit_code != 0 and "there is no key 'nope'" in result.output
+
+
+def test_keys_are_off_by_default(client):
+    assert post(client).status_code == 200
+
+
+def test_an_unsupported_database_url_refuses_to_start():
+    from digits.config import ConfigError
+    with pytest.raises(ConfigError, match="only sqlite:///path"):
+        create_app({"API_KEYS": True, "DATABASE_URL": "postgresql://db/digits"})
+
+
+def test_parallel_requests_never_spend_more_than_the_balance(tmp_path):
+    """20 parallel requests against 7 credits, over 2 gunicorn workers: exactly 7 succeed."""
+    database = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
+    _, key = create_key(create_app({"API_KEYS": True, "DATABASE_URL": database}), 7)
+    process, url = start_gunicorn({"DIGITS_API_KEYS": "true", "DIGITS_DATABASE_URL": database},
+                                  workers=2)
+    try:
+        wait_ready(url, "/health", process=process)
+        data = TEST_IMAGES[0].read_bytes()
+
+        def one(_):
+            return requests.post(f"{url}/predict", files={"image": ("a.png", data)},
+                                 headers={"Authorization": f"Bearer {key}"}, timeout=30).status_code
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = list(pool.map(one, range(20)))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert sorted(statuses) == [200] * 7 + [402] * 13
