@@ -1,0 +1,46 @@
+"""Rate limiting (optional: DIGITS_RATE_LIMIT) with Flask-Limiter: requests per client
+address on the predict endpoints, or per API key when keys are on.
+
+`memory://` storage counts in each gunicorn worker separately (with 2 workers a client may get
+up to twice the limit); point DIGITS_RATE_LIMIT_STORAGE at Redis to share the counts.
+"""
+
+from flask import g, request
+from flask_limiter import Limiter
+from limits import parse_many
+
+from digits.config import ConfigError
+
+LIMITED_ENDPOINTS = ("predict_route", "batch_route")
+
+
+def client_identity():
+    """The API key when the request carries a valid one, else the client's address."""
+    key = g.get("api_key")
+    return f"key:{key}" if key else f"address:{request.remote_addr}"
+
+
+def register(app):
+    """Limit the predict endpoints; a refused request gets 429 with Retry-After.
+
+    Raises ConfigError for a limit that does not parse.
+    """
+    try:
+        parse_many(app.config["RATE_LIMIT"])
+    except ValueError:
+        raise ConfigError(f"DIGITS_RATE_LIMIT={app.config['RATE_LIMIT']!r} is not a rate limit "
+                          "such as '60/minute' or '10/second;1000/hour'") from None
+
+    @app.after_request
+    def retry_after_only_on_429(response):
+        # runs after Flask-Limiter's header hook (registered later, so called earlier)
+        if response.status_code != 429:
+            response.headers.pop("Retry-After", None)
+        return response
+
+    limiter = Limiter(client_identity, app=app, storage_uri=app.config["RATE_LIMIT_STORAGE"],
+                      headers_enabled=True, strategy="fixed-window")
+    limit = limiter.shared_limit(app.config["RATE_LIMIT"], scope="predict")
+    for endpoint in LIMITED_ENDPOINTS:
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+    app.extensions["digits.limiter"] = limiter

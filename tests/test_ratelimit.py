@@ -1,0 +1,73 @@
+"""Rate limiting (DIGITS_RATE_LIMIT): per client address, or per key with API keys; 429 as a
+problem document with Retry-After; off by default."""
+
+import io
+
+import pytest
+
+from conftest import TEST_IMAGES
+from digits.config import ConfigError
+from service import create_app
+
+
+def post(client, address="10.0.0.1", key=None, path="/predict"):
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    field = "image" if path == "/predict" else "images"
+    return client.post(path, data={field: (io.BytesIO(TEST_IMAGES[0].read_bytes()), "a.png")},
+                       headers=headers, environ_base={"REMOTE_ADDR": address},
+                       content_type="multipart/form-data")
+
+
+def limited(**config):
+    return create_app({"TESTING": True, "RATE_LIMIT": "2/minute", **config})
+
+
+def test_over_the_limit_gets_429_with_retry_after():
+    client = limited().test_client()
+    assert [post(client).status_code for _ in range(2)] == [200, 200]
+    refused = post(client)
+    assert refused.status_code == 429
+    assert refused.mimetype == "application/problem+json"
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "2 per 1 minute" in refused.get_json()["detail"]
+    assert "Retry-After" in refused.get_json()["detail"]
+
+
+def test_each_client_address_has_its_own_allowance():
+    client = limited().test_client()
+    assert [post(client, "10.0.0.1").status_code for _ in range(3)] == [200, 200, 429]
+    assert post(client, "10.0.0.2").status_code == 200
+
+
+def test_predict_and_batch_share_one_allowance_and_other_endpoints_are_free():
+    client = limited().test_client()
+    assert post(client).status_code == 200
+    assert post(client, path="/predict/batch").status_code == 200
+    assert post(client).status_code == 429
+    assert all(client.get("/health", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code
+               == 200 for _ in range(5))
+
+
+def test_successful_answers_carry_no_retry_after():
+    response = post(limited().test_client())
+    assert response.status_code == 200
+    assert "Retry-After" not in response.headers
+    assert response.headers["X-RateLimit-Remaining"] == "1"
+
+
+def test_with_api_keys_the_allowance_is_per_key(tmp_path):
+    app = limited(API_KEYS=True, DATABASE_URL=f"sqlite:///{tmp_path / 'k.sqlite3'}")
+    ledger = app.extensions["digits.keys"]
+    (_, first), (_, second) = ledger.create("a", 10), ledger.create("b", 10)
+    client = app.test_client()
+    assert [post(client, "10.0.0.1", first).status_code for _ in range(3)] == [200, 200, 429]
+    assert post(client, "10.0.0.1", second).status_code == 200  # same address, other key
+
+
+def test_off_by_default(client):
+    assert all(post(client).status_code == 200 for _ in range(5))
+
+
+def test_a_limit_that_does_not_parse_refuses_to_start():
+    with pytest.raises(ConfigError, match="DIGITS_RATE_LIMIT='lots' is not a rate limit"):
+        create_app({"RATE_LIMIT": "lots"})
