@@ -2,10 +2,13 @@
 
 import io
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
+import requests
 from PIL import Image
 
 from bench.run import start, wait_ready
@@ -49,16 +52,35 @@ def start_gunicorn(env_overrides=None, workers=1):
                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-@pytest.fixture(scope="session")
-def server_url():
-    """A real gunicorn process serving the committed model, started from gunicorn.conf.py."""
-    process, url = start_gunicorn(workers=2)
+@contextmanager
+def gunicorn_serving(env_overrides=None, workers=1):
+    """A running gunicorn (as the Procfile starts it) with these settings; yields its URL and
+    stops it afterwards."""
+    process, url = start_gunicorn(env_overrides, workers)
     try:
         wait_ready(url, "/health", process=process)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def parallel_predictions(url, count, data, headers=None, threads=8):
+    """POST `count` uploads of `data` to {url}/predict from `threads` threads at once; returns
+    their status codes."""
+    def one(_):
+        return requests.post(f"{url}/predict", files={"image": ("a.png", data)},
+                             headers=headers, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(one, range(count)))
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """A real gunicorn process serving the committed model, started from gunicorn.conf.py."""
+    with gunicorn_serving(workers=2) as url:
+        yield url
 
 
 def pytest_addoption(parser):

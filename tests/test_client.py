@@ -4,8 +4,8 @@ import json
 import subprocess
 import sys
 
-from bench.run import free_port, wait_ready
-from conftest import ROOT, TEST_IMAGES, start_gunicorn
+from bench.run import free_port
+from conftest import ROOT, TEST_IMAGES, gunicorn_serving
 
 
 def run_client(*args):
@@ -56,14 +56,9 @@ def test_missing_file_is_reported(server_url, tmp_path):
 def test_many_images_go_in_batches_of_the_given_size():
     """The server takes at most 2 files per batch: the client's default batch of 6 is refused
     as a whole, batches of 2 all pass."""
-    process, url = start_gunicorn({"DIGITS_BATCH_MAX_FILES": "2"})
-    try:
-        wait_ready(url, "/health", process=process)
+    with gunicorn_serving({"DIGITS_BATCH_MAX_FILES": "2"}) as url:
         refused = run_client(*TEST_IMAGES, "--url", url)
         batched = run_client(*TEST_IMAGES, "--url", url, "--batch-size", "2")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     assert refused.returncode == 2 and "refused the request (413" in refused.stderr
     assert batched.returncode == 0, batched.stderr
     assert [line.split(":")[0] for line in batched.stdout.splitlines()] == list(
@@ -85,13 +80,8 @@ def test_the_api_key_is_sent_when_given(tmp_path):
     database = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
     _, key = create_app({"API_KEYS": True, "DATABASE_URL": database}).extensions[
         "digits.keys"].create("client", 10)
-    process, url = start_gunicorn({"DIGITS_API_KEYS": "true", "DIGITS_DATABASE_URL": database})
-    try:
-        wait_ready(url, "/health", process=process)
+    with gunicorn_serving({"DIGITS_API_KEYS": "true", "DIGITS_DATABASE_URL": database}) as url:
         without = run_client(TEST_IMAGES[0], "--url", url)
         with_key = run_client(*TEST_IMAGES[:2], "--url", url, "--api-key", key)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     assert without.returncode == 2 and "(401: This service needs an API key" in without.stderr
     assert with_key.returncode == 0, with_key.stderr

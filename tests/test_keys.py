@@ -4,13 +4,10 @@ spent, keys stored as hashes, the admin CLI, and no double spending across gunic
 import io
 import re
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
-from bench.run import wait_ready
-from conftest import TEST_IMAGES, start_gunicorn
+from conftest import TEST_IMAGES, gunicorn_serving, parallel_predictions
 from service import create_app
 
 
@@ -137,19 +134,8 @@ def test_parallel_requests_never_spend_more_than_the_balance(tmp_path):
     """20 parallel requests against 7 credits, over 2 gunicorn workers: exactly 7 succeed."""
     database = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
     _, key = create_key(create_app({"API_KEYS": True, "DATABASE_URL": database}), 7)
-    process, url = start_gunicorn({"DIGITS_API_KEYS": "true", "DIGITS_DATABASE_URL": database},
-                                  workers=2)
-    try:
-        wait_ready(url, "/health", process=process)
-        data = TEST_IMAGES[0].read_bytes()
-
-        def one(_):
-            return requests.post(f"{url}/predict", files={"image": ("a.png", data)},
-                                 headers={"Authorization": f"Bearer {key}"}, timeout=30).status_code
-
-        with ThreadPoolExecutor(max_workers=20) as pool:
-            statuses = list(pool.map(one, range(20)))
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with gunicorn_serving({"DIGITS_API_KEYS": "true", "DIGITS_DATABASE_URL": database},
+                          workers=2) as url:
+        statuses = parallel_predictions(url, 20, TEST_IMAGES[0].read_bytes(),
+                                        headers={"Authorization": f"Bearer {key}"}, threads=20)
     assert sorted(statuses) == [200] * 7 + [402] * 13

@@ -3,12 +3,10 @@ latency, predictions by digit, rejected uploads by reason; summed over gunicorn 
 
 import io
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from bench.run import wait_ready
-from conftest import TEST_IMAGES, start_gunicorn
+from conftest import TEST_IMAGES, gunicorn_serving, parallel_predictions
 from service import create_app
 
 
@@ -53,22 +51,10 @@ def test_off_by_default(client):
 
 
 def test_counts_are_summed_over_gunicorn_workers():
-    process, url = start_gunicorn({"DIGITS_METRICS": "true"}, workers=2)
-    try:
-        wait_ready(url, "/health", process=process)
-        data = TEST_IMAGES[0].read_bytes()
-
-        def one(index):
-            body = data if index % 5 else b"junk"
-            return requests.post(f"{url}/predict", files={"image": ("a.png", body)},
-                                 timeout=30).status_code
-
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            statuses = list(pool.map(one, range(40)))
+    with gunicorn_serving({"DIGITS_METRICS": "true"}, workers=2) as url:
+        statuses = parallel_predictions(url, 32, TEST_IMAGES[0].read_bytes())
+        statuses += parallel_predictions(url, 8, b"not an image")
         scrapes = [requests.get(f"{url}/metrics", timeout=10).text for _ in range(6)]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     assert statuses.count(200) == 32 and statuses.count(415) == 8
     for text in scrapes:  # whichever worker answers, it reports every worker's counts
         assert sample(text, "digits_http_requests_total", endpoint="/predict", method="POST",

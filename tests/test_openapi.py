@@ -4,8 +4,7 @@ import schemathesis
 from hypothesis import given, settings
 from schemathesis import checks
 
-from bench.run import wait_ready
-from conftest import start_gunicorn
+from conftest import gunicorn_serving
 from service import create_app
 
 
@@ -27,14 +26,9 @@ def test_the_live_service_matches_its_description(server_url):
 
 
 def test_with_api_keys_and_metrics_on_too(tmp_path):
-    process, url = start_gunicorn({"DIGITS_API_KEYS": "true", "DIGITS_METRICS": "true",
-                                   "DIGITS_DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite3'}"})
-    try:
-        wait_ready(url, "/health", process=process)
+    with gunicorn_serving({"DIGITS_API_KEYS": "true", "DIGITS_METRICS": "true",
+                           "DIGITS_DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite3'}"}) as url:
         conforms_to_description(url, max_examples=15)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def conforms_to_description(url, max_examples=40):

@@ -7,13 +7,11 @@ import shutil
 import socket
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
-from bench.run import free_port, wait_ready
-from conftest import TEST_IMAGES, start_gunicorn
+from bench.run import free_port
+from conftest import TEST_IMAGES, gunicorn_serving, parallel_predictions
 from digits.config import ConfigError
 from service import create_app
 
@@ -106,19 +104,7 @@ def redis_url(tmp_path):
 
 
 def test_with_redis_every_gunicorn_worker_counts_against_one_limit(redis_url):
-    process, url = start_gunicorn({"DIGITS_RATE_LIMIT": "5/minute",
-                                   "DIGITS_RATE_LIMIT_STORAGE": redis_url}, workers=2)
-    try:
-        wait_ready(url, "/health", process=process)
-        data = TEST_IMAGES[0].read_bytes()
-
-        def one(_):
-            return requests.post(f"{url}/predict", files={"image": ("a.png", data)},
-                                 timeout=30).status_code
-
-        with ThreadPoolExecutor(max_workers=6) as pool:
-            statuses = list(pool.map(one, range(12)))
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with gunicorn_serving({"DIGITS_RATE_LIMIT": "5/minute", "DIGITS_RATE_LIMIT_STORAGE": redis_url},
+                          workers=2) as url:
+        statuses = parallel_predictions(url, 12, TEST_IMAGES[0].read_bytes(), threads=6)
     assert sorted(statuses) == [200] * 5 + [429] * 7
