@@ -4,7 +4,9 @@ how many more images each key may send.
 A key is shown once, when it is created: `dg_<id>_<secret>`. The database keeps the id, the
 secret's sha256 and the credit balance; the secret is compared in constant time. A request
 spends one credit per image, taken in one atomic UPDATE, so parallel requests in several
-gunicorn workers can never spend more than the balance.
+gunicorn workers (or, with PostgreSQL, several machines) can never spend more than the
+balance. SQLite is the embedded default; `postgresql://` URLs need psycopg
+(requirements-extras.txt).
 """
 
 import hashlib
@@ -37,19 +39,25 @@ cli = AppGroup("keys", help="Create, refill, revoke and list API keys (DIGITS_DA
 
 
 class Ledger:
-    """The keys table of one SQLite database."""
+    """The keys table of one SQLite or PostgreSQL database."""
 
     def __init__(self, database_url):
-        if not database_url.startswith("sqlite:///"):
-            raise ValueError(f"DIGITS_DATABASE_URL={database_url!r}: only sqlite:///path "
-                             "databases are supported")
-        self.path = Path(database_url.removeprefix("sqlite:///"))
+        if database_url.startswith("sqlite:///"):
+            self.path = Path(database_url.removeprefix("sqlite:///"))
+        elif database_url.startswith(("postgresql://", "postgres://")):
+            self.path = None
+        else:
+            raise ValueError(f"DIGITS_DATABASE_URL={database_url!r}: use sqlite:///path or "
+                             "postgresql://user@host/database")
+        self.url = database_url
 
     def create_schema(self):
-        """Create the database file and table if they do not exist yet."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Create the database file (SQLite) and the table if they do not exist yet."""
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
+            if self.path:
+                connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for writers
             connection.execute(SCHEMA)
 
     def create(self, name, credits):
@@ -119,10 +127,28 @@ class Ledger:
                 for row in rows]
 
     def _connect(self):
-        # Imported here: the default deploy (keys off) then never loads sqlite3 (~1 MB a worker).
-        import sqlite3
-        # autocommit: each statement is its own transaction; closed when the `with` ends
-        return closing(sqlite3.connect(self.path, timeout=30, isolation_level=None))
+        """A connection in autocommit mode (each statement its own transaction), closed when
+        the `with` block ends. The drivers are imported here: with keys off (the default) a
+        worker never loads them (sqlite3 alone is about 1 MB)."""
+        if self.path:
+            import sqlite3
+            return closing(sqlite3.connect(self.path, timeout=30, isolation_level=None))
+        import psycopg
+        return closing(_QmarkConnection(psycopg.connect(self.url, autocommit=True,
+                                                        connect_timeout=10)))
+
+
+class _QmarkConnection:
+    """A psycopg connection that takes the `?` placeholders the queries here are written with."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def execute(self, query, parameters=()):
+        return self.connection.execute(query.replace("?", "%s"), parameters)
+
+    def close(self):
+        self.connection.close()
 
 
 def register(app):

@@ -1,21 +1,67 @@
 """API keys with credits (DIGITS_API_KEYS): 401 without a valid key, 402 when the credits are
-spent, keys stored as hashes, the admin CLI, and no double spending across gunicorn workers."""
+spent, keys stored as hashes, the admin CLI, and no double spending across gunicorn workers;
+each with SQLite (the default) and PostgreSQL."""
 
+import glob
 import io
+import os
 import re
-import sqlite3
+import secrets
+import shutil
+import subprocess
+import tempfile
 
 import pytest
 
+from bench.run import free_port
 from conftest import TEST_IMAGES, gunicorn_serving, parallel_predictions
 from service import create_app
 
 
+@pytest.fixture(scope="module")
+def postgres():
+    """A throwaway PostgreSQL server (Debian's postgresql package); yields its base URL."""
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not binaries:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL key tests: install Debian's postgresql")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    data = tempfile.mkdtemp(prefix="digits-pg-")
+    as_owner = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(data, "postgres")
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+
+    def run(*args):
+        subprocess.run([*as_owner, *args], check=True, capture_output=True)
+
+    run(f"{binaries[-1]}/initdb", "-D", f"{data}/db", "--auth=trust", "-U", "postgres")
+    run(f"{binaries[-1]}/pg_ctl", "-D", f"{data}/db", "-w", "-l", f"{data}/log", "-o",
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        run(f"{binaries[-1]}/pg_ctl", "-D", f"{data}/db", "-m", "immediate", "stop")
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """A fresh, empty database URL of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'keys.sqlite3'}"
+    import psycopg
+    server, name = request.getfixturevalue("postgres"), f"keys_{secrets.token_hex(4)}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return f"{server}/{name}"
+
+
 @pytest.fixture
-def keyed(tmp_path):
-    """An app with API keys on, its database in a temporary directory."""
-    return create_app({"TESTING": True, "API_KEYS": True,
-                       "DATABASE_URL": f"sqlite:///{tmp_path / 'keys.sqlite3'}"})
+def keyed(database):
+    """An app with API keys on, over a fresh database."""
+    return create_app({"TESTING": True, "API_KEYS": True, "DATABASE_URL": database})
 
 
 def post(client, key=None, images=1, path="/predict"):
@@ -91,11 +137,13 @@ def test_other_endpoints_need_no_key(keyed):
     assert client.get("/model").status_code == 200
 
 
-def test_only_a_hash_of_the_key_is_stored(keyed, tmp_path):
+def test_only_a_hash_of_the_key_is_stored(keyed):
     key_id, key = create_key(keyed, 1)
     secret = key.split("_", 2)[2]
-    dump = "\n".join(sqlite3.connect(tmp_path / "keys.sqlite3").iterdump())
-    assert key_id in dump and secret not in dump and key not in dump
+    with keyed.extensions["digits.keys"]._connect() as connection:
+        rows = connection.execute("SELECT * FROM api_keys").fetchall()
+    stored = repr(rows)
+    assert key_id in stored and secret not in stored and key not in stored
 
 
 def test_cli_refill_revoke_and_list(keyed):
@@ -126,13 +174,12 @@ def test_keys_are_off_by_default(client):
 
 def test_an_unsupported_database_url_refuses_to_start():
     from digits.config import ConfigError
-    with pytest.raises(ConfigError, match="only sqlite:///path"):
-        create_app({"API_KEYS": True, "DATABASE_URL": "postgresql://db/digits"})
+    with pytest.raises(ConfigError, match="use sqlite:///path or postgresql://"):
+        create_app({"API_KEYS": True, "DATABASE_URL": "mysql://db/digits"})
 
 
-def test_parallel_requests_never_spend_more_than_the_balance(tmp_path):
+def test_parallel_requests_never_spend_more_than_the_balance(database):
     """20 parallel requests against 7 credits, over 2 gunicorn workers: exactly 7 succeed."""
-    database = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
     _, key = create_key(create_app({"API_KEYS": True, "DATABASE_URL": database}), 7)
     with gunicorn_serving({"DIGITS_API_KEYS": "true", "DIGITS_DATABASE_URL": database},
                           workers=2) as url:
