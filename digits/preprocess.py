@@ -12,6 +12,11 @@ import io
 
 import numpy as np
 from PIL import Image, ImageOps
+# The accepted formats' decoders, registered here (in gunicorn's preloading master) by name:
+# asked for a format it has not registered, Pillow imports all of its ~45 plugins, in every
+# worker (about 3 MB each).
+from PIL import (BmpImagePlugin, GifImagePlugin, JpegImagePlugin,  # noqa: F401
+                 PngImagePlugin, TiffImagePlugin, WebPImagePlugin)
 
 from digits import binary
 from digits.errors import ImageTooLarge, NoDigitFound, NotAnImage
@@ -49,7 +54,7 @@ def decode_image(data, max_pixels):
     if width * height > max_pixels:
         raise ImageTooLarge(_too_large_message(max_pixels, width, height))
     try:
-        if image.format == "JPEG":
+        if image.format in ("JPEG", "MPO"):  # MPO: a phone's multi-picture JPEG
             # Decode straight at a reduced scale: a 12 MP photo then costs a fraction to read.
             image.draft(image.mode, _work_size(image.size))
         image = ImageOps.exif_transpose(image)
