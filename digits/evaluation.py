@@ -49,7 +49,7 @@ def drawn_as_png(counts, size=256):
     return buffer.getvalue()
 
 
-def score_uploads(model, uploads, labels):
+def score_uploads(network, uploads, labels):
     """Send each upload through the service's path; accuracy, ECE and how many were rejected.
 
     A rejected upload (no digit found, ...) counts as a wrong answer; its `predicted` is -1.
@@ -61,13 +61,13 @@ def score_uploads(model, uploads, labels):
         except DigitsError:
             kept.append(False)
             continue
-        probabilities.append(class_probabilities(model, pixels)[0])
+        probabilities.append(class_probabilities(network, pixels)[0])
         kept.append(True)
     kept = np.asarray(kept)
     labels = np.asarray(labels)
     probabilities = np.asarray(probabilities).reshape(-1, 10)
     predicted = np.full(len(labels), -1)
-    predicted[kept] = model.classes[probabilities.argmax(axis=1)]
+    predicted[kept] = network.classes[probabilities.argmax(axis=1)]
     return {
         "n": int(len(labels)),
         "accuracy": float((predicted == labels).mean()),
@@ -77,16 +77,16 @@ def score_uploads(model, uploads, labels):
     }
 
 
-def evaluate_kind(model, kind, images, labels, offset=0):
+def evaluate_kind(network, kind, images, labels, offset=0):
     """Render every digit as an upload of `kind` and score the model on them."""
     uploads = [render_upload(image, kind, offset + i) for i, image in enumerate(images)]
-    return score_uploads(model, uploads, labels)
+    return score_uploads(network, uploads, labels)
 
 
-def evaluate(model, split="test", per_kind=None, kinds=KINDS, n_jobs=2):
+def evaluate(network, split="test", per_kind=None, kinds=KINDS, n_jobs=2):
     """Score every upload kind on a split of the handwriting set: {kind: score}."""
     images, labels = handwriting(split, per_kind)
     offset = SPLITS[split].start
     scores = Parallel(n_jobs=n_jobs)(
-        delayed(evaluate_kind)(model, kind, images, labels, offset) for kind in kinds)
+        delayed(evaluate_kind)(network, kind, images, labels, offset) for kind in kinds)
     return dict(zip(kinds, scores))

@@ -22,16 +22,20 @@ _DETAILS = {
 }
 
 
-def problem(status, title, detail, slug=None, headers=None):
-    """A problem+json response; `slug` names the problem type, about:blank when HTTP says it all."""
-    body = {
+def document(status, title, detail, slug=None):
+    """A problem document as a dict; `slug` names its type, about:blank when HTTP says it all."""
+    return {
         "type": PROBLEM_TYPE.format(slug=slug) if slug else "about:blank",
         "title": title,
         "status": status,
         "detail": detail,
     }
-    return Response(json.dumps(body), status=status, headers=headers,
-                    mimetype="application/problem+json")
+
+
+def problem(status, title, detail, slug=None, headers=None):
+    """A problem+json response (see `document`)."""
+    return Response(json.dumps(document(status, title, detail, slug)), status=status,
+                    headers=headers, mimetype="application/problem+json")
 
 
 def register(app):
@@ -43,8 +47,7 @@ def register(app):
 
 def problem_body(error):
     """The problem document of a domain error, as a dict (a batch lists one per failed file)."""
-    return {"type": PROBLEM_TYPE.format(slug=error.slug), "title": error.title,
-            "status": error.status, "detail": str(error)}
+    return document(error.status, error.title, str(error), error.slug)
 
 
 def _domain_problem(error):
