@@ -45,8 +45,8 @@ def test_rendered_uploads_are_deterministic_and_of_their_kind():
 
 
 def test_slice_of_real_handwriting_stays_above_its_floor(app):
-    model = app.extensions["digits.model"]
-    scores = evaluation.evaluate(model, "test", per_kind=SLICE)
+    network = app.extensions["digits.model"]
+    scores = evaluation.evaluate(network, "test", per_kind=SLICE)
     accuracies = {kind: score["accuracy"] for kind, score in scores.items()}
     assert np.mean(list(accuracies.values())) >= FLOOR_MEAN, accuracies
     assert min(accuracies.values()) >= FLOOR_KIND, accuracies
@@ -66,3 +66,14 @@ def test_evaluate_command_prints_every_figure(capsys):
     for words in ["photo", "canvas", "mean", "held-out load_digits accuracy",
                   "held-out load_digits ECE", "drawn as 256x256 PNG", "confusion on real"]:
         assert words in printed
+
+
+def test_the_report_holds_each_line_to_its_target():
+    kind = {"n": 10, "accuracy": 0.9, "ece": 0.02, "rejected": 0}
+    figures = {"split": "test", "kinds": {"scan": kind, "photo": {**kind, "accuracy": 0.7}},
+               "mean_accuracy": 0.9, "handwriting_ece": 0.08, "heldout_accuracy": 0.99,
+               "heldout_ece": 0.01, "drawn_png_accuracy": 0.96, "confusion": [[0] * 10] * 10}
+    lines = {line.split()[0]: line for line in evaluate.report(figures).splitlines() if line}
+    assert lines["scan"].endswith("ok") and lines["photo"].endswith("BELOW TARGET")
+    assert "BELOW TARGET" in lines["mean"]  # accuracy met, calibration (ECE 0.08) not
+    assert "BELOW TARGET" in lines["load_digits"]  # drawn PNG 0.96 < 0.97
