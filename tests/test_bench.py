@@ -47,3 +47,19 @@ def test_the_verdicts_compare_each_figure_with_its_target():
         "png: 0 errors": True, "jpg: throughput 0.38x the decode floor": False,
         "jpg: p99 35.0 ms": False, "jpg: 2 errors": False,
         "gunicorn tree RSS after load 151.0 MB": False, "cold start 0.30 s": True}
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["canvas", "photo"])
+def test_the_profile_times_the_services_own_path(app, index):
+    """bench/profile.py's chain of steps ends where upload_to_pixels and the network do."""
+    import numpy as np
+
+    from bench import profile
+    from digits.model import class_probabilities
+    from digits.preprocess import upload_to_pixels
+    network, data = app.extensions["digits.model"], run.payloads()[index][2]
+    value = None
+    for _, step in profile.steps(data, network, 40_000_000):
+        value = step(value)
+    expected = class_probabilities(network, upload_to_pixels(data, 40_000_000))
+    assert np.array_equal(value, expected)
