@@ -30,6 +30,8 @@ SETTINGS = {
                    "on the predict endpoints, e.g. `60/minute;1000/hour`; empty: off"),
     "RATE_LIMIT_STORAGE": ("memory://", str, None, "where the rate limiter counts: `memory://` "
                            "(per worker) or `redis://host:6379` (shared)"),
+    "TRUSTED_PROXIES": (0, int, 0, "how many proxies in front (nginx: 1) whose X-Forwarded-For "
+                        "names the client, for rate limits per address; 0 trusts none"),
     "CORS_ORIGINS": ("", str, None, "comma-separated origins whose pages may call the API; "
                      "empty: off"),
     "METRICS": (False, bool, None, "serve Prometheus metrics at `GET /metrics`"),

@@ -2,12 +2,14 @@
 address on the predict endpoints, or per API key when keys are on.
 
 `memory://` storage counts in each gunicorn worker separately (with 2 workers a client may get
-up to twice the limit); point DIGITS_RATE_LIMIT_STORAGE at Redis to share the counts.
+up to twice the limit); point DIGITS_RATE_LIMIT_STORAGE at Redis to share the counts. Behind
+a proxy, DIGITS_TRUSTED_PROXIES says how many X-Forwarded-For hops to believe.
 """
 
 from flask import g, request
 from flask_limiter import Limiter
 from limits import parse_many
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from digits.config import ConfigError
 
@@ -38,6 +40,9 @@ def register(app):
             response.headers.pop("Retry-After", None)
         return response
 
+    if app.config["TRUSTED_PROXIES"]:
+        # behind nginx every request comes from nginx: the client is in X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
     limiter = Limiter(client_identity, app=app, storage_uri=app.config["RATE_LIMIT_STORAGE"],
                       headers_enabled=True, strategy="fixed-window")
     limit = limiter.shared_limit(app.config["RATE_LIMIT"], scope="predict")

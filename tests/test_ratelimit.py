@@ -108,3 +108,25 @@ def test_with_redis_every_gunicorn_worker_counts_against_one_limit(redis_url):
                           workers=2) as url:
         statuses = parallel_predictions(url, 12, TEST_IMAGES[0].read_bytes(), threads=6)
     assert sorted(statuses) == [200] * 5 + [429] * 7
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance():
+    client = limited(TRUSTED_PROXIES=1).test_client()
+
+    def via_proxy(forwarded_for):
+        return client.post("/predict", headers={"X-Forwarded-For": forwarded_for},
+                           data={"image": (io.BytesIO(TEST_IMAGES[0].read_bytes()), "a.png")},
+                           environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code
+
+    assert [via_proxy("203.0.113.7") for _ in range(3)] == [200, 200, 429]
+    assert via_proxy("198.51.100.9") == 200
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored():
+    """A client cannot dodge its limit by sending its own X-Forwarded-For."""
+    client = limited().test_client()
+    statuses = [client.post("/predict", headers={"X-Forwarded-For": f"203.0.113.{i}"},
+                            data={"image": (io.BytesIO(TEST_IMAGES[0].read_bytes()), "a.png")},
+                            environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code
+                for i in range(3)]
+    assert statuses == [200, 200, 429]
