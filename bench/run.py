@@ -1,6 +1,7 @@
 """Benchmark the service against its floors, all under the Procfile's gunicorn configuration.
 
     python bench/run.py [--duration 10] [--connections 8] [--skip-train]
+                        [--service-env DIGITS_METRICS=true ...]
 
 For two payloads (a 280x280 transparent canvas PNG, an 800x600 phone-photo JPEG) it loads
 POST /predict with wrk on the bare Flask floor, the decode floor and the service, and prints
@@ -152,7 +153,11 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--skip-train", action="store_true", help="do not time train.py")
+    parser.add_argument("--service-env", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="settings for the service only, e.g. DIGITS_METRICS=true to "
+                             "measure an optional feature's cost")
     args = parser.parse_args(argv)
+    service_env = dict(setting.split("=", 1) for setting in args.service_env)
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     work = Path(tempfile.mkdtemp())
@@ -165,9 +170,11 @@ def main(argv=None):
           f"{platform.python_version()}; gunicorn.conf.py with WEB_CONCURRENCY="
           f"{os.environ.get('WEB_CONCURRENCY', '2')}; wrk -t2 -c{args.connections} "
           f"-d{args.duration}s")
+    if service_env:
+        print("service settings: " + " ".join(f"{k}={v}" for k, v in service_env.items()))
     results, memory = {}, {}
     for target, app_uri in TARGETS.items():
-        process, url = start(app_uri)
+        process, url = start(app_uri, env=service_env if target == "service" else None)
         try:
             # the floors have no /health: their 404 for it says they are up
             ready = wait_ready(url, "/health", expect=200 if target == "service" else 404)
