@@ -162,3 +162,30 @@ def test_screenshot(page, request):
     draw(page, [[(70, 60), (210, 60), (120, 250)]])
     expect_digit(page, 7)
     page.screenshot(path=target, full_page=True)
+
+
+def test_with_api_keys_the_page_asks_for_a_key_and_uses_it(browser, tmp_path):
+    from playwright.sync_api import expect
+
+    from conftest import gunicorn_serving
+    from service import create_app
+    database = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
+    _, key = create_app({"API_KEYS": True, "DATABASE_URL": database}).extensions[
+        "digits.keys"].create("page", 5)
+    path = TEST_IMAGES[0]
+    with gunicorn_serving({"DIGITS_API_KEYS": "true", "DIGITS_DATABASE_URL": database}) as url:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{url}/")
+        expect(page.locator("#key-form")).to_be_hidden()
+        page.set_input_files("#file", str(path))
+        expect(page.locator("#error")).to_contain_text("needs an API key", timeout=10_000)
+        expect(page.locator("#key-form")).to_be_visible()
+        page.fill("#api-key", key)
+        page.click("#key-form button")
+        expect_digit(page, int(path.name[0]))  # the upload is sent again, with the key
+        expect(page.locator("#error")).to_be_hidden()
+        expect(page.locator("#key-form")).to_be_hidden()
+        page.set_input_files("#file", str(TEST_IMAGES[1]))  # the key is kept for the next one
+        expect_digit(page, int(TEST_IMAGES[1].name[0]))
+        context.close()

@@ -67,12 +67,27 @@ drop.addEventListener("drop", (event) => {
   if (file) predict(file, file.name);
 });
 
+// When the server runs with API keys, the person enters theirs once; it lives in this tab only.
+let apiKey = sessionStorage.getItem("digits.apiKey") || "";
+let lastUpload = null;
+
+document.getElementById("key-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  apiKey = document.getElementById("api-key").value.trim();
+  sessionStorage.setItem("digits.apiKey", apiKey);
+  document.getElementById("key-form").hidden = true;
+  if (lastUpload) predict(...lastUpload);
+});
+
 async function predict(blob, name) {
+  lastUpload = [blob, name];
   const form = new FormData();
   form.append("image", blob, name);
+  const headers = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
   try {
-    const response = await fetch("/predict?top_k=3", { method: "POST", body: form });
+    const response = await fetch("/predict?top_k=3", { method: "POST", body: form, headers });
     const body = await response.json();
+    document.getElementById("key-form").hidden = response.status !== 401;
     if (!response.ok) {
       showError(body.detail || `The server answered ${response.status}.`);
       return;
