@@ -238,9 +238,10 @@ def _remove_ruling(mask):
     across it, and stays.
     """
     for axis in (0, 1):
-        if not _may_hold_lines(mask, axis):
+        band = binary.grow(mask, 1 - axis)  # each row (or column) with its two neighbours
+        if not _may_hold_lines(band, axis):
             continue
-        lines = _long_runs(mask, axis)
+        lines = _long_runs(mask, band, axis)
         if _count_lines(lines, axis) >= 2:
             across = 1 - axis
             stroke = binary.run_max(binary.run_min(mask, RULING_WIDTH + 1, across),
@@ -249,17 +250,16 @@ def _remove_ruling(mask):
     return mask
 
 
-def _may_hold_lines(mask, axis):
+def _may_hold_lines(band, axis):
     """Cheap necessary condition for _long_runs: some band of 3 rows (or columns) has ink
     across at least LINE_SPAN of the side. Most uploads have no ruling and stop here."""
-    band = binary.grow(mask, 1 - axis)
-    return bool((band.sum(axis=axis) >= _line_length(mask, axis)).any())
+    return bool((band.sum(axis=axis) >= _line_length(band, axis)).any())
 
 
-def _long_runs(mask, axis):
-    """Pixels on straight runs along `axis` (1: horizontal) spanning LINE_SPAN of the image."""
+def _long_runs(mask, band, axis):
+    """Pixels on straight runs along `axis` (1: horizontal) spanning LINE_SPAN of the image;
+    `band` is the mask grown by one pixel across `axis`."""
     length = _line_length(mask, axis)
-    band = binary.grow(mask, 1 - axis)
     opened = binary.run_max(binary.run_min(band, length, axis), length, axis)
     return mask & binary.grow(opened, 1 - axis)
 
