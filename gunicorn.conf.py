@@ -7,6 +7,8 @@ import os
 import shutil
 import tempfile
 
+from digits.config import BOOLEANS  # the service's own reading of true/false settings
+
 # One BLAS thread per worker: two workers on two cores must not each spawn a thread per core.
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
@@ -14,7 +16,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 # With DIGITS_METRICS on, every worker writes its counts into one directory that /metrics sums;
 # prometheus_client reads the variable when imported, so it is set before the app loads.
 _metrics_dir = None
-if (os.environ.get("DIGITS_METRICS", "").lower() in ("1", "true", "yes", "on")
+if (BOOLEANS.get(os.environ.get("DIGITS_METRICS", "").lower())
         and "PROMETHEUS_MULTIPROC_DIR" not in os.environ):
     _metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
         prefix="digits-metrics-")
