@@ -14,30 +14,30 @@ import numpy as np
 from digits.config import defaults
 from digits.evaluation import (SPLITS, drawn_as_png, evaluate, expected_calibration_error,
                                handwriting, score_uploads)
-from digits.model import class_probabilities, load_model
+from digits.model import load_model, probabilities
 from digits.training import split
 
 TARGETS = {"heldout": 0.985, "mean": 0.88, "kind": 0.80, "ece": 0.05, "drawn": 0.97}
 
 
-def measure(network, metadata, split_name="test", per_kind=None):
+def measure(estimator, metadata, split_name="test", per_kind=None):
     """Every figure of the evaluation as a dict."""
-    kinds = evaluate(network, split_name, per_kind)
+    kinds = evaluate(estimator, split_name, per_kind)
     _, labels = handwriting(split_name, per_kind)
     confusion = np.zeros((10, 10), dtype=int)
     for score in kinds.values():
         answered = np.asarray(score["predicted"]) >= 0  # rejected uploads are not in it
         np.add.at(confusion, (labels[answered], np.asarray(score["predicted"])[answered]), 1)
     _, X_test, _, y_test = split(metadata["hyperparameters"]["random_state"])
-    heldout = class_probabilities(network, X_test)
-    drawn = score_uploads(network, [drawn_as_png(image) for image in X_test], y_test)
+    heldout = probabilities(estimator, X_test)
+    drawn = score_uploads(estimator, [drawn_as_png(image) for image in X_test], y_test)
     return {
         "split": split_name,
         "kinds": {kind: {k: v for k, v in score.items() if k != "predicted"}
                   for kind, score in kinds.items()},
         "mean_accuracy": float(np.mean([score["accuracy"] for score in kinds.values()])),
         "handwriting_ece": float(np.mean([score["ece"] for score in kinds.values()])),
-        "heldout_accuracy": float((network.classes[heldout.argmax(axis=1)] == y_test).mean()),
+        "heldout_accuracy": float((heldout.argmax(axis=1) == y_test).mean()),
         "heldout_ece": expected_calibration_error(heldout, y_test),
         "drawn_png_accuracy": drawn["accuracy"],
         "confusion": confusion.tolist(),
@@ -88,8 +88,8 @@ def main(argv=None):
     parser.add_argument("--model", default=defaults()["MODEL_PATH"])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    network, metadata = load_model(args.model)
-    figures = measure(network, metadata, args.split, args.per_kind)
+    estimator, metadata = load_model(args.model)
+    figures = measure(estimator, metadata, args.split, args.per_kind)
     print(json.dumps(figures, indent=2) if args.json else report(figures))
 
 

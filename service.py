@@ -15,8 +15,10 @@ from digits import config as settings
 from digits import keys, problems, signals
 from digits.errors import (BadUpload, BatchTimeExceeded, DigitsError, TooManyFiles,
                            UnsupportedBody)
-from digits.model import load_model, predict
+from digits.decoding import Limits
+from digits.model import load_model, probabilities
 from digits.preprocess import upload_to_pixels
+from digits.responses import prediction_body
 
 FILE_FIELDS = ("image", "file")  # `file` is accepted as an alias
 BATCH_FIELD = "images"
@@ -105,12 +107,13 @@ def batch_route():
 def answer(data, top_k):
     """The prediction body for one image's bytes; raises the preprocessing's DigitsErrors."""
     try:
-        pixels = upload_to_pixels(data, current_app.config["MAX_PIXELS"])
+        pixels = upload_to_pixels(data, Limits(current_app.config["MAX_PIXELS"],
+                                               current_app.config["MAX_DECODED_BYTES"]))
     except DigitsError as error:
         signals.rejected.send(current_app._get_current_object(), reason=error.slug)
         raise
-    body = predict(current_app.extensions["digits.model"], pixels, top_k,
-                   current_app.config["CONFIDENCE_THRESHOLD"])
+    body = prediction_body(probabilities(current_app.extensions["digits.model"], pixels)[0],
+                           pixels, top_k, current_app.config["CONFIDENCE_THRESHOLD"])
     signals.predicted.send(current_app._get_current_object(), digit=body["digit"])
     return body
 

@@ -33,6 +33,7 @@ from digits.uploads import render_upload  # noqa: E402
 TARGETS = {
     "flask floor": "bench.floors:flask_floor()",
     "decode floor": "bench.floors:decode_floor()",
+    "plain resize": "bench.floors:plain_resize()",
     "service": "service:create_app()",
 }
 BOUNDARY = "digitsbenchboundary"

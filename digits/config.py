@@ -2,15 +2,19 @@
 
 from pathlib import Path
 
+from digits.decoding import MAX_DECODED_BYTES, MAX_PIXELS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # name: (default, type, lowest allowed, what it is) -- the README's configuration table
 SETTINGS = {
     "MODEL_PATH": (str(ROOT / "artifacts" / "model.joblib"), str, None,
-                   "the trained model; the weights the service runs (`model.npz`) and "
-                   "the metadata (`model.json`) sit beside it"),
+                   "the trained model (joblib); its metadata (`model.json`) sits beside it"),
     "MAX_UPLOAD_BYTES": (10 * 1024 * 1024, int, 1, "largest request body accepted, in bytes"),
-    "MAX_PIXELS": (40_000_000, int, 1, "largest image accepted, in pixels (width x height)"),
+    "MAX_PIXELS": (MAX_PIXELS, int, 1, "largest image accepted, in pixels (width x height)"),
+    "MAX_DECODED_BYTES": (MAX_DECODED_BYTES, int, 1,
+                          "most memory one image may take while it is decoded: width x height x "
+                          "bytes per pixel of its mode, plus its decoder's buffer"),
     "CONFIDENCE_THRESHOLD": (0.5, float, 0.0,
                              "below this confidence a prediction is marked uncertain"),
     "BATCH_MAX_FILES": (64, int, 1, "most images in one `POST /predict/batch`"),

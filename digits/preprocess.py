@@ -1,130 +1,272 @@
-"""Upload bytes -> the 8x8 image of 0..16 counts that `load_digits` is made of.
+"""Upload bytes -> the 8x8 images of 0..16 counts that `load_digits` is made of.
 
 `load_digits` (UCI optdigits) was scanned to 32x32 binary bitmaps with the digit scaled to the
 box's full height, then cut into 4x4 blocks whose set pixels were counted. Each step below
 rebuilds one part of that, so that a phone photo, a scan or a canvas drawing reaches the model
 in the representation it was trained on:
 
-    decode_image -> grayscale -> ink_strength -> ink_mask -> fit_to_box -> block_counts
+    decode_image -> grayscale -> paper_model -> ink_mask -> find_components
+                 -> digit_mask (each digit) -> fit_to_box -> block_counts
+
+The ink is located once on a small copy of the page (at most LOCATE_SIDE pixels a side); only
+each digit's own region is then read at the resolution its 32x32 box needs.
 """
 
-import io
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageOps
-# The accepted formats' decoders, registered here (in gunicorn's preloading master) by name:
-# asked for a format it has not registered, Pillow imports all of its ~45 plugins, in every
-# worker (about 3 MB each).
-from PIL import (BmpImagePlugin, GifImagePlugin, JpegImagePlugin,  # noqa: F401
-                 PngImagePlugin, TiffImagePlugin, WebPImagePlugin)
+from PIL import Image
+from scipy import ndimage
 
-from digits import binary
-from digits.errors import ImageTooLarge, NoDigitFound, NotAnImage
+from digits.decoding import Limits, decode_image
+from digits.errors import NoDigitFound
 
-# The configured pixel limit, checked in decode_image before any pixel is decoded, replaces
-# Pillow's own decompression-bomb limit (which would refuse without saying the image's size).
-Image.MAX_IMAGE_PIXELS = None
-
-ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
-WORK_SIDE = 160  # analysed at most this large: plenty for an 8x8 result, cheap on a small VPS
 BOX = 32
 BLOCK = 4
 DIGIT_WIDTH = 20  # optdigits scaled digits into a 20x32 region of the 32x32 box
 TARGET_INK = 0.305  # mean share of set pixels in an optdigits bitmap, whatever the digit
-MAX_CROP = 48  # the cropped digit is analysed at most this tall (the box is 32)
+LOCATE_SIDE = 64  # the ink is located on a copy of the page at most this large
+DIGIT_SIDE = 2 * BOX  # a digit's region is read at most this tall
+MARGIN = 4  # room around the box while the pen's weight is set, so no stroke is cut
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1) to count as a digit
 LINE_SPAN = 0.6  # a straight run this long (fraction of the side) is ruling, not a stroke
-RULING_WIDTH = 4  # ruled lines are at most this thick (pixels) at the working size
+RULING_WIDTH = 2  # ruled lines are at most this thick (pixels) on the small copy
 SPECK_AREA = 0.05  # ink blobs under 5 % of the largest blob are dust
+_EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
+_BLUR = np.array([0.1, 0.2, 0.4, 0.2, 0.1], dtype=np.float32)  # about 2 pixels of the box
 
 
-def decode_image(data, max_pixels):
-    """Decode upload bytes into an upright image (first frame), reduced to about WORK_SIDE.
+@dataclass(frozen=True)
+class Paper:
+    """How ink stands out on this page: the paper's grey as a plane over the page
+    (level + slope_x * u + slope_y * v, u and v from 0 to 1 across it) and the ink's polarity
+    (+1 darker than the paper, -1 lighter)."""
 
-    Raises NotAnImage unless the content is one of ACCEPTED_FORMATS, and ImageTooLarge when the
-    header declares more than `max_pixels` pixels, before any pixel data is decoded.
-    """
-    if not data:
-        raise NotAnImage("The uploaded file is empty.")
-    try:
-        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-    except Exception as error:  # Pillow signals unreadable data with many exception types
-        raise NotAnImage(_not_an_image_message()) from error
-    width, height = image.size
-    if width * height > max_pixels:
-        raise ImageTooLarge(_too_large_message(max_pixels, width, height))
-    try:
-        if image.format in ("JPEG", "MPO"):  # MPO: a phone's multi-picture JPEG
-            # Decode straight at a reduced scale: a 12 MP photo then costs a fraction to read.
-            image.draft(image.mode, _work_size(image.size))
-        image = ImageOps.exif_transpose(image)
-        image = _normalised_mode(image)
-        image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
-    except Exception as error:  # truncated or corrupt pixel data fails only here, while decoding
-        raise NotAnImage(_not_an_image_message("could not be decoded")) from error
-    return image
+    plane: tuple
+    polarity: int
+
+    def ink(self, grey, box=None, page=None):
+        """Ink strength 0..255 (paper 0) of a grey image that shows `box` (left, top, right,
+        bottom, in pixels of a `page`-sized image; the whole page when None)."""
+        return np.maximum(self.polarity * self.darkness(grey, box, page), 0)
+
+    def darkness(self, grey, box=None, page=None):
+        """How much darker than the paper each pixel is (negative where lighter)."""
+        height, width = grey.shape
+        left, top, right, bottom = box or (0, 0, width, height)
+        page_width, page_height = page or (width, height)
+        level, slope_x, slope_y = self.plane
+        us = left + (np.arange(width, dtype=np.float32) + 0.5) * ((right - left) / width)
+        vs = top + (np.arange(height, dtype=np.float32) + 0.5) * ((bottom - top) / height)
+        paper = (level + slope_x / page_width * us)[None, :] + (slope_y / page_height * vs)[:, None]
+        return paper - grey
 
 
-def grayscale(image):
-    """Luminance in [0, 1] (1 is white) of a decoded image; transparent areas become background.
+@dataclass(frozen=True)
+class Page:
+    """An upload with its ink located: the grey page (work size), its Paper, the small copy's
+    component labels and the components found there (left to right), and how many upload
+    pixels (upright, as a person sees it) one small-copy pixel spans along x and y."""
+
+    grey: Image.Image
+    paper: Paper
+    labels: np.ndarray
+    components: list
+    scale: tuple
+
+    def upload_box(self, component):
+        """A component's bounding box in the upload's own pixels: (left, top, width, height)."""
+        left, top, right, bottom = component.box
+        scale_x, scale_y = self.scale
+        left, top = round(left * scale_x), round(top * scale_y)
+        return left, top, round(right * scale_x) - left, round(bottom * scale_y) - top
+
+
+@dataclass(frozen=True)
+class Component:
+    """A connected blob of ink: its label in the mask, pixel count and bounding box
+    (left, top, right, bottom) in pixels of the mask."""
+
+    label: int
+    area: int
+    box: tuple
+
+
+def grayscale(decoded):
+    """The decoded upload as an 8-bit grey image (255 white); transparent areas become paper.
 
     A canvas export keeps its drawing only in the alpha channel, so transparency is flattened
     onto the colour opposite to the ink's, whatever colour the ink is.
     """
-    if image.mode == "LA":
-        luminance, alpha = (np.asarray(band, dtype=np.float32) / 255 for band in image.split())
-        drawn = alpha > 0.5
-        if drawn.any() and not drawn.all():
-            paper = 1.0 if luminance[drawn].mean() < 0.5 else 0.0
-            return alpha * luminance + (1 - alpha) * paper
-        return luminance
-    return np.asarray(image, dtype=np.float32) / 255
+    grey, alpha = decoded.grey, decoded.alpha
+    if alpha is None:
+        return grey
+    lowest, highest = alpha.getextrema()
+    if highest <= 127 or lowest > 127:  # nothing drawn, or nothing transparent
+        return grey
+    drawn = np.asarray(alpha) > 127
+    paper = 255 if np.asarray(grey)[drawn].mean() < 128 else 0
+    return Image.composite(grey, Image.new("L", grey.size, paper), alpha)
 
 
-def ink_strength(gray):
-    """How much ink each pixel holds, in [0, 1]: paper 0 whatever its shade or lighting.
-
-    Uneven lighting is removed by subtracting a plane fitted to the paper's shade. Polarity
-    (dark ink on light paper, or light on dark) is whichever reading makes the ink stand out.
-    """
-    paper = _paper_surface(gray)
-    readings = (np.clip(paper - gray, 0, 1), np.clip(gray - paper, 0, 1))
-    return max(readings, key=lambda ink: float(np.percentile(ink, 99.9)))
+def small_copy(grey):
+    """The page reduced to at most LOCATE_SIDE pixels a side, as a uint8 array."""
+    factor = max(1, -(-max(grey.size) // LOCATE_SIDE))
+    return np.asarray(grey.reduce(factor) if factor > 1 else grey)
 
 
-def ink_mask(ink):
-    """Pixels that are part of the digit: thresholded, ruling and dust removed.
+def paper_model(small, tiles=8):
+    """The Paper of a page from its small copy: a plane through the tile medians near the
+    paper's level (tiles mostly ink, of either polarity, left out); the polarity whose reading
+    has the brighter extreme.
 
     Raises NoDigitFound when nothing stands out from the paper.
     """
-    strong = ink[ink > MIN_CONTRAST]
+    height, width = small.shape
+    tile_height, tile_width = max(1, height // tiles), max(1, width // tiles)
+    rows, cols = height // tile_height, width // tile_width
+    # medians: thin ink, ruled lines included, leaves a tile's value at the paper's shade
+    grid = np.median(small[: rows * tile_height, : cols * tile_width].reshape(
+        rows, tile_height, cols, tile_width), axis=(1, 3))
+    terms = _plane_terms(*grid.shape)
+    values = grid.ravel()
+    coef = np.array([_quantile(values, 0.5), 0.0, 0.0])  # flat paper at the median tile
+    for _ in range(2):  # fit the plane to the tiles near it: the paper, not the ink
+        residual = np.abs(values - terms @ coef)
+        keep = residual <= max(8.0, 3 * 1.4826 * _quantile(residual, 0.5))
+        if keep.sum() < 6:
+            break
+        kept = terms[keep]
+        # a whisker of ridge: a page one pixel wide or tall has no slope across it to fit
+        coef = np.linalg.solve(kept.T @ kept + 1e-6 * np.eye(3), kept.T @ values[keep])
+    darkness = Paper(tuple(coef), 1).darkness(small).ravel()
+    ends = [int(0.001 * darkness.size), int(0.999 * darkness.size)]
+    light, dark = np.partition(darkness, ends)[ends] * (-1, 1)
+    if max(dark, light) < MIN_CONTRAST * 255:
+        raise NoDigitFound(no_digit_message())
+    return Paper(tuple(float(value) for value in coef), 1 if dark >= light else -1)
+
+
+def ink_mask(ink):
+    """Pixels that are ink: over the threshold halfway to the strong strokes' level.
+
+    Raises NoDigitFound when fewer than a few pixels stand out from the paper.
+    """
+    strong = ink[ink > MIN_CONTRAST * 255]
     if strong.size < 4:
-        raise NoDigitFound(_no_digit_message())
-    mask = ink > max(MIN_CONTRAST, 0.5 * float(np.percentile(strong, 90)))
-    mask = _remove_ruling(mask)
-    mask = _remove_specks(mask)
-    if not mask.any():
-        raise NoDigitFound(_no_digit_message())
+        raise NoDigitFound(no_digit_message())
+    return ink > max(MIN_CONTRAST * 255, 0.5 * _quantile(strong, 0.9))
+
+
+def remove_ruling(mask):
+    """Drop ruled or squared paper lines: two or more long straight runs in one direction.
+
+    Only the thin part goes: where a stroke crosses a line, the ink is thicker than the line
+    across it, and stays.
+    """
+    for axis in (0, 1):
+        across = 1 - axis
+        length = max(3, int(mask.shape[axis] * LINE_SPAN))
+        band = ndimage.maximum_filter1d(mask, 3, axis=across)  # each line with its neighbours
+        long_bands = band.sum(axis=axis) >= length
+        # ruling is two lines or more: most pages stop here
+        if np.count_nonzero(long_bands[1:] & ~long_bands[:-1]) + long_bands[0] < 2:
+            continue
+        opened = ndimage.maximum_filter1d(ndimage.minimum_filter1d(band, length, axis=axis),
+                                          length, axis=axis)
+        lines = mask & ndimage.maximum_filter1d(opened, 3, axis=across)
+        if ndimage.label(lines.any(axis=axis))[1] >= 2:
+            stroke = ndimage.maximum_filter1d(
+                ndimage.minimum_filter1d(mask, RULING_WIDTH + 1, axis=across),
+                RULING_WIDTH + 1, axis=across)
+            mask = mask & ~(lines & ~stroke)
     return mask
 
 
+def find_components(mask):
+    """The mask's 8-connected blobs of ink, dust left out, ordered left to right: (labels,
+    components), `labels` giving each pixel's component label (0 off the ink).
+
+    Raises NoDigitFound when there is no ink.
+    """
+    labels, count = ndimage.label(mask.view(np.uint8), _EIGHT_NEIGHBOURS)
+    if count == 0:
+        raise NoDigitFound(no_digit_message())
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    largest = areas[1:].max()
+    components = [Component(label, int(areas[label]),
+                            (cols.start, rows.start, cols.stop, rows.stop))
+                  for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1)
+                  if areas[label] >= SPECK_AREA * largest]
+    return labels, sorted(components, key=lambda component: component.box[0])
+
+
+def digit_mask(page, components):
+    """The ink of `components` (found on the page's small copy), read again from the grey
+    page in their joint box at up to DIGIT_SIDE pixels tall."""
+    grey, labels = page.grey, page.labels
+    left = min(c.box[0] for c in components)
+    top = min(c.box[1] for c in components)
+    right = max(c.box[2] for c in components)
+    bottom = max(c.box[3] for c in components)
+    # the small copy's pixels around the components, so that no edge of a stroke is lost
+    left, top = max(0, left - 1), max(0, top - 1)
+    right, bottom = min(labels.shape[1], right + 1), min(labels.shape[0], bottom + 1)
+    wanted = np.zeros(labels.max() + 1, dtype=bool)
+    wanted[[c.label for c in components]] = True
+    near = wanted[labels[top:bottom, left:right]]
+    scale_x, scale_y = grey.size[0] / labels.shape[1], grey.size[1] / labels.shape[0]
+    box = (round(left * scale_x), round(top * scale_y), round(right * scale_x),
+           round(bottom * scale_y))
+    shrink = -(-(box[3] - box[1]) // DIGIT_SIDE)
+    region = np.asarray(grey.reduce(shrink, box=box) if shrink > 1 else grey.crop(box))
+    # each region pixel's small-copy pixel, grown by one so that no edge of a stroke is lost
+    rows = ((np.arange(region.shape[0]) + 0.5) * (near.shape[0] / region.shape[0])).astype(int)
+    cols = ((np.arange(region.shape[1]) + 0.5) * (near.shape[1] / region.shape[1])).astype(int)
+    grown = near.copy()
+    grown[1:] |= near[:-1]
+    grown[:-1] |= near[1:]
+    grown[:, 1:] |= grown[:, :-1].copy()
+    grown[:, :-1] |= grown[:, 1:].copy()
+    return ink_mask(page.paper.ink(region, box, grey.size)) & grown[rows[:, None], cols[None, :]]
+
+
 def fit_to_box(mask, box=BOX):
-    """Crop the digit, straighten its slant, scale it to the box as optdigits did: full height,
-    at most DIGIT_WIDTH wide (aspect kept below that), centred, strokes as thick as theirs."""
-    digit = _upright(_crop(mask, MAX_CROP))
-    padding = int(digit.shape[0] * 0.3) + 2
-    thinner, thicker = 0.5, -0.25 * digit.shape[0]
-    # Depths beyond the levels tried, plus the reach of the resize's filter, cannot matter.
-    depth = binary.signed_depth(np.pad(digit, padding), inside=thinner + 4,
-                                outside=-thicker + 4)
-    # Bisect the stroke offset so the bitmap holds as much ink as an optdigits bitmap does.
-    for _ in range(7):  # halving 7 times brings the level to a tenth of a pixel
-        level = (thinner + thicker) / 2
-        if _box_at_level(depth, level, box).sum() > TARGET_INK * box * box:
-            thicker = level
-        else:
-            thinner = level
-    return _box_at_level(depth, (thinner + thicker) / 2, box)
+    """Scale a digit's mask into the box as optdigits did: slant straightened, full height, at
+    most DIGIT_WIDTH wide (aspect kept below that), centred, strokes as thick as theirs.
+
+    One affine warp does the crop, shear and scale; a blur and the threshold that leaves
+    optdigits' share of ink set it to their stroke weight whatever the pen.
+    """
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    digit = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    coverage = Image.fromarray(digit.view(np.uint8) * np.uint8(255))
+    shrink = digit.shape[0] // (2 * box)  # a bilinear warp would skip pixels below half size
+    if shrink > 1:
+        coverage = coverage.reduce(shrink)
+        digit = np.asarray(coverage) > 127
+    canvas = box + 2 * MARGIN
+    soft = np.asarray(coverage.transform((canvas, canvas), Image.Transform.AFFINE,
+                                         _warp(digit, box), Image.Resampling.BILINEAR),
+                      dtype=np.float32)
+    soft = ndimage.correlate1d(ndimage.correlate1d(soft, _BLUR, 0, mode="constant"), _BLUR, 1,
+                               mode="constant")
+    # A thicker pen grows the digit past its outline; it is scaled back to the box's height
+    # below, so ask for that much more ink first: optdigits' share is what remains.
+    inked = _largest(soft, TARGET_INK * box * box)
+    growth = np.count_nonzero(inked.any(axis=1)) / box
+    inked = _largest(soft, TARGET_INK * box * box * growth * growth)
+    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    region = inked[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = region.shape
+    new_width = min(max(1, round(width * box / height)), DIGIT_WIDTH * box // BOX)
+    scaled = Image.fromarray(region.view(np.uint8) * np.uint8(255)).resize(
+        (new_width, box), Image.Resampling.BOX)
+    bitmap = np.zeros((box, box), dtype=bool)
+    left = (box - new_width) // 2
+    bitmap[:, left : left + new_width] = np.asarray(scaled) >= 128
+    return bitmap
 
 
 def block_counts(bitmap, block=BLOCK):
@@ -133,164 +275,72 @@ def block_counts(bitmap, block=BLOCK):
     return bitmap.reshape(side, block, side, block).sum(axis=(1, 3)).astype(np.uint8)
 
 
-def upload_to_pixels(data, max_pixels):
-    """The whole path: upload bytes -> the 8x8 counts the model sees."""
-    gray = grayscale(decode_image(data, max_pixels))
-    return block_counts(fit_to_box(ink_mask(ink_strength(gray))))
+def locate_ink(data, limits=Limits()):
+    """Decode an upload and find its ink: a Page. Raises NotAnImage and ImageTooLarge (from
+    decode_image) and NoDigitFound."""
+    decoded = decode_image(data, limits)
+    grey = grayscale(decoded)
+    small = small_copy(grey)
+    paper = paper_model(small)
+    labels, components = find_components(remove_ruling(ink_mask(paper.ink(small))))
+    scale = (decoded.scale[0] * grey.size[0] / small.shape[1],
+             decoded.scale[1] * grey.size[1] / small.shape[0])
+    return Page(grey, paper, labels, components, scale)
 
 
-def _crop(mask, max_height):
-    """The mask cut to the digit's bounding box, at most `max_height` rows tall."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    digit = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    height, width = digit.shape
-    if height <= max_height:
-        return digit
-    size = (max(1, round(width * max_height / height)), max_height)
-    # a low threshold keeps thin pen strokes; their width is normalised afterwards anyway
-    coverage = Image.fromarray(digit.astype(np.float32)).resize(size, Image.Resampling.BOX)
-    return np.asarray(coverage) > 0.25
+def upload_to_pixels(data, limits=Limits()):
+    """The whole path for one digit: upload bytes -> the 8x8 counts the model sees (all the
+    ink that is not dust taken as one digit)."""
+    page = locate_ink(data, limits)
+    return block_counts(fit_to_box(digit_mask(page, page.components)))
 
 
-def _upright(digit):
-    """Shear the digit so its main axis is vertical: optdigits bitmaps are slant-corrected."""
-    ys, xs = np.nonzero(digit)
-    dy, dx = ys - ys.mean(), xs - xs.mean()
-    slant = float(np.clip((dy * dx).sum() / max((dy * dy).sum(), 1.0), -1, 1))
-    pad = int(abs(slant) * digit.shape[0] / 2) + 1
-    wide = np.pad(digit, ((0, 0), (pad, pad))).astype(np.float32)
-    sheared = binary.shear_rows(wide, slant, ys.mean())
-    return _crop(sheared >= 0.5, digit.shape[0]) if (sheared >= 0.5).any() else digit
-
-
-def _box_at_level(depth, level, box):
-    """The bitmap of pixels at least `level` deep inside the stroke, fitted into the box."""
-    inked = depth >= level
-    rows = np.flatnonzero(inked.any(axis=1))
-    cols = np.flatnonzero(inked.any(axis=0))
-    region = depth[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    height, width = region.shape
-    new_width = int(np.clip(round(width * box / height), 1, DIGIT_WIDTH * box // BOX))
-    scaled = Image.fromarray(region.astype(np.float32)).resize((new_width, box),
-                                                                Image.Resampling.BILINEAR)
-    bitmap = np.zeros((box, box), dtype=bool)
-    left = (box - new_width) // 2
-    bitmap[:, left : left + new_width] = np.asarray(scaled) >= level
-    return bitmap
-
-
-def _work_size(size):
-    scale = WORK_SIDE / max(size)
-    return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
-
-
-def _normalised_mode(image):
-    """Bring any Pillow mode to L (grey) or LA (grey + alpha), 8 bits per channel."""
-    if image.mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    if image.mode in ("RGBA", "LA", "La"):
-        return image.convert("LA")
-    if image.mode in ("RGBa", "PA"):  # Pillow converts these to LA only through RGBA
-        return image.convert("RGBA").convert("LA")
-    if image.mode.startswith("I") or image.mode == "F":
-        values = np.asarray(image, dtype=np.float32)
-        full_scale = 65535.0 if values.max(initial=0) > 255 else 255.0
-        return Image.fromarray(np.clip(values / full_scale * 255, 0, 255).astype(np.uint8))
-    return image.convert("L")
-
-
-def _paper_surface(gray, tiles=12, rounds=4):
-    """A plane through the paper's shade: the light falling across a page.
-
-    Fitted to tile medians, rejecting outliers on both sides, so ink of either polarity and
-    covering up to about half the image does not pull it. A plane, not a curved surface, so
-    that a large digit cannot be mistaken for a patch of shadow.
-    """
-    rows, cols = gray.shape
-    tile_h, tile_w = max(1, rows // tiles), max(1, cols // tiles)
-    count_y, count_x = rows // tile_h, cols // tile_w
-    blocks = gray[: count_y * tile_h, : count_x * tile_w].reshape(count_y, tile_h, count_x, tile_w)
-    values = np.median(blocks, axis=(1, 3)).ravel()
-    terms = _plane_terms(np.linspace(0, 1, count_y), np.linspace(0, 1, count_x))
-    keep = np.ones(values.shape, dtype=bool)
-    for _ in range(rounds):
-        coef, *_ = np.linalg.lstsq(terms[keep], values[keep], rcond=None)
-        residual = values - terms @ coef
-        spread = 1.4826 * np.median(np.abs(residual[keep]))
-        keep = np.abs(residual) <= max(0.03, 3 * spread)
-        if keep.sum() < 6:
-            break
-    ys, xs = np.linspace(0, 1, rows), np.linspace(0, 1, cols)
-    return (coef[0] + coef[1] * xs[None, :] + coef[2] * ys[:, None]).astype(np.float32)
-
-
-def _plane_terms(ys, xs):
-    """Design matrix of a plane (1, x, y) over the grid ys x xs, row-major."""
-    grid_y, grid_x = np.meshgrid(ys, xs, indexing="ij")
-    return np.stack([np.ones(grid_x.size), grid_x.ravel(), grid_y.ravel()], axis=1)
-
-
-def _remove_ruling(mask):
-    """Drop ruled or squared paper lines: two or more long straight runs in one direction.
-
-    Only the thin part goes: where a stroke crosses a line, the ink is thicker than the line
-    across it, and stays.
-    """
-    for axis in (0, 1):
-        band = binary.grow(mask, 1 - axis)  # each row (or column) with its two neighbours
-        if not _may_hold_lines(band, axis):
-            continue
-        lines = _long_runs(mask, band, axis)
-        if _count_lines(lines, axis) >= 2:
-            across = 1 - axis
-            stroke = binary.run_max(binary.run_min(mask, RULING_WIDTH + 1, across),
-                                    RULING_WIDTH + 1, across)
-            mask = mask & ~(lines & ~stroke)
-    return mask
-
-
-def _may_hold_lines(band, axis):
-    """Cheap necessary condition for _long_runs: some band of 3 rows (or columns) has ink
-    across at least LINE_SPAN of the side. Most uploads have no ruling and stop here."""
-    return bool((band.sum(axis=axis) >= _line_length(band, axis)).any())
-
-
-def _long_runs(mask, band, axis):
-    """Pixels on straight runs along `axis` (1: horizontal) spanning LINE_SPAN of the image;
-    `band` is the mask grown by one pixel across `axis`."""
-    length = _line_length(mask, axis)
-    opened = binary.run_max(binary.run_min(band, length, axis), length, axis)
-    return mask & binary.grow(opened, 1 - axis)
-
-
-def _line_length(mask, axis):
-    """The shortest run along `axis` that counts as a ruled line."""
-    return max(3, int(mask.shape[axis] * LINE_SPAN))
-
-
-def _count_lines(lines, axis):
-    return binary.count_runs(lines.any(axis=axis))
-
-
-def _remove_specks(mask):
-    labels, areas = binary.component_areas(mask)
-    if len(areas) <= 1:
-        return mask
-    keep = np.concatenate(([False], areas >= SPECK_AREA * areas.max()))
-    return keep[labels]
-
-
-def _too_large_message(max_pixels, width, height):
-    return (f"The image is {width}x{height} pixels; at most {max_pixels:,} pixels are accepted. "
-            "Resize or crop it around the digit and try again.")
-
-
-def _not_an_image_message(problem="is not an image"):
-    return (f"The uploaded file {problem}. Send a PNG, JPEG, GIF, BMP, WebP or TIFF image of "
-            "a handwritten digit.")
-
-
-def _no_digit_message():
-    return ("No digit was found: the image looks blank or uniform. Send an image with one "
+def no_digit_message():
+    """The detail of a NoDigitFound."""
+    return ("No digit was found: the image looks blank or uniform. Send an image with a "
             "handwritten digit that stands out from the paper.")
+
+
+@lru_cache(maxsize=64)
+def _plane_terms(rows, cols):
+    """Design matrix of a plane (1, u, v) at the centres of a rows x cols grid, row-major."""
+    vs, us = np.meshgrid((np.arange(rows) + 0.5) / rows, (np.arange(cols) + 0.5) / cols,
+                         indexing="ij")
+    return np.stack([np.ones(us.size), us.ravel(), vs.ravel()], axis=1)
+
+
+def _quantile(values, q):
+    """The q-quantile (0..1) of an array's values, by partition (np.percentile costs more
+    than the whole of it on arrays this small)."""
+    flat = values.ravel()
+    index = min(flat.size - 1, int(q * flat.size))
+    return float(np.partition(flat, index)[index])
+
+
+def _warp(digit, box):
+    """Affine coefficients (output point -> input point) that straighten the digit's slant and
+    scale it to the box's height, at most DIGIT_WIDTH wide, centred."""
+    height, width = digit.shape
+    ys, xs = np.nonzero(digit)
+    y_mean = ys.mean()
+    dy = ys - y_mean
+    slant = min(1.0, max(-1.0, float(dy @ (xs - xs.mean())) / max(float(dy @ dy), 1.0)))
+    upright = xs - slant * dy  # x once the slant is taken out
+    left, right = float(upright.min()), float(upright.max()) + 1
+    scale_y = box / height
+    scale_x = min(scale_y, DIGIT_WIDTH * box / BOX / (right - left))
+    # Pillow maps each output point (u, v) to the input point (a u + b v + c, d u + e v + f),
+    # pixel centres at +0.5: v = MARGIN + y * scale_y, u = middle of the canvas
+    # + (x' - middle of the digit) * scale_x.
+    a, e = 1 / scale_x, 1 / scale_y
+    f = -MARGIN * e
+    c = (left + right) / 2 - (box / 2 + MARGIN) * a + slant * (f - y_mean - 0.5)
+    return (a, slant * e, c, 0.0, e, f)
+
+
+def _largest(values, count):
+    """The `count` largest values (at least one) as a boolean image."""
+    flat = values.ravel()
+    count = min(max(1, round(count)), flat.size)
+    level = np.partition(flat, flat.size - count)[flat.size - count]
+    return values >= max(level, 1e-6)

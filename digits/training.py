@@ -19,8 +19,7 @@ from sklearn.neural_network import MLPClassifier
 
 from digits.augment import augmented
 from digits.evaluation import expected_calibration_error
-from digits.model import (export_weights, load_model, metadata_path, sha256_of,
-                          weights_path)
+from digits.model import load_model, metadata_path, sha256_of
 
 HYPERPARAMETERS = {
     "hidden_layer_sizes": (256, 128),
@@ -119,13 +118,10 @@ def train(seed=0, cv_folds=3, copies=COPIES, max_iter=None):
     return model, results
 
 
-def describe(model, results, sha256, weights_sha256):
+def describe(model, results, sha256):
     """The metadata written to model.json."""
     return {
         "sha256": sha256,
-        "weights": {"file": "model.npz", "sha256": weights_sha256,
-                    "format": "numpy .npz: weights_<i>, bias_<i> per layer (ReLU, softmax "
-                              "output), classes"},
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
                      "numpy": np.__version__, "joblib": joblib.__version__},
@@ -148,20 +144,16 @@ def describe(model, results, sha256, weights_sha256):
 
 
 def write_artifacts(model, results, out_dir):
-    """Write model.joblib, its weights (model.npz) and model.json into `out_dir`; returns the
-    metadata."""
+    """Write model.joblib and model.json into `out_dir`; returns the metadata."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / "model.joblib"
     joblib.dump(model, model_path, compress=3)
-    export_weights(model, weights_path(model_path))
-    metadata = describe(model, results, sha256_of(model_path),
-                        sha256_of(weights_path(model_path)))
+    metadata = describe(model, results, sha256_of(model_path))
     metadata_path(model_path).write_text(json.dumps(metadata, indent=2) + "\n")
     return metadata
 
 
 def load_estimator(model_path):
     """The scikit-learn estimator in model.joblib, after the same checks the service makes."""
-    load_model(model_path)
-    return joblib.load(model_path)
+    return load_model(model_path)[0]

@@ -155,7 +155,7 @@ def test_unexpected_failure_is_500_without_internals(client, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("secret internal state <object at 0xdeadbeef>")
 
-    monkeypatch.setattr(service, "predict", broken)
+    monkeypatch.setattr(service, "prediction_body", broken)
     response = post_image(client, digit_png())
     assert response.status_code == 500
     assert response.mimetype == "application/problem+json"

@@ -55,11 +55,11 @@ def test_the_profile_times_the_services_own_path(app, index):
     import numpy as np
 
     from bench import profile
-    from digits.model import class_probabilities
+    from digits.model import probabilities
     from digits.preprocess import upload_to_pixels
-    network, data = app.extensions["digits.model"], run.payloads()[index][2]
+    estimator, data = app.extensions["digits.model"], run.payloads()[index][2]
     value = None
-    for _, step in profile.steps(data, network, 40_000_000):
+    for _, step in profile.steps(data, estimator):
         value = step(value)
-    expected = class_probabilities(network, upload_to_pixels(data, 40_000_000))
+    expected = probabilities(estimator, upload_to_pixels(data))
     assert np.array_equal(value, expected)

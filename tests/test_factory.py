@@ -21,6 +21,7 @@ def test_defaults():
     assert config["MAX_UPLOAD_BYTES"] == 10 * 1024 * 1024
     assert config["MAX_CONTENT_LENGTH"] == config["MAX_UPLOAD_BYTES"]
     assert config["MAX_PIXELS"] == 40_000_000
+    assert config["MAX_DECODED_BYTES"] == 64 * 1024 * 1024
     assert config["CONFIDENCE_THRESHOLD"] == 0.5
 
 
@@ -70,7 +71,7 @@ def test_unreadable_setting_refuses_to_start(monkeypatch, name, value, words):
 @pytest.fixture
 def model_copy(tmp_path):
     """A copy of the committed artifacts that a test may damage."""
-    for name in ("model.joblib", "model.npz", "model.json"):
+    for name in ("model.joblib", "model.json"):
         shutil.copy(ROOT / "artifacts" / name, tmp_path / name)
     return tmp_path / "model.joblib"
 
@@ -88,53 +89,50 @@ def test_tampered_model_refuses_to_start(model_copy):
         create_app({"MODEL_PATH": str(model_copy)})
 
 
-@pytest.mark.parametrize("name", ["model.joblib", "model.npz"])
+@pytest.mark.parametrize("name", ["model.joblib", "model.json"])
 def test_any_missing_model_file_refuses_to_start(model_copy, name):
     (model_copy.parent / name).unlink()
     with pytest.raises(ModelUnavailable, match=f"{name} is missing"):
         create_app({"MODEL_PATH": str(model_copy)})
 
 
-def test_tampered_weights_refuse_to_start(model_copy):
-    weights = model_copy.with_suffix(".npz")
-    weights.write_bytes(weights.read_bytes() + b"tampered")
-    with pytest.raises(ModelUnavailable, match="model.npz has sha256 .* changed or damaged"):
-        create_app({"MODEL_PATH": str(model_copy)})
-
-
-def record_weights(model_copy, **arrays):
-    """Replace model.npz with `arrays` and record its sha256, as if train.py had written it."""
-    weights = model_copy.with_suffix(".npz")
-    np.savez(weights, **arrays)
+def record_model(model_copy, data):
+    """Replace model.joblib with `data` and record its sha256, as if train.py had written it."""
+    model_copy.write_bytes(data)
     meta_path = model_copy.with_suffix(".json")
     metadata = json.loads(meta_path.read_text())
-    metadata["weights"]["sha256"] = sha256_of(weights)
+    metadata["sha256"] = sha256_of(model_copy)
     meta_path.write_text(json.dumps(metadata))
 
 
-@pytest.mark.parametrize("arrays, words", [
-    ({"classes": np.arange(10)}, "does not hold a 64-input network"),
-    ({"weights_0": np.zeros((64, 10))}, "not a weights file written by train.py"),
-    ({"classes": np.arange(10), "weights_0": np.zeros((32, 10)), "bias_0": np.zeros(10)},
-     "does not hold a 64-input network"),
-    ({"classes": np.arange(3), "weights_0": np.zeros((64, 10)), "bias_0": np.zeros(10)},
-     "one output per class"),
-    ({"classes": np.array([object()]), "weights_0": np.zeros((64, 1)), "bias_0": np.zeros(1)},
-     "not a weights file written by train.py"),
-])
-def test_weights_that_are_not_a_digits_network_refuse_to_start(model_copy, arrays, words):
-    record_weights(model_copy, **arrays)
+@pytest.mark.parametrize("content, words", [
+    (b"not a pickle at all", "could not be loaded"),
+    ({"a": "dict"}, "not a classifier of 8x8 images"),
+    ("wrong-inputs", "not a classifier of 8x8 images"),
+], ids=["garbage", "not-a-classifier", "wrong-input-size"])
+def test_a_recorded_file_that_is_not_a_digits_classifier_refuses_to_start(model_copy, content,
+                                                                          words):
+    import io
+
+    import joblib
+    from sklearn.dummy import DummyClassifier
+    if content == "wrong-inputs":
+        content = DummyClassifier().fit(np.zeros((10, 3)), np.arange(10))
+    if not isinstance(content, bytes):
+        buffer = io.BytesIO()
+        joblib.dump(content, buffer)
+        content = buffer.getvalue()
+    record_model(model_copy, content)
     with pytest.raises(ModelUnavailable, match=words):
         create_app({"MODEL_PATH": str(model_copy)})
 
 
-def test_the_service_never_imports_scikit_learn_or_scipy():
-    """Workers predict from the exported weights with numpy-only preprocessing: scikit-learn,
-    joblib and scipy stay out of their memory, whatever the upload; so do the optional
-    features' libraries while those features are off, and Pillow's decoders for formats the
-    service does not accept (PSD stands for the ~40 others)."""
-    unwanted = ("sklearn", "joblib", "scipy", "flask_limiter", "flask_cors", "prometheus_client",
-                "urllib3", "sqlite3", "PIL.PsdImagePlugin")
+def test_the_service_loads_only_what_it_uses():
+    """Neither the optional features' libraries while those features are off, nor Pillow's
+    decoders for formats the service does not accept (PSD stands for the ~40 others), whatever
+    the upload."""
+    unwanted = ("flask_limiter", "flask_cors", "prometheus_client", "urllib3", "sqlite3",
+                "PIL.PsdImagePlugin")
     code = ("import sys, service; client = service.create_app().test_client()\n"
             "for path in sys.argv[1:]:\n"
             "    assert client.post('/predict', data={'image': (open(path, 'rb'), path)}).json\n"

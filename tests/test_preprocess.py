@@ -1,17 +1,17 @@
 """Each step of the upload -> 8x8 path, in the order the data flows through it."""
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
 
 from conftest import encode
-from digits import preprocess
+from digits import decoding, preprocess
 from digits.errors import ImageTooLarge, NoDigitFound, NotAnImage
 from digits.evaluation import drawn_as_png
 from test_api import png_header
-
-LIMIT = 40_000_000
 
 
 def page(height=160, width=128, ink=20, paper=245):
@@ -27,12 +27,26 @@ def page(height=160, width=128, ink=20, paper=245):
 
 
 def mask_of(data):
-    gray = preprocess.grayscale(preprocess.decode_image(data, LIMIT))
-    return preprocess.ink_mask(preprocess.ink_strength(gray))
+    """The digit's ink as the core reads it, in the work image's pixels (page() is small
+    enough to be worked on at its own size)."""
+    page = preprocess.locate_ink(data)
+    mask = np.zeros(page.grey.size[::-1], dtype=bool)
+    region = preprocess.digit_mask(page, page.components)
+    (left, top), height = _joint_origin(page), region.shape[0]
+    mask[top : top + height, left : left + region.shape[1]] = region
+    return mask
+
+
+def _joint_origin(page):
+    scale_x = page.grey.size[0] / page.labels.shape[1]
+    scale_y = page.grey.size[1] / page.labels.shape[0]
+    left = max(0, min(c.box[0] for c in page.components) - 1)
+    top = max(0, min(c.box[1] for c in page.components) - 1)
+    return round(left * scale_x), round(top * scale_y)
 
 
 def pixels_of(data):
-    return preprocess.upload_to_pixels(data, LIMIT)
+    return preprocess.upload_to_pixels(data)
 
 
 REFERENCE = None
@@ -86,25 +100,28 @@ def test_animated_gif_uses_the_first_frame():
 
 def test_declared_size_over_the_limit_is_refused_before_decoding():
     with pytest.raises(ImageTooLarge, match="60000x60000"):
-        preprocess.decode_image(png_header(60000, 60000), LIMIT)
+        decoding.decode_image(png_header(60000, 60000))
 
 
 @pytest.mark.parametrize("data", [b"", b"GIF89a", b"not an image at all", b"%PDF-1.7\n",
                                   b"<svg/>", b"PK\x03\x04zipfile"])
 def test_non_images_are_not_an_image(data):
     with pytest.raises(NotAnImage):
-        preprocess.decode_image(data, LIMIT)
+        decoding.decode_image(data)
 
 
 def test_a_format_outside_the_allowlist_is_refused_by_content():
     with pytest.raises(NotAnImage):  # ICO decodes in Pillow, but is not accepted
-        preprocess.decode_image(encode(Image.fromarray(page()).resize((64, 64)), "ICO"), LIMIT)
+        decoding.decode_image(encode(Image.fromarray(page()).resize((64, 64)), "ICO"))
 
 
-def test_huge_images_are_reduced_for_work():
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_huge_images_are_reduced_for_work(fmt):
     big = Image.fromarray(page()).resize((4000, 3000))
-    image = preprocess.decode_image(encode(big.convert("RGB"), "JPEG"), LIMIT)
-    assert max(image.size) <= preprocess.WORK_SIDE
+    decoded = decoding.decode_image(encode(big.convert("RGB"), fmt))
+    assert max(decoded.grey.size) <= 1.5 * decoding.WORK_SIDE
+    assert decoded.size == (4000, 3000)
+    assert decoded.scale[0] == pytest.approx(4000 / decoded.grey.size[0])
 
 
 # --- grayscale: transparency -----------------------------------------------------------------
@@ -127,32 +144,38 @@ def test_palette_with_transparency():
 
 # --- ink_strength and ink_mask: polarity, lighting, ruling, dust, blanks ---------------------
 
+# Pages small enough that the digit is read back at its own size, pixel for pixel.
+SMALL = {"height": 80, "width": 64}
+
+
 def test_light_ink_on_dark_gives_the_same_mask_as_dark_on_light():
-    assert (mask_of(encode(255 - page())) == mask_of(encode(page()))).mean() > 0.99
+    assert (mask_of(encode(255 - page(**SMALL))) == mask_of(encode(page(**SMALL)))).mean() > 0.99
 
 
 def test_uneven_lighting_is_not_ink():
-    lit = page().astype(float) * np.linspace(0.45, 1.0, 128)[None, :]
+    lit = page(**SMALL).astype(float) * np.linspace(0.45, 1.0, 64)[None, :]
     mask = mask_of(encode(lit.astype(np.uint8)))
-    expected = page() < 128
-    assert (mask == expected).mean() > 0.98
+    assert (mask == (page(**SMALL) < 128)).mean() > 0.98
 
 
 def test_ruled_lines_are_removed_and_the_digit_kept():
     ruling = np.full((160, 128), 255, dtype=np.uint8)
     ruling[::25, :] = 60  # dark enough to pass the ink threshold: only their shape gives them away
     ruling[1::25, :] = 60
-    mask = mask_of(encode(np.minimum(page(), ruling)))
-    expected = page() < 128
-    assert not mask[::25][:, :20].any(), "ruling left of the digit survived"
-    assert (mask & expected).sum() > 0.95 * expected.sum()
+    located = preprocess.locate_ink(encode(np.minimum(page(), ruling)))
+    assert len(located.components) == 1, "a ruled line was taken for ink"
+    expected = preprocess.locate_ink(encode(page()))
+    assert located.upload_box(located.components[0]) == expected.upload_box(
+        expected.components[0])
+    assert np.abs(pixels_of(encode(np.minimum(page(), ruling))).astype(int)
+                  - reference()).mean() < 1.0
 
 
 def test_dust_specks_are_removed():
-    dusty = page()
-    for y, x in [(5, 5), (150, 120), (80, 8), (8, 115)]:
+    dusty = page(**SMALL)
+    for y, x in [(2, 2), (76, 60), (40, 2), (2, 58)]:
         dusty[y : y + 2, x : x + 2] = 0
-    assert (mask_of(encode(dusty)) == (page() < 128)).all()
+    assert (mask_of(encode(dusty)) == (page(**SMALL) < 128)).all()
 
 
 @pytest.mark.parametrize("image", [
@@ -163,7 +186,7 @@ def test_dust_specks_are_removed():
 ], ids=["white", "black", "faint-noise", "gradient"])
 def test_blank_or_uniform_images_have_no_digit(image):
     with pytest.raises(NoDigitFound):
-        mask_of(encode(image))
+        preprocess.upload_to_pixels(encode(image))
 
 
 # --- fit_to_box and block_counts: the optdigits geometry -------------------------------------
@@ -180,8 +203,9 @@ def test_fit_to_box_fills_the_height_keeps_width_within_20_and_centres():
 @pytest.mark.parametrize("stroke", [2, 6, 20], ids=["thin-pen", "pen", "marker"])
 def test_fit_to_box_gives_optdigits_stroke_weight_whatever_the_pen(stroke):
     mask = np.zeros((300, 300), dtype=bool)
-    mask[20:280, 150 - stroke // 2 : 150 + stroke // 2 + 1] = True  # a '1'
-    mask[20 : 20 + stroke, 100:150] = True  # its flag
+    rows, cols = np.ogrid[:300, :300]
+    distance = np.hypot((rows - 150) / 130, (cols - 150) / 90)  # a '0': an upright ring
+    mask[np.abs(distance - 1) * 110 <= stroke / 2] = True
     bitmap = preprocess.fit_to_box(mask)
     assert bitmap.mean() == pytest.approx(preprocess.TARGET_INK, abs=0.03)
 
@@ -220,3 +244,76 @@ def test_tiny_and_huge_uploads_both_work():
     huge = pixels_of(encode(Image.fromarray(page()).resize((3000, 4000)).convert("RGB"), "JPEG"))
     assert np.abs(tiny.astype(int) - reference()).mean() < 1.5
     assert np.abs(huge.astype(int) - reference()).mean() < 1.0
+
+
+# --- the bounds on decoding: each accepted file's cost, checked from its header --------------
+
+def blank(mode, size):
+    """A white page (of `mode`) with one dark stroke, cheap to encode at any size."""
+    deep = mode in ("I;16", "I", "F")
+    image = Image.new(mode if deep else "L", size, 60000 if deep else 255)
+    image.paste(0, (size[0] // 2, size[1] // 4, size[0] // 2 + max(1, size[0] // 50),
+                    size[1] * 3 // 4))
+    return image if deep else image.convert(mode)
+
+
+@pytest.mark.parametrize("mode, fmt, size, params, accepted", [
+    ("RGB", "JPEG", (4000, 3000), {}, True),  # a 12 MP phone photo: decoded at 1/8 scale
+    ("RGB", "PNG", (2480, 3508), {}, True),  # a 300 dpi A4 colour scan
+    ("L", "TIFF", (4961, 7016), {"compression": "tiff_lzw"}, True),  # a 600 dpi A4 grey scan
+    ("RGBA", "PNG", (6000, 6000), {}, False),  # 36 MP: under the pixel limit, 288 MB to decode
+    ("I;16", "PNG", (6000, 6000), {}, False),  # 16-bit grey: 2 bytes a pixel, and 4 to scale
+    ("RGB", "WEBP", (4000, 4000), {"lossless": True}, False),  # libwebp's buffer and Pillow's
+    ("L", "TIFF", (4961, 7016), {"compression": "tiff_adobe_deflate",
+                                 "tiffinfo": {278: 7016}}, False),  # one strip: a second copy
+], ids=["12MP-jpeg", "A4-300dpi-rgb-png", "A4-600dpi-grey-tiff", "36MP-rgba-png",
+        "36MP-16bit-png", "16MP-lossless-webp", "A4-600dpi-one-strip-tiff"])
+def test_decoding_cost_is_bounded_before_decoding(mode, fmt, size, params, accepted):
+    data = encode(blank(mode, size), fmt, **params)
+    if accepted:
+        assert decoding.decode_image(data).size == size
+    else:
+        with pytest.raises(ImageTooLarge, match=r"decoding it would take [\d,]+ MB of memory, "
+                                                 r"over the 67 MB allowed by [\d,]+ MB"):
+            decoding.decode_image(data)
+
+
+def test_the_decoding_budget_is_a_setting():
+    data = encode(blank("L", (1000, 1000)), "PNG")
+    assert decoding.decode_image(data, decoding.Limits(decoded_bytes=2_000_000)).size == (1000,
+                                                                                          1000)
+    with pytest.raises(ImageTooLarge, match="over the 1 MB allowed"):
+        decoding.decode_image(data, decoding.Limits(decoded_bytes=999_999))
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "P", "LA", "RGB", "RGBA", "CMYK", "I;16", "I", "F"])
+def test_the_decoding_cost_counts_the_decoded_pixels_and_the_grey_bands(mode):
+    image = Image.open(io.BytesIO(encode(blank(mode, (100, 50)), "TIFF")))
+    per_pixel = {"1": 2, "L": 1, "P": 4, "LA": 6, "RGB": 5, "RGBA": 6, "CMYK": 5, "I;16": 6,
+                 "I": 4, "F": 4}[mode]
+    strip = decoding._tiff_buffer(image)
+    assert decoding.decoding_cost(image) == 100 * 50 * per_pixel + strip
+
+
+# --- components: where the ink is, in the upload's own pixels --------------------------------
+
+def test_components_are_found_left_to_right_with_boxes_in_upload_pixels():
+    sheet = np.full((300, 600), 250, dtype=np.uint8)
+    sheet[50:250, 400:430] = 20  # a '1' on the right
+    sheet[100:200, 100:180] = 20  # a block on the left
+    located = preprocess.locate_ink(encode(sheet))
+    boxes = [located.upload_box(c) for c in located.components]
+    assert len(boxes) == 2
+    assert boxes[0] == pytest.approx((100, 100, 80, 100), abs=12)
+    assert boxes[1] == pytest.approx((400, 50, 30, 200), abs=12)
+
+
+def test_component_boxes_follow_the_exif_orientation():
+    sheet = np.full((300, 600), 250, dtype=np.uint8)
+    sheet[50:250, 400:430] = 20
+    stored = Image.fromarray(sheet).transpose(Image.Transpose.ROTATE_90)  # 300 wide, 600 tall
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned back: as `sheet`
+    located = preprocess.locate_ink(encode(stored, "JPEG", quality=95, exif=exif.tobytes()))
+    [box] = [located.upload_box(c) for c in located.components]
+    assert box == pytest.approx((400, 50, 30, 200), abs=12)

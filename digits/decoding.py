@@ -1,0 +1,187 @@
+"""Upload bytes -> a small upright grey image, in memory bounded before any pixel is decoded.
+
+What decoding costs is known from the header: width x height x the bytes Pillow keeps per pixel
+of the decoded mode, plus what the format's decoder holds beside the image. `decode_image`
+refuses an upload whose cost is over the budget, decodes JPEGs straight at a reduced scale,
+turns every other mode into 8-bit grey bands and reduces those at once, so nothing after it
+ever touches a full-size copy.
+"""
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+# The accepted formats' decoders, registered here (in gunicorn's preloading master) by name:
+# asked for a format it has not registered, Pillow imports all of its ~45 plugins, in every
+# worker (about 3 MB each).
+from PIL import (BmpImagePlugin, GifImagePlugin, JpegImagePlugin,  # noqa: F401
+                 PngImagePlugin, TiffImagePlugin, WebPImagePlugin)
+
+from digits.errors import ImageTooLarge, NotAnImage
+
+# Our limits are checked first and name the image's size; Pillow's own bomb check would not.
+Image.MAX_IMAGE_PIXELS = None
+
+ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+WORK_SIDE = 160  # the grey image handed on is about this large: enough for a digit
+MAX_PIXELS = 40_000_000
+MAX_DECODED_BYTES = 64 * 1024 * 1024
+# Bytes Pillow keeps per pixel of a decoded mode; every mode not listed keeps 4.
+_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+# Bytes per pixel of the 8-bit grey (and alpha) bands made from a mode before reducing.
+_GREY_BYTES = {"L": 0, "P": 3, "LA": 2, "La": 2, "PA": 2, "RGBA": 2, "RGBa": 2, "I;16": 4,
+               "I;16L": 4, "I;16B": 4, "I;16N": 4, "I": 0, "F": 0}
+_ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+                8: Image.Transpose.ROTATE_90}
+_EXIF_ORIENTATION = 0x0112
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one upload may take: pixels as the header declares them, and bytes of memory while
+    it is decoded (`decoding_cost`)."""
+
+    pixels: int = MAX_PIXELS
+    decoded_bytes: int = MAX_DECODED_BYTES
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """An upload reduced for work: 8-bit grey (and alpha, or None), upright as a person sees
+    it, and how many upload pixels one work pixel spans along x and y."""
+
+    grey: Image.Image
+    alpha: Image.Image | None
+    scale: tuple
+    size: tuple  # the upload's upright width and height
+
+
+def decoding_cost(image):
+    """Bytes of memory decoding `image` (opened, not loaded) takes at its peak: the decoded
+    pixels, the buffer its decoder fills beside them, and the grey bands made from them."""
+    width, height = image.size
+    pixels = width * height
+    cost = pixels * (_MODE_BYTES.get(image.mode, 4) + _GREY_BYTES.get(image.mode, 1))
+    if image.format == "WEBP":  # libwebp decodes into its own RGBA buffer, then Pillow copies
+        cost += pixels * 4
+    elif image.format == "TIFF":  # libtiff reads a whole strip or tile into a buffer first
+        cost += _tiff_buffer(image)
+    return cost
+
+
+def decode_image(data, limits=Limits()):
+    """Decode upload bytes (first frame) into a `Decoded` reduced to about WORK_SIDE a side.
+
+    Raises NotAnImage unless the content is one of ACCEPTED_FORMATS and decodes, and
+    ImageTooLarge when the header declares more pixels, or a costlier decoding, than `limits`
+    allow, before any pixel data is decoded.
+    """
+    if not data:
+        raise NotAnImage("The uploaded file is empty.")
+    try:
+        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except Exception as error:  # Pillow signals unreadable data with many exception types
+        raise NotAnImage(not_an_image_message()) from error
+    width, height = image.size
+    if width * height > limits.pixels:
+        raise ImageTooLarge(f"The image is {width}x{height} pixels ({width * height:,}); at most "
+                            f"{limits.pixels:,} pixels are accepted. Resize or crop it around "
+                            "the digits and try again.")
+    try:
+        if image.format in ("JPEG", "MPO"):  # MPO: a phone's multi-picture JPEG
+            # Decode only the luminance, straight at a reduced scale: a 12 MP photo is cheap.
+            image.draft("L", _reduced_size(image.size, WORK_SIDE))
+        cost = decoding_cost(image)
+        if cost > limits.decoded_bytes:
+            raise ImageTooLarge(
+                f"The image is {width}x{height} pixels of mode {image.mode} ({image.format}): "
+                f"decoding it would take {_megabytes(cost)} of memory, over the "
+                f"{_megabytes(limits.decoded_bytes)} allowed by {_megabytes(cost - limits.decoded_bytes)}. "
+                "Send it smaller, as 8-bit grey or colour, or as a JPEG.")
+        image.load()
+        # read after decoding: a PNG's EXIF may follow its pixels, and Pillow would decode them
+        orientation = image.getexif().get(_EXIF_ORIENTATION)
+        grey, alpha = _grey_bands(image)
+    except ImageTooLarge:
+        raise
+    except Exception as error:  # truncated or corrupt pixel data fails only here, while decoding
+        raise NotAnImage(not_an_image_message("could not be decoded")) from error
+    factor = max(1, round(max(grey.size) / WORK_SIDE))
+    grey, alpha = (_reduce(band, factor) for band in (grey, alpha))
+    if orientation in _ORIENTATION:
+        grey, alpha = (band and band.transpose(_ORIENTATION[orientation])
+                       for band in (grey, alpha))
+        if orientation >= 5:  # the tag turns the picture a quarter: width and height swap
+            width, height = height, width
+    return Decoded(grey, alpha, (width / grey.size[0], height / grey.size[1]), (width, height))
+
+
+def not_an_image_message(problem="is not an image"):
+    """The detail of a NotAnImage: what went wrong and which formats are accepted."""
+    return (f"The uploaded file {problem}. Send a PNG, JPEG, GIF, BMP, WebP or TIFF image of "
+            "handwritten digits.")
+
+
+def _grey_bands(image):
+    """8-bit grey and alpha (None when opaque) at full size, made the cheapest way per mode."""
+    mode = image.mode
+    if mode == "P" and "transparency" in image.info:
+        return image.convert("L"), _palette_alpha(image)
+    if mode in ("LA", "La", "PA", "RGBA", "RGBa"):
+        return image.convert("L") if mode != "La" else image.getchannel(0), image.getchannel("A")
+    if mode.startswith("I;16"):
+        image = image.convert("I")
+        mode = "I"
+    if mode in ("I", "F"):
+        return image, None  # reduced first, then scaled to 8 bits (in _reduce)
+    return image.convert("L") if mode != "L" else image, None
+
+
+def _reduce(band, factor):
+    """The band reduced `factor` times by box averaging; 16/32-bit values scaled to 0..255."""
+    if band is None:
+        return None
+    if factor > 1:
+        band = band.reduce(factor)
+    if band.mode in ("I", "F"):
+        values = np.asarray(band, dtype=np.float32)
+        peak = values.max(initial=0)
+        full_scale = 65535.0 if peak > 255 else 255.0 if peak > 1 else 1.0
+        band = Image.fromarray(np.clip(values * (255 / full_scale), 0, 255).astype(np.uint8))
+    return band
+
+
+def _palette_alpha(image):
+    """The alpha band of a palette image with transparency (one index, or an alpha per index),
+    looked up through a grey palette: two 1-byte copies instead of an RGBA one."""
+    transparency = image.info["transparency"]
+    if isinstance(transparency, int):
+        alphas = [0 if index == transparency else 255 for index in range(256)]
+    else:
+        alphas = list(transparency[:256]) + [255] * (256 - len(transparency[:256]))
+    indices = image.copy()
+    indices.putpalette([value for alpha in alphas for value in (alpha, alpha, alpha)])
+    return indices.convert("L")
+
+
+def _reduced_size(size, side):
+    scale = side / max(size)
+    return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
+
+
+def _tiff_buffer(image):
+    """Bytes of the strip or tile libtiff decodes into before Pillow copies it out."""
+    tags = image.tag_v2
+    width, height = image.size
+    bytes_per_row = width * _MODE_BYTES.get(image.mode, 4)
+    if 322 in tags and 323 in tags:  # TileWidth, TileLength
+        return int(tags[322]) * int(tags[323]) * _MODE_BYTES.get(image.mode, 4)
+    rows = min(int(tags.get(278, height) or height), height)  # RowsPerStrip
+    return rows * bytes_per_row
+
+
+def _megabytes(count):
+    return f"{count / 1e6:,.0f} MB"
