@@ -3,6 +3,9 @@
 `PORT` and `WEB_CONCURRENCY` come from the platform; everything else suits 1-2 cores, 512 MB.
 """
 
+import ctypes
+import ctypes.util
+import gc
 import os
 import shutil
 import tempfile
@@ -12,6 +15,16 @@ from digits.config import BOOLEANS  # the service's own reading of true/false se
 # One BLAS thread per worker: two workers on two cores must not each spawn a thread per core.
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+
+# glibc serves a large allocation from the heap once a block that large has been freed, and
+# keeps that heap: each worker would stay at the size of the largest image it ever decoded.
+# A fixed threshold makes every block over 1 MiB its own mapping, returned when freed; set in
+# the master, it holds in every forked worker. (Elsewhere than glibc there is no mallopt.)
+_M_MMAP_THRESHOLD = -3
+try:
+    ctypes.CDLL(ctypes.util.find_library("c")).mallopt(_M_MMAP_THRESHOLD, 1 << 20)
+except (OSError, AttributeError, TypeError):
+    pass
 
 # With DIGITS_METRICS on, every worker writes its counts into one directory that /metrics sums;
 # prometheus_client reads the variable when imported, so it is set before the app loads.
@@ -35,6 +48,15 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+
+def when_ready(server):
+    """After the app (and the estimator) is loaded in the master, before the first fork: move
+    every object into the collector's permanent generation. Otherwise each worker's first
+    collections write to the pages of the master's objects, copying them into the worker (more
+    memory, and stalls of hundreds of milliseconds right after each fork)."""
+    gc.collect()
+    gc.freeze()
 
 
 def on_exit(server):

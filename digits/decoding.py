@@ -8,6 +8,7 @@ ever touches a full-size copy.
 """
 
 import io
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,9 +30,14 @@ MAX_PIXELS = 40_000_000
 MAX_DECODED_BYTES = 64 * 1024 * 1024
 # Bytes Pillow keeps per pixel of a decoded mode; every mode not listed keeps 4.
 _MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
-# Bytes per pixel of the 8-bit grey (and alpha) bands made from a mode before reducing.
-_GREY_BYTES = {"L": 0, "P": 3, "LA": 2, "La": 2, "PA": 2, "RGBA": 2, "RGBa": 2, "I;16": 4,
-               "I;16L": 4, "I;16B": 4, "I;16N": 4, "I": 0, "F": 0}
+# Bytes per pixel of the 8-bit grey (and alpha) bands made from a mode before reducing (CMYK
+# reaches grey through RGB; a palette with transparency through two index copies).
+_GREY_BYTES = {"L": 0, "P": 3, "LA": 2, "La": 2, "PA": 2, "RGBA": 2, "RGBa": 2, "CMYK": 5,
+               "I;16": 4, "I;16L": 4, "I;16B": 4, "I;16N": 4, "I": 0, "F": 0}
+# Bytes per pixel a decoder holds beside the image, measured with bench/memory.py: libwebp
+# decodes into buffers of its own (about 10 bytes a pixel, lossless or lossy); Pillow's RLE BMP
+# decoder builds the whole image as a bytearray, then copies that to bytes, then into the image.
+_DECODER_BYTES = {"WEBP": 10, "bmp_rle": 2}
 _ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
                 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
@@ -59,16 +65,22 @@ class Decoded:
     size: tuple  # the upload's upright width and height
 
 
-def decoding_cost(image):
+def decoding_cost(image, undrafted_size=None):
     """Bytes of memory decoding `image` (opened, not loaded) takes at its peak: the decoded
-    pixels, the buffer its decoder fills beside them, and the grey bands made from them."""
+    pixels, the buffers its decoder fills beside them, and the grey bands made from them.
+
+    `undrafted_size` is a drafted JPEG's size before the draft: a progressive one keeps its
+    coefficients at that size.
+    """
     width, height = image.size
     pixels = width * height
     cost = pixels * (_MODE_BYTES.get(image.mode, 4) + _GREY_BYTES.get(image.mode, 1))
-    if image.format == "WEBP":  # libwebp decodes into its own RGBA buffer, then Pillow copies
-        cost += pixels * 4
-    elif image.format == "TIFF":  # libtiff reads a whole strip or tile into a buffer first
+    decoder = image.tile[0][0] if image.tile else None
+    cost += pixels * _DECODER_BYTES.get(image.format, _DECODER_BYTES.get(decoder, 0))
+    if image.format == "TIFF":  # libtiff reads a whole strip or tile into a buffer first
         cost += _tiff_buffer(image)
+    elif image.format in ("JPEG", "MPO") and image.info.get("progressive"):
+        cost += _jpeg_coefficients(image, undrafted_size or image.size)
     return cost
 
 
@@ -94,7 +106,7 @@ def decode_image(data, limits=Limits()):
         if image.format in ("JPEG", "MPO"):  # MPO: a phone's multi-picture JPEG
             # Decode only the luminance, straight at a reduced scale: a 12 MP photo is cheap.
             image.draft("L", _reduced_size(image.size, WORK_SIDE))
-        cost = decoding_cost(image)
+        cost = decoding_cost(image, (width, height))
         if cost > limits.decoded_bytes:
             raise ImageTooLarge(
                 f"The image is {width}x{height} pixels of mode {image.mode} ({image.format}): "
@@ -170,6 +182,17 @@ def _palette_alpha(image):
 def _reduced_size(size, side):
     scale = side / max(size)
     return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
+
+
+def _jpeg_coefficients(image, size):
+    """Bytes of the DCT coefficients libjpeg keeps for a progressive JPEG of `size`: every
+    component at its full sampled size, 2 bytes each, whatever the scale it is decoded at."""
+    width, height = size
+    layers = getattr(image, "layer", None) or [(0, 1, 1, 0)] * len(image.getbands())
+    most_h = max(layer[1] for layer in layers)
+    most_v = max(layer[2] for layer in layers)
+    return sum(math.ceil(width * h / most_h) * math.ceil(height * v / most_v) * 2
+               for _, h, v, _ in layers)
 
 
 def _tiff_buffer(image):

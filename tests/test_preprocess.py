@@ -289,7 +289,7 @@ def test_the_decoding_budget_is_a_setting():
 @pytest.mark.parametrize("mode", ["1", "L", "P", "LA", "RGB", "RGBA", "CMYK", "I;16", "I", "F"])
 def test_the_decoding_cost_counts_the_decoded_pixels_and_the_grey_bands(mode):
     image = Image.open(io.BytesIO(encode(blank(mode, (100, 50)), "TIFF")))
-    per_pixel = {"1": 2, "L": 1, "P": 4, "LA": 6, "RGB": 5, "RGBA": 6, "CMYK": 5, "I;16": 6,
+    per_pixel = {"1": 2, "L": 1, "P": 4, "LA": 6, "RGB": 5, "RGBA": 6, "CMYK": 9, "I;16": 6,
                  "I": 4, "F": 4}[mode]
     strip = decoding._tiff_buffer(image)
     assert decoding.decoding_cost(image) == 100 * 50 * per_pixel + strip
