@@ -106,12 +106,12 @@ def most_expensive(name, limits=Limits()):
     """(size, bytes) of the `name` upload with the highest decoding cost the limits accept:
     square, as large as the pixel limit and the decoding budget both allow."""
     mode, fmt, options = KINDS[name]
-    sample = Image.open(io.BytesIO(encode(mode, fmt, (256, 256), options)))
     side = math.isqrt(limits.pixels)
-    if fmt != "JPEG" or cost(Image.open(io.BytesIO(encode(mode, fmt, (side, side), options)))
-                             ) > limits.decoded_bytes:  # a JPEG is cheap unless progressive
-        per_pixel = cost(sample) / (256 * 256)
-        side = min(side, math.isqrt(int(limits.decoded_bytes / max(per_pixel, 1e-3))))
+    # a JPEG is drafted: what a pixel costs depends on the size, so ask the largest one
+    probe = (side, side) if fmt == "JPEG" else (256, 256)
+    per_pixel = cost(Image.open(io.BytesIO(encode(mode, fmt, probe, options)))) / (
+        probe[0] * probe[1])
+    side = min(side, math.isqrt(int(limits.decoded_bytes / per_pixel)))
     while side > 16:
         data = encode(mode, fmt, (side, side), options)
         if side * side <= limits.pixels and cost(Image.open(io.BytesIO(data))) <= limits.decoded_bytes:
