@@ -17,7 +17,8 @@ from digits.evaluation import (SPLITS, drawn_as_png, evaluate, expected_calibrat
 from digits.model import load_model, probabilities
 from digits.training import split
 
-TARGETS = {"heldout": 0.985, "mean": 0.88, "kind": 0.80, "ece": 0.05, "drawn": 0.97}
+# the accuracy the rebuilt recognition core must keep (it was 89.8 % mean, 86.4 % worst kind)
+TARGETS = {"heldout": 0.99, "mean": 0.895, "kind": 0.86, "ece": 0.03, "drawn": 0.97}
 
 
 def measure(estimator, metadata, split_name="test", per_kind=None):
