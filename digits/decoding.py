@@ -84,6 +84,16 @@ def decoding_cost(image, undrafted_size=None):
     return cost
 
 
+def draft_for_work(image):
+    """Have a JPEG (opened, not loaded) decode only its luminance, at the smallest scale that
+    still gives about WORK_SIDE pixels a side; other formats are left as they are. Returns the
+    size before the draft, which `decoding_cost` needs."""
+    size = image.size
+    if image.format in ("JPEG", "MPO"):  # MPO: a phone's multi-picture JPEG
+        image.draft("L", _reduced_size(size, WORK_SIDE))
+    return size
+
+
 def decode_image(data, limits=Limits()):
     """Decode upload bytes (first frame) into a `Decoded` reduced to about WORK_SIDE a side.
 
@@ -103,15 +113,13 @@ def decode_image(data, limits=Limits()):
                             f"{limits.pixels:,} pixels are accepted. Resize or crop it around "
                             "the digits and try again.")
     try:
-        if image.format in ("JPEG", "MPO"):  # MPO: a phone's multi-picture JPEG
-            # Decode only the luminance, straight at a reduced scale: a 12 MP photo is cheap.
-            image.draft("L", _reduced_size(image.size, WORK_SIDE))
-        cost = decoding_cost(image, (width, height))
+        cost = decoding_cost(image, draft_for_work(image))  # a 12 MP photo decodes cheaply
         if cost > limits.decoded_bytes:
+            over = cost - limits.decoded_bytes
             raise ImageTooLarge(
                 f"The image is {width}x{height} pixels of mode {image.mode} ({image.format}): "
                 f"decoding it would take {_megabytes(cost)} of memory, over the "
-                f"{_megabytes(limits.decoded_bytes)} allowed by {_megabytes(cost - limits.decoded_bytes)}. "
+                f"{_megabytes(limits.decoded_bytes)} allowed by {_megabytes(over)}. "
                 "Send it smaller, as 8-bit grey or colour, or as a JPEG.")
         image.load()
         # read after decoding: a PNG's EXIF may follow its pixels, and Pillow would decode them
