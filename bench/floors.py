@@ -11,6 +11,7 @@
 import io
 
 import joblib
+import numpy as np
 from flask import Flask, jsonify, request
 from PIL import Image
 
@@ -51,8 +52,8 @@ def plain_resize():
     @app.post("/predict")
     def predict():
         image = Image.open(io.BytesIO(request.files["image"].read()))
-        pixels = [value / 16 for value in image.convert("L").resize((8, 8)).getdata()]
-        probabilities = estimator.predict_proba([pixels])[0]
+        pixels = np.asarray(image.convert("L").resize((8, 8)), dtype=np.float64) / 16
+        probabilities = estimator.predict_proba(pixels.reshape(1, 64))[0]
         return jsonify({"digit": int(probabilities.argmax()),
                         "confidence": float(probabilities.max())})
 
