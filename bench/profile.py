@@ -23,17 +23,10 @@ from digits.model import load_model, probabilities  # noqa: E402
 
 def steps(data, estimator):
     """The service's path for one upload as (name, function of the previous result) pairs."""
-    def located(grey):
-        small = preprocess.small_copy(grey)
-        paper = preprocess.paper_model(small)
-        labels, components = preprocess.find_components(
-            preprocess.remove_ruling(preprocess.ink_mask(paper.ink(small))))
-        return preprocess.Page(grey, paper, labels, components, (1, 1))
-
     return [
         ("decode (bounded, reduced, upright)", lambda _: decode_image(data)),
         ("grayscale (transparency flattened)", preprocess.grayscale),
-        ("locate: paper, ink mask, ruling, components", located),
+        ("locate: paper, ink mask, ruling, components", preprocess.locate),
         ("the digit's region read again", lambda page: preprocess.digit_mask(
             page, page.components)),
         ("fit to the box (deskew, scale, stroke weight)", preprocess.fit_to_box),

@@ -106,7 +106,7 @@ def decode_image(data, limits=Limits()):
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except Exception as error:  # Pillow signals unreadable data with many exception types
-        raise NotAnImage(not_an_image_message()) from error
+        raise NotAnImage(_not_an_image_message()) from error
     width, height = image.size
     if width * height > limits.pixels:
         raise ImageTooLarge(f"The image is {width}x{height} pixels ({width * height:,}); at most "
@@ -128,7 +128,7 @@ def decode_image(data, limits=Limits()):
     except ImageTooLarge:
         raise
     except Exception as error:  # truncated or corrupt pixel data fails only here, while decoding
-        raise NotAnImage(not_an_image_message("could not be decoded")) from error
+        raise NotAnImage(_not_an_image_message("could not be decoded")) from error
     factor = max(1, round(max(grey.size) / WORK_SIDE))
     grey, alpha = (_reduce(band, factor) for band in (grey, alpha))
     if orientation in _ORIENTATION:
@@ -139,7 +139,7 @@ def decode_image(data, limits=Limits()):
     return Decoded(grey, alpha, (width / grey.size[0], height / grey.size[1]), (width, height))
 
 
-def not_an_image_message(problem="is not an image"):
+def _not_an_image_message(problem="is not an image"):
     """The detail of a NotAnImage: what went wrong and which formats are accepted."""
     return (f"The uploaded file {problem}. Send a PNG, JPEG, GIF, BMP, WebP or TIFF image of "
             "handwritten digits.")

@@ -144,7 +144,7 @@ def paper_model(small, tiles=8):
     ends = [int(0.001 * darkness.size), int(0.999 * darkness.size)]
     light, dark = np.partition(darkness, ends)[ends] * (-1, 1)
     if max(dark, light) < MIN_CONTRAST * 255:
-        raise NoDigitFound(no_digit_message())
+        raise NoDigitFound(_no_digit_message())
     return Paper(tuple(float(value) for value in coef), 1 if dark >= light else -1)
 
 
@@ -155,7 +155,7 @@ def ink_mask(ink):
     """
     strong = ink[ink > MIN_CONTRAST * 255]
     if strong.size < 4:
-        raise NoDigitFound(no_digit_message())
+        raise NoDigitFound(_no_digit_message())
     return ink > max(MIN_CONTRAST * 255, 0.5 * _quantile(strong, 0.9))
 
 
@@ -192,7 +192,7 @@ def find_components(mask):
     """
     labels, count = ndimage.label(mask.view(np.uint8), _EIGHT_NEIGHBOURS)
     if count == 0:
-        raise NoDigitFound(no_digit_message())
+        raise NoDigitFound(_no_digit_message())
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     largest = areas[1:].max()
     components = [Component(label, int(areas[label]),
@@ -239,8 +239,7 @@ def fit_to_box(mask, box=BOX):
     One affine warp does the crop, shear and scale; a blur and the threshold that leaves
     optdigits' share of ink set it to their stroke weight whatever the pen.
     """
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    digit = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    digit = _cropped(mask)
     coverage = Image.fromarray(digit.view(np.uint8) * np.uint8(255))
     shrink = digit.shape[0] // (2 * box)  # a bilinear warp would skip pixels below half size
     if shrink > 1:
@@ -257,8 +256,7 @@ def fit_to_box(mask, box=BOX):
     inked = _largest(soft, TARGET_INK * box * box)
     growth = np.count_nonzero(inked.any(axis=1)) / box
     inked = _largest(soft, TARGET_INK * box * box * growth * growth)
-    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
-    region = inked[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    region = _cropped(inked)
     height, width = region.shape
     new_width = min(max(1, round(width * box / height)), DIGIT_WIDTH * box // BOX)
     scaled = Image.fromarray(region.view(np.uint8) * np.uint8(255)).resize(
@@ -275,17 +273,21 @@ def block_counts(bitmap, block=BLOCK):
     return bitmap.reshape(side, block, side, block).sum(axis=(1, 3)).astype(np.uint8)
 
 
+def locate(grey, scale=(1.0, 1.0)):
+    """Find the ink on a grey page (`scale`: upload pixels per page pixel, along x and y): a
+    Page. Raises NoDigitFound."""
+    small = small_copy(grey)
+    paper = paper_model(small)
+    labels, components = find_components(remove_ruling(ink_mask(paper.ink(small))))
+    return Page(grey, paper, labels, components, (scale[0] * grey.size[0] / small.shape[1],
+                                                  scale[1] * grey.size[1] / small.shape[0]))
+
+
 def locate_ink(data, limits=Limits()):
     """Decode an upload and find its ink: a Page. Raises NotAnImage and ImageTooLarge (from
     decode_image) and NoDigitFound."""
     decoded = decode_image(data, limits)
-    grey = grayscale(decoded)
-    small = small_copy(grey)
-    paper = paper_model(small)
-    labels, components = find_components(remove_ruling(ink_mask(paper.ink(small))))
-    scale = (decoded.scale[0] * grey.size[0] / small.shape[1],
-             decoded.scale[1] * grey.size[1] / small.shape[0])
-    return Page(grey, paper, labels, components, scale)
+    return locate(grayscale(decoded), decoded.scale)
 
 
 def upload_to_pixels(data, limits=Limits()):
@@ -295,7 +297,7 @@ def upload_to_pixels(data, limits=Limits()):
     return block_counts(fit_to_box(digit_mask(page, page.components)))
 
 
-def no_digit_message():
+def _no_digit_message():
     """The detail of a NoDigitFound."""
     return ("No digit was found: the image looks blank or uniform. Send an image with a "
             "handwritten digit that stands out from the paper.")
@@ -315,6 +317,12 @@ def _quantile(values, q):
     flat = values.ravel()
     index = min(flat.size - 1, int(q * flat.size))
     return float(np.partition(flat, index)[index])
+
+
+def _cropped(mask):
+    """The mask cut to the bounding box of its set pixels."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def _warp(digit, box):
