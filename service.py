@@ -17,6 +17,7 @@ from digits.errors import (BadUpload, BatchTimeExceeded, DigitsError, TooManyFil
                            UnsupportedBody)
 from digits.decoding import Limits
 from digits.model import load_model, probabilities
+from digits.openapi import describe
 from digits.preprocess import upload_to_pixels
 from digits.responses import prediction_body
 
@@ -61,6 +62,7 @@ def create_app(config=None):
     for setting, module in OPTIONAL_FEATURES:
         if app.config[setting]:
             importlib.import_module(module).register(app)
+    app.extensions["digits.openapi"] = describe(app.config)
     return app
 
 
@@ -70,8 +72,8 @@ def page_route():
 
 
 def openapi_route():
-    """GET /openapi.json: the OpenAPI 3.1 description of every endpoint."""
-    return current_app.send_static_file("openapi.json")
+    """GET /openapi.json: the OpenAPI 3.1 description of this configuration's endpoints."""
+    return jsonify(current_app.extensions["digits.openapi"])
 
 
 def predict_route():

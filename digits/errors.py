@@ -80,8 +80,13 @@ class CreditsExhausted(DigitsError):
 
 
 class UrlRefused(DigitsError):
-    """The URL is not one the service will fetch (scheme, or an address that is not public)."""
+    """The URL is not one the service will fetch (scheme, or an address that is not public).
 
+    422, not 400: the request is well formed (JSON with a string `url`, as the OpenAPI
+    description says); it is the URL it names that the service will not use.
+    """
+
+    status = 422
     slug = "url-refused"
     title = "URL refused"
 

@@ -10,8 +10,7 @@ from digits.errors import DigitsError
 PROBLEM_TYPE = "tag:digits-service,2026:{slug}"  # an identifier; README lists every slug
 
 _DETAILS = {
-    404: ("There is nothing at {path}. The endpoints are GET / (the page), POST /predict, "
-          "POST /predict/batch, GET /health, GET /model and GET /openapi.json."),
+    404: "There is nothing at {path}. The endpoints are {endpoints}.",
     405: "{method} is not allowed on {path}; use {allowed}.",
     413: "The upload is larger than the {limit:,} bytes accepted. Send a smaller image file.",
     "form": ("The form has more than {parts:,} parts or a text field over {memory:,} bytes. "
@@ -66,9 +65,17 @@ def _http_problem(error):
     detail = (template.format(path=request.path, method=request.method, allowed=allowed,
                               limit=limit, parts=current_app.config["MAX_FORM_PARTS"],
                               memory=current_app.config["MAX_FORM_MEMORY_SIZE"],
-                              description=error.description)
+                              description=error.description, endpoints=_endpoints())
               if template else error.description)
     return problem(error.code, error.name, detail, headers=headers)
+
+
+def _endpoints():
+    """This app's routes as "GET / (the page), POST /predict, ...", in the order they were added."""
+    rules = [rule for rule in current_app.url_map.iter_rules() if rule.endpoint != "static"]
+    names = [f"{method} {rule.rule}" + (" (the page)" if rule.rule == "/" else "")
+             for rule in rules for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _unexpected_problem(error):

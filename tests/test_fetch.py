@@ -102,7 +102,7 @@ def test_redirects_are_followed_when_they_stay_allowed(host):
 ])
 def test_urls_that_are_not_public_or_not_http_are_refused(url, words):
     response = predict_url(fetching(URL_TRUSTED_NETWORKS=""), url)
-    assert response.status_code == 400
+    assert response.status_code == 422
     body = response.get_json()
     assert body["type"] == "tag:digits-service,2026:url-refused"
     assert words in body["detail"]
@@ -111,7 +111,7 @@ def test_urls_that_are_not_public_or_not_http_are_refused(url, words):
 def test_without_trusted_networks_the_local_host_is_refused_before_connecting(host):
     Handler.seen.clear()
     response = predict_url(fetching(URL_TRUSTED_NETWORKS=""), f"{host}/digit.png")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "127.0.0.1, which is not a public address" in response.get_json()["detail"]
     assert Handler.seen == []
 
@@ -122,7 +122,7 @@ def test_every_redirect_is_checked_again(host, target):
     Handler.seen.clear()
     port = host.rsplit(":", 1)[1]
     response = predict_url(fetching(), f"{host}/redirect?{target.format(port=port)}")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "not a public address" in response.get_json()["detail"]
     assert Handler.seen == [f"/redirect?{target.format(port=port)}"]
 
