@@ -142,6 +142,104 @@ def test_an_api_error_is_shown_to_the_person(page, tmp_path):
     expect(page.locator("#error")).to_contain_text("is not an image")
 
 
+EIGHT = next(p for p in TEST_IMAGES if p.name.startswith("8_"))
+# a "1" drawn as twelve short strokes, one under the other
+QUICK_STROKES = [[(140, 30 + 18 * i), (140, 44 + 18 * i)] for i in range(12)]
+
+
+def predictions_in_flight(page):
+    """Follow the page's /predict requests; returns a dict whose "most" is the largest number
+    that were under way at once so far, and "sent" how many were sent."""
+    count = {"now": 0, "most": 0, "sent": 0}
+
+    def started(request):
+        if "/predict" in request.url:
+            count["now"] += 1
+            count["sent"] += 1
+            count["most"] = max(count["most"], count["now"])
+
+    def ended(request):
+        if "/predict" in request.url:
+            count["now"] -= 1
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+    return count
+
+
+def test_quick_strokes_then_an_upload_end_on_the_uploads_answer(page):
+    """As a person does it, at the real service's speed: never two requests for the drawing
+    at once, and the upload's answer is the one that stays."""
+    requests = predictions_in_flight(page)
+    draw(page, QUICK_STROKES)
+    assert requests["most"] == 1
+    page.set_input_files("#file", str(EIGHT))
+    expect_digit(page, 8)
+    page.wait_for_load_state("networkidle")  # every late answer to a stroke has come back
+    expect_digit(page, 8)
+
+
+def test_a_late_answer_to_a_stroke_never_replaces_the_uploads(page):
+    """The server answers the stroke after the upload: held back here until the upload's
+    answer is on screen, then let through."""
+    held = []  # the first request (the stroke's) waits here
+    page.route("**/predict?top_k=3", lambda route: held.append(route) if not held
+               else route.continue_())
+    draw(page, [[(140, 30), (140, 250)]])
+    page.wait_for_function("() => document.getElementById('result').classList.contains('pending')")
+    page.set_input_files("#file", str(EIGHT))
+    expect_digit(page, 8)
+    assert len(held) == 1
+    try:
+        held[0].continue_()  # the page aborted it already; if it still arrives, it is ignored
+    except Exception:  # noqa: BLE001 -- Playwright refuses to continue an aborted request
+        pass
+    page.wait_for_load_state("networkidle")
+    expect_digit(page, 8)
+
+
+def test_strokes_made_while_the_server_is_slow_are_sent_once_together(page):
+    """While the first stroke's answer is held back, eleven more strokes send nothing; when it
+    comes, only the newest drawing is asked about, and its answer is the one shown."""
+    held = []
+    page.route("**/predict?top_k=3", lambda route: held.append(route) if not held
+               else route.continue_())
+    requests = predictions_in_flight(page)
+    draw(page, QUICK_STROKES)
+    page.wait_for_timeout(300)  # room for requests the page should not send
+    assert requests["sent"] == 1
+    held[0].continue_()
+    expect_digit(page, 1)
+    page.wait_for_load_state("networkidle")
+    assert requests["sent"] == 2
+
+
+def test_an_error_leaves_no_stale_digit(page, tmp_path):
+    from playwright.sync_api import expect
+    draw(page, [[(140, 30), (140, 250)]])
+    expect_digit(page, 1)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("this is not an image")
+    page.set_input_files("#file", str(notes))
+    expect(page.locator("#error")).to_contain_text("is not an image", timeout=10_000)
+    expect_digit(page, "–")
+    assert page.locator("#probabilities li").count() == 0
+    assert page.locator("#pixels div").count() == 0
+    expect(page.locator("#sent-name")).to_contain_text("Sent: notes.txt")
+
+
+def test_an_upload_is_shown_beside_its_answer_and_a_stroke_replaces_it(page):
+    from playwright.sync_api import expect
+    page.set_input_files("#file", str(EIGHT))
+    expect_digit(page, 8)
+    expect(page.locator("#sent-name")).to_have_text(f"Sent: {EIGHT.name}")
+    assert page.evaluate("() => document.getElementById('preview').naturalWidth") > 0
+    draw(page, [[(140, 30), (140, 250)]])
+    expect_digit(page, 1)
+    expect(page.locator("#sent")).to_be_hidden()
+
+
 def test_the_layout_fits_a_phone(browser, server_url):
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True,
                                   has_touch=True)

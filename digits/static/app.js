@@ -1,16 +1,33 @@
 // The page: draw or upload a digit, ask POST /predict, show what came back.
+//
+// Only the newest input's answer is ever shown. Every input (a finished stroke, a chosen or
+// dropped file, Clear) starts a new generation; an answer is shown only if no input came after
+// the one it answers, and a request made for an older input is aborted when a file is sent.
+// While the pen moves, at most one request for the drawing is in flight: strokes finished
+// meanwhile are sent together, once, when it ends (a dozen quick strokes are two requests).
 "use strict";
 
 const canvas = document.getElementById("canvas");
 const pen = canvas.getContext("2d");
 const fileInput = document.getElementById("file");
 const drop = document.getElementById("drop");
-let drawing = false;
+const byId = (id) => document.getElementById(id);
 
 pen.lineWidth = 18;
 pen.lineCap = "round";
 pen.lineJoin = "round";
 pen.strokeStyle = "#000";
+
+let drawing = false;         // the pen is down
+let generation = 0;          // counts inputs; an answer is shown only for the newest
+let request = null;          // the AbortController of the request under way
+let drawingInFlight = false; // a request for the drawing is under way
+let drawingWaiting = false;  // strokes finished since it was sent
+let lastUpload = null;       // [blob, name, generation], sent again once an API key is given
+let previewUrl = null;
+
+// When the server runs with API keys, the person enters theirs once; it lives in this tab only.
+let apiKey = sessionStorage.getItem("digits.apiKey") || "";
 
 function point(event) {
   const box = canvas.getBoundingClientRect();
@@ -36,27 +53,49 @@ canvas.addEventListener("pointermove", (event) => {
 function endStroke() {
   if (!drawing) return;
   drawing = false;
-  canvas.toBlob((blob) => predict(blob, "drawing.png"), "image/png");
+  generation += 1;
+  showPreview(null);  // the canvas is what is sent
+  markPending();
+  if (drawingInFlight) drawingWaiting = true;
+  else sendDrawing();
 }
 canvas.addEventListener("pointerup", endStroke);
 canvas.addEventListener("pointercancel", endStroke);
 
-function clearAll() {
-  pen.clearRect(0, 0, canvas.width, canvas.height);
-  showError("");
-  document.getElementById("digit").textContent = "–";
-  document.getElementById("confidence").textContent = "";
-  document.getElementById("uncertain").hidden = true;
-  document.getElementById("probabilities").replaceChildren();
-  document.getElementById("pixels").replaceChildren();
+async function sendDrawing() {
+  drawingInFlight = true;
+  drawingWaiting = false;
+  const mine = generation;
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  await predict(blob, "drawing.png", mine);
+  drawingInFlight = false;
+  if (drawingWaiting) sendDrawing();
 }
-document.getElementById("clear").addEventListener("click", clearAll);
+
+function clearAll() {
+  generation += 1;
+  drawingWaiting = false;
+  if (request) request.abort();
+  pen.clearRect(0, 0, canvas.width, canvas.height);
+  showPreview(null);
+  showError("");
+  clearAnswer();
+}
+byId("clear").addEventListener("click", clearAll);
 canvas.addEventListener("keydown", (event) => {
   if (event.key === "Delete" || event.key === "Backspace") clearAll();
 });
 
+async function sendFile(file) {
+  clearAll();  // the file replaces the drawing, and whatever answer was on screen
+  const mine = generation;
+  showPreview(file, file.name);
+  markPending();
+  predict(await sendable(file), file.name, mine);
+}
 fileInput.addEventListener("change", () => {
-  if (fileInput.files.length) predict(fileInput.files[0], fileInput.files[0].name);
+  if (fileInput.files.length) sendFile(fileInput.files[0]);
+  fileInput.value = "";  // choosing the same file again is a new input too
 });
 drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
 drop.addEventListener("dragleave", () => drop.classList.remove("over"));
@@ -64,59 +103,111 @@ drop.addEventListener("drop", (event) => {
   event.preventDefault();
   drop.classList.remove("over");
   const file = event.dataTransfer.files[0];
-  if (file) predict(file, file.name);
+  if (file) sendFile(file);
 });
 
-// When the server runs with API keys, the person enters theirs once; it lives in this tab only.
-let apiKey = sessionStorage.getItem("digits.apiKey") || "";
-let lastUpload = null;
-
-document.getElementById("key-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  apiKey = document.getElementById("api-key").value.trim();
-  sessionStorage.setItem("digits.apiKey", apiKey);
-  document.getElementById("key-form").hidden = true;
-  if (lastUpload) predict(...lastUpload);
-});
-
-async function predict(blob, name) {
-  lastUpload = [blob, name];
-  const form = new FormData();
-  form.append("image", blob, name);
-  const headers = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+// HEIC/HEIF (an iPhone photo) is refused by the service; a browser that can show one (Safari)
+// turns it into a JPEG here. Elsewhere the file is sent as it is and the 415 says what to do.
+async function sendable(file) {
+  if (!/^image\/hei[cf]/.test(file.type) && !/\.hei[cf]$/i.test(file.name)) return file;
   try {
-    const response = await fetch("/predict?top_k=3", { method: "POST", body: form, headers });
-    const body = await response.json();
-    document.getElementById("key-form").hidden = response.status !== 401;
-    if (!response.ok) {
-      showError(body.detail || `The server answered ${response.status}.`);
-      return;
-    }
-    showError("");
-    show(body);
+    const bitmap = await createImageBitmap(file);
+    const copy = document.createElement("canvas");
+    [copy.width, copy.height] = [bitmap.width, bitmap.height];
+    copy.getContext("2d").drawImage(bitmap, 0, 0);
+    return await new Promise((resolve) => copy.toBlob(resolve, "image/jpeg", 0.92));
   } catch (error) {
-    showError("The service could not be reached. Check your connection and try again.");
+    return file;
   }
 }
 
+byId("key-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  apiKey = byId("api-key").value.trim();
+  sessionStorage.setItem("digits.apiKey", apiKey);
+  byId("key-form").hidden = true;
+  if (lastUpload && lastUpload[2] === generation) predict(...lastUpload);
+});
+
+// POST one image; show its answer or its problem, unless a newer input came meanwhile.
+async function predict(blob, name, mine) {
+  if (mine !== generation) return;  // a newer input came while the image was being prepared
+  if (request) request.abort();
+  const controller = new AbortController();
+  request = controller;
+  lastUpload = [blob, name, mine];
+  const form = new FormData();
+  form.append("image", blob, name);
+  const headers = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+  let response, body;
+  try {
+    response = await fetch("/predict?top_k=3", { method: "POST", body: form, headers,
+                                                 signal: controller.signal });
+    body = await response.json().catch(() => ({}));
+  } catch (error) {
+    if (mine === generation && error.name !== "AbortError") {
+      clearAnswer();
+      showError("The service could not be reached. Check your connection and try again.");
+    }
+    return;
+  } finally {
+    if (request === controller) request = null;
+  }
+  if (mine !== generation) return;  // answers an older input: never shown
+  byId("key-form").hidden = response.status !== 401;
+  if (!response.ok) {
+    clearAnswer();
+    showError(body.detail || `The server answered ${response.status} ${response.statusText}.`);
+    return;
+  }
+  showError("");
+  show(body);
+}
+
+function showPreview(file, name) {
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = file ? URL.createObjectURL(file) : null;
+  byId("sent").hidden = !file;
+  byId("preview").src = previewUrl || "";
+  byId("sent-name").textContent = file ? `Sent: ${name}` : "";
+}
+byId("preview").addEventListener("error", () => {
+  if (previewUrl) byId("sent-name").textContent += " (this browser cannot show it)";
+});
+
 function showError(message) {
-  const box = document.getElementById("error");
+  const box = byId("error");
   box.textContent = message;
   box.hidden = !message;
 }
 
+function markPending() {
+  byId("result").classList.add("pending");
+  byId("result").setAttribute("aria-busy", "true");
+}
+
+function clearAnswer() {
+  byId("result").classList.remove("pending");
+  byId("result").removeAttribute("aria-busy");
+  byId("digit").textContent = "–";
+  byId("confidence").textContent = "";
+  byId("uncertain").hidden = true;
+  byId("probabilities").replaceChildren();
+  byId("pixels").replaceChildren();
+}
+
 function show(answer) {
-  document.getElementById("digit").textContent = answer.digit;
-  document.getElementById("confidence").textContent =
-    `${Math.round(answer.confidence * 100)} % sure`;
-  document.getElementById("uncertain").hidden = !answer.uncertain;
+  clearAnswer();
+  byId("digit").textContent = answer.digit;
+  byId("confidence").textContent = `${Math.round(answer.confidence * 100)} % sure`;
+  byId("uncertain").hidden = !answer.uncertain;
   const bars = answer.probabilities.map((p, digit) => {
     const row = document.createElement("li");
     row.setAttribute("aria-label", `${digit}: ${(p * 100).toFixed(1)} percent`);
     row.innerHTML = `<span>${digit}</span><span class="bar"><span style="width:${(p * 100).toFixed(1)}%"></span></span><span>${(p * 100).toFixed(1)}%</span>`;
     return row;
   });
-  document.getElementById("probabilities").replaceChildren(...bars);
+  byId("probabilities").replaceChildren(...bars);
   const cells = answer.pixels.flat().map((count) => {
     const cell = document.createElement("div");
     const shade = Math.round(255 - count * 255 / 16);
@@ -124,5 +215,5 @@ function show(answer) {
     cell.title = String(count);
     return cell;
   });
-  document.getElementById("pixels").replaceChildren(...cells);
+  byId("pixels").replaceChildren(...cells);
 }
