@@ -16,15 +16,21 @@ from PIL import Image
 # The accepted formats' decoders, registered here (in gunicorn's preloading master) by name:
 # asked for a format it has not registered, Pillow imports all of its ~45 plugins, in every
 # worker (about 3 MB each).
-from PIL import (BmpImagePlugin, GifImagePlugin, JpegImagePlugin,  # noqa: F401
-                 PngImagePlugin, TiffImagePlugin, WebPImagePlugin)
+from PIL import (AvifImagePlugin, BmpImagePlugin, GifImagePlugin,  # noqa: F401
+                 JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin)
 
 from digits.errors import ImageTooLarge, NotAnImage
 
 # Our limits are checked first and name the image's size; Pillow's own bomb check would not.
 Image.MAX_IMAGE_PIXELS = None
 
-ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF", "AVIF")
+# A worker decodes one upload at a time, on its own core: dav1d's default of a thread per core
+# would contend with the other worker and saves nothing on a digit-sized image.
+AvifImagePlugin.DEFAULT_MAX_THREADS = 1
+# The HEIF container's HEVC brands (ISO/IEC 23008-12): what an iPhone camera saves. AVIF shares
+# the container (brands avif, avis) and is read; HEVC-coded HEIF is refused with advice.
+_HEVC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
 WORK_SIDE = 160  # the grey image handed on is about this large: enough for a digit
 MAX_PIXELS = 40_000_000
 MAX_DECODED_BYTES = 64 * 1024 * 1024
@@ -36,8 +42,11 @@ _GREY_BYTES = {"L": 0, "P": 3, "LA": 2, "La": 2, "PA": 2, "RGBA": 2, "RGBa": 2, 
                "I;16": 4, "I;16L": 4, "I;16B": 4, "I;16N": 4, "I": 0, "F": 0}
 # Bytes per pixel a decoder holds beside the image, measured with bench/memory.py: libwebp
 # decodes into buffers of its own (about 10 bytes a pixel, lossless or lossy); Pillow's RLE BMP
-# decoder builds the whole image as a bytearray, then copies that to bytes, then into the image.
-_DECODER_BYTES = {"WEBP": 10, "bmp_rle": 2}
+# decoder builds the whole image as a bytearray, then copies that to bytes, then into the image;
+# libavif keeps dav1d's YUV(A) planes (2 bytes a sample above 8 bits), converts them into an
+# RGB(A) buffer and Pillow copies that to bytes: 14 for a 12-bit 4:4:4 image with alpha, the
+# costliest AVIF (6 for the usual 8-bit 4:2:0; the header does not say which, so the most).
+_DECODER_BYTES = {"WEBP": 10, "bmp_rle": 2, "AVIF": 14}
 _ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
                 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
@@ -106,6 +115,13 @@ def decode_image(data, limits=Limits()):
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except Exception as error:  # Pillow signals unreadable data with many exception types
+        if _is_hevc_heif(data):
+            raise NotAnImage(
+                "The uploaded file is a HEIC/HEIF image (the iPhone camera's format), which this "
+                "service does not read. Send it as a JPEG or PNG: on an iPhone, Settings > "
+                "Camera > Formats > Most Compatible makes the camera save JPEGs; this "
+                "service's web page converts HEIC itself in a browser that can show it "
+                "(Safari).") from error
         raise NotAnImage(_not_an_image_message()) from error
     width, height = image.size
     if width * height > limits.pixels:
@@ -141,8 +157,18 @@ def decode_image(data, limits=Limits()):
 
 def _not_an_image_message(problem="is not an image"):
     """The detail of a NotAnImage: what went wrong and which formats are accepted."""
-    return (f"The uploaded file {problem}. Send a PNG, JPEG, GIF, BMP, WebP or TIFF image of "
-            "handwritten digits.")
+    return (f"The uploaded file {problem}. Send a PNG, JPEG, GIF, BMP, WebP, TIFF or AVIF image "
+            "of handwritten digits.")
+
+
+def _is_hevc_heif(data):
+    """Whether `data` starts as a HEIF file with an HEVC brand (major, or compatible after a
+    generic `mif1`/`msf1`)."""
+    if data[4:8] != b"ftyp":
+        return False
+    box_end = min(int.from_bytes(data[:4], "big"), len(data), 256)
+    brands = {data[8:12]} | {data[i:i + 4] for i in range(16, box_end - 3, 4)}
+    return bool(brands & _HEVC_BRANDS) and not brands & {b"avif", b"avis"}
 
 
 def _grey_bands(image):

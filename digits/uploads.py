@@ -85,9 +85,10 @@ def _scan(digit, rng):
     return _encode(page, "TIFF", compression="tiff_lzw")
 
 
-def _photo(digit, rng, size=(1600, 1200)):
-    """A phone photo: a JPEG (1600x1200 by default), uneven light, grain, coloured ink, the
-    digit small and off-centre, slightly rotated, stored sideways with an EXIF orientation tag."""
+def _photo(digit, rng, size=(1600, 1200), fmt="JPEG"):
+    """A phone photo: a JPEG (1600x1200 by default; or `fmt`, e.g. AVIF), uneven light, grain,
+    coloured ink, the digit small and off-centre, slightly rotated, stored sideways with an EXIF
+    orientation tag."""
     width, height = size
     side = int(rng.integers(height * 0.22, height * 0.38))
     paper = _paper(height, width, rng, tint=(236, 232, 220), gradient=0.35, noise=6)
@@ -104,7 +105,7 @@ def _photo(digit, rng, size=(1600, 1200)):
                                    8: Image.Transpose.ROTATE_270}[orientation])
     exif = Image.Exif()
     exif[0x0112] = orientation
-    return _encode(stored, "JPEG", quality=int(rng.integers(75, 92)), exif=exif.tobytes())
+    return _encode(stored, fmt, quality=int(rng.integers(75, 92)), exif=exif.tobytes())
 
 
 def _canvas(digit, rng):
@@ -191,6 +192,7 @@ TEST_IMAGES = {
     "5_ruled.jpg": (108, "ruled", {}),
     "4_screen.png": (112, "screen", {}),
     "8_marker.webp": (101, "marker", {}),
+    "6_photo.avif": (65, "photo", {"fmt": "AVIF"}),  # sideways: an irot box, read as EXIF
 }
 
 

@@ -86,9 +86,13 @@ BAD_REQUESTS = [
     ("raw image body", dict(data=b"\x89PNG....", content_type="image/png"), 415,
      "multipart/form-data"),
     ("text file named .png", dict(data={"image": (io.BytesIO(b"hello world"), "a.png")}), 415,
-     "PNG, JPEG, GIF, BMP, WebP or TIFF"),
+     "PNG, JPEG, GIF, BMP, WebP, TIFF or AVIF"),
     ("pdf", dict(data={"image": (io.BytesIO(b"%PDF-1.4\n%\xe2\xe3\n1 0 obj"), "a.pdf")}), 415,
      "is not an image"),
+    ("heic", dict(data={"image": (io.BytesIO(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
+                                             + bytes(100)), "IMG_0001.HEIC")}), 415,
+     "a HEIC/HEIF image (the iPhone camera's format), which this service does not read. Send "
+     "it as a JPEG or PNG"),
     ("svg", dict(data={"image": (io.BytesIO(b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
                                  "a.svg")}), 415, "is not an image"),
     ("truncated png", dict(data={"image": (io.BytesIO(digit_png()[:80]), "a.png")}), 415,

@@ -22,7 +22,7 @@ def valid_files():
     """A small image in every accepted format, to mutate."""
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 48), dtype=np.uint8))
     return {fmt: encode(noise.convert("RGB") if fmt == "JPEG" else noise, fmt)
-            for fmt in ("PNG", "JPEG", "GIF", "TIFF", "BMP", "WEBP")}
+            for fmt in ("PNG", "JPEG", "GIF", "TIFF", "BMP", "WEBP", "AVIF")}
 
 
 def mutations(count=150, seed=0):

@@ -240,6 +240,16 @@ def test_an_upload_is_shown_beside_its_answer_and_a_stroke_replaces_it(page):
     expect(page.locator("#sent")).to_be_hidden()
 
 
+def test_a_heic_the_browser_cannot_convert_gets_the_servers_advice(page, tmp_path):
+    """Chromium cannot show HEIC, so the page sends it as it is; the 415 says what to do."""
+    from playwright.sync_api import expect
+    photo = tmp_path / "IMG_0001.HEIC"
+    photo.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200))
+    page.set_input_files("#file", str(photo))
+    expect(page.locator("#error")).to_contain_text("HEIC/HEIF image", timeout=10_000)
+    expect(page.locator("#error")).to_contain_text("Send it as a JPEG or PNG")
+
+
 def test_the_layout_fits_a_phone(browser, server_url):
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True,
                                   has_touch=True)

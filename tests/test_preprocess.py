@@ -63,7 +63,8 @@ def reference():
 
 @pytest.mark.parametrize("fmt, params", [("PNG", {}), ("JPEG", {"quality": 95}), ("GIF", {}),
                                          ("BMP", {}), ("WEBP", {"quality": 95}),
-                                         ("TIFF", {"compression": "tiff_lzw"})])
+                                         ("TIFF", {"compression": "tiff_lzw"}),
+                                         ("AVIF", {"quality": 95})])
 def test_every_accepted_format_gives_the_same_digit(fmt, params):
     pixels = pixels_of(encode(page(), fmt, **params))
     assert np.abs(pixels.astype(int) - reference()).mean() < 1.0
@@ -83,11 +84,12 @@ def test_every_mode_gives_the_same_digit(convert):
     assert np.abs(pixels.astype(int) - reference()).mean() < 1.0
 
 
-def test_exif_orientation_is_applied():
+@pytest.mark.parametrize("fmt", ["JPEG", "AVIF"])  # AVIF keeps it as irot/imir boxes
+def test_exif_orientation_is_applied(fmt):
     sideways = Image.fromarray(page()).transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 CW to display": the camera was held sideways
-    pixels = pixels_of(encode(sideways.convert("RGB"), "JPEG", quality=95, exif=exif.tobytes()))
+    pixels = pixels_of(encode(sideways.convert("RGB"), fmt, quality=95, exif=exif.tobytes()))
     assert np.abs(pixels.astype(int) - reference()).mean() < 1.0
 
 
@@ -108,6 +110,25 @@ def test_declared_size_over_the_limit_is_refused_before_decoding():
 def test_non_images_are_not_an_image(data):
     with pytest.raises(NotAnImage):
         decoding.decode_image(data)
+
+
+# An iPhone photo starts with a HEIF `ftyp` box: an HEVC brand as major brand, or after `mif1`.
+HEIC_STARTS = [b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic",
+               b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1MiHEheix"]
+
+
+@pytest.mark.parametrize("start", HEIC_STARTS, ids=["heic", "mif1-heix"])
+def test_heic_is_refused_with_what_to_send_instead(start):
+    with pytest.raises(NotAnImage, match=r"HEIC/HEIF image .* Send it as a JPEG or PNG"):
+        decoding.decode_image(start + bytes(200))
+
+
+def test_an_avif_is_not_taken_for_heic():
+    data = encode(Image.fromarray(page()), "AVIF")
+    assert data[4:12] == b"ftypavif" and not decoding._is_hevc_heif(data)
+    with pytest.raises(NotAnImage, match="could not be decoded|is not an image") as refused:
+        decoding.decode_image(data[:60])  # a broken AVIF gets the general message
+    assert "HEIC" not in str(refused.value)
 
 
 def test_a_format_outside_the_allowlist_is_refused_by_content():
@@ -266,8 +287,11 @@ def blank(mode, size):
     ("RGB", "WEBP", (4000, 4000), {"lossless": True}, False),  # libwebp's buffer and Pillow's
     ("L", "TIFF", (4961, 7016), {"compression": "tiff_adobe_deflate",
                                  "tiffinfo": {278: 7016}}, False),  # one strip: a second copy
+    ("RGB", "AVIF", (1600, 1200), {}, True),  # a 2 MP AVIF photo
+    ("RGB", "AVIF", (4000, 3000), {}, False),  # 12 MP: no reduced decoding, 19 bytes a pixel
 ], ids=["12MP-jpeg", "A4-300dpi-rgb-png", "A4-600dpi-grey-tiff", "36MP-rgba-png",
-        "36MP-16bit-png", "16MP-lossless-webp", "A4-600dpi-one-strip-tiff"])
+        "36MP-16bit-png", "16MP-lossless-webp", "A4-600dpi-one-strip-tiff", "2MP-avif",
+        "12MP-avif"])
 def test_decoding_cost_is_bounded_before_decoding(mode, fmt, size, params, accepted):
     data = encode(blank(mode, size), fmt, **params)
     if accepted:
