@@ -2,6 +2,7 @@
 
 import io
 import subprocess
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,11 +46,23 @@ def post_image(client, data, field="image", filename="digit.png", query=""):
 
 
 def start_gunicorn(env_overrides=None, workers=1):
-    """Start gunicorn as the Procfile does, on a free port, keeping its output for the test;
-    returns (process, url)."""
-    return start("service:create_app()", env={"WEB_CONCURRENCY": str(workers),
-                                              **(env_overrides or {})},
-                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    """Start gunicorn as the Procfile does, on a free port; returns (process, url).
+
+    Its output goes to a temporary file, `process.log` (read it with `output(process)`): a pipe
+    that nobody reads fills at 64 kB, and then every worker blocks on its next log line.
+    """
+    log = tempfile.TemporaryFile("w+")
+    process, url = start("service:create_app()", env={"WEB_CONCURRENCY": str(workers),
+                                                      **(env_overrides or {})},
+                         stdout=log, stderr=subprocess.STDOUT)
+    process.log = log
+    return process, url
+
+
+def output(process):
+    """All that a process from `start_gunicorn` has printed so far."""
+    process.log.seek(0)
+    return process.log.read()
 
 
 @contextmanager
@@ -58,11 +71,15 @@ def gunicorn_serving(env_overrides=None, workers=1):
     stops it afterwards."""
     process, url = start_gunicorn(env_overrides, workers)
     try:
-        wait_ready(url, "/health", process=process)
+        try:
+            wait_ready(url, "/health", process=process)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}\n{output(process)[-5000:]}") from None
         yield url
     finally:
         process.terminate()
         process.wait(timeout=30)
+        process.log.close()
 
 
 def parallel_predictions(url, count, data, headers=None, threads=8):

@@ -5,7 +5,7 @@ import shutil
 
 import requests
 
-from conftest import ROOT, TEST_IMAGES, start_gunicorn
+from conftest import ROOT, TEST_IMAGES, output, start_gunicorn
 
 
 def test_serves_predictions_and_problems_over_http(server_url):
@@ -28,8 +28,8 @@ def test_upload_over_the_limit_gets_413_over_http(server_url):
 
 def refusal(env):
     process, _ = start_gunicorn(env)
-    output, _ = process.communicate(timeout=60)
-    return process.returncode, [line for line in output.splitlines() if line.strip()]
+    process.wait(timeout=60)
+    return process.returncode, [line for line in output(process).splitlines() if line.strip()]
 
 
 def test_tampered_model_refuses_to_start_with_one_line(tmp_path):
