@@ -32,6 +32,7 @@ MARGIN = 4  # room around the box while the pen's weight is set, so no stroke is
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1) to count as a digit
 LINE_SPAN = 0.6  # a straight run this long (fraction of the side) is ruling, not a stroke
 RULING_WIDTH = 2  # ruled lines are at most this thick (pixels) on the small copy
+RULING_SPAN = LOCATE_SIDE // 2  # ruling is looked for only along sides at least this long
 SPECK_AREA = 0.05  # ink blobs under 5 % of the largest blob are dust
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 _BLUR = np.array([0.1, 0.2, 0.4, 0.2, 0.1], dtype=np.float32)  # about 2 pixels of the box
@@ -144,7 +145,7 @@ def paper_model(small, tiles=8):
     ends = [int(0.001 * darkness.size), int(0.999 * darkness.size)]
     light, dark = np.partition(darkness, ends)[ends] * (-1, 1)
     if max(dark, light) < MIN_CONTRAST * 255:
-        raise NoDigitFound(_no_digit_message())
+        raise NoDigitFound(no_digit_message())
     return Paper(tuple(float(value) for value in coef), 1 if dark >= light else -1)
 
 
@@ -155,7 +156,7 @@ def ink_mask(ink):
     """
     strong = ink[ink > MIN_CONTRAST * 255]
     if strong.size < 4:
-        raise NoDigitFound(_no_digit_message())
+        raise NoDigitFound(no_digit_message())
     return ink > max(MIN_CONTRAST * 255, 0.5 * _quantile(strong, 0.9))
 
 
@@ -167,6 +168,8 @@ def remove_ruling(mask):
     """
     for axis in (0, 1):
         across = 1 - axis
+        if mask.shape[axis] < RULING_SPAN:  # across a wide strip, a digit's stroke is as long
+            continue
         length = max(3, int(mask.shape[axis] * LINE_SPAN))
         band = ndimage.maximum_filter1d(mask, 3, axis=across)  # each line with its neighbours
         long_bands = band.sum(axis=axis) >= length
@@ -192,7 +195,7 @@ def find_components(mask):
     """
     labels, count = ndimage.label(mask.view(np.uint8), _EIGHT_NEIGHBOURS)
     if count == 0:
-        raise NoDigitFound(_no_digit_message())
+        raise NoDigitFound(no_digit_message())
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     largest = areas[1:].max()
     components = [Component(label, int(areas[label]),
@@ -202,9 +205,31 @@ def find_components(mask):
     return labels, sorted(components, key=lambda component: component.box[0])
 
 
-def digit_mask(page, components):
+@dataclass(frozen=True)
+class Region:
+    """Ink read again from the grey page: `mask` (at most DIGIT_SIDE pixels tall) showing `box`
+    (left, top, right, bottom) in pixels of the page's grey image."""
+
+    mask: np.ndarray
+    box: tuple
+
+    def upload_box(self, page, part):
+        """`part` (left, top, right, bottom in pixels of `mask`) in the upload's own pixels, as
+        a person sees it: (left, top, width, height)."""
+        left, top, right, bottom = self.box
+        height, width = self.mask.shape
+        # upload pixels per grey pixel, from the page's upload pixels per small-copy pixel
+        per_x = page.scale[0] * page.labels.shape[1] / page.grey.size[0]
+        per_y = page.scale[1] * page.labels.shape[0] / page.grey.size[1]
+        scale_x, scale_y = (right - left) / width * per_x, (bottom - top) / height * per_y
+        x0, y0 = round((left * per_x) + part[0] * scale_x), round(top * per_y + part[1] * scale_y)
+        return (x0, y0, round(left * per_x + part[2] * scale_x) - x0,
+                round(top * per_y + part[3] * scale_y) - y0)
+
+
+def read_region(page, components):
     """The ink of `components` (found on the page's small copy), read again from the grey
-    page in their joint box at up to DIGIT_SIDE pixels tall."""
+    page in their joint box at up to DIGIT_SIDE pixels tall: a Region."""
     grey, labels = page.grey, page.labels
     left = min(c.box[0] for c in components)
     top = min(c.box[1] for c in components)
@@ -229,7 +254,13 @@ def digit_mask(page, components):
     grown[:-1] |= near[1:]
     grown[:, 1:] |= grown[:, :-1].copy()
     grown[:, :-1] |= grown[:, 1:].copy()
-    return ink_mask(page.paper.ink(region, box, grey.size)) & grown[rows[:, None], cols[None, :]]
+    mask = ink_mask(page.paper.ink(region, box, grey.size)) & grown[rows[:, None], cols[None, :]]
+    return Region(mask, box)
+
+
+def digit_mask(page, components):
+    """The ink of `components` read again from the grey page (see `read_region`): a mask."""
+    return read_region(page, components).mask
 
 
 def fit_to_box(mask, box=BOX):
@@ -297,7 +328,7 @@ def upload_to_pixels(data, limits=Limits()):
     return block_counts(fit_to_box(digit_mask(page, page.components)))
 
 
-def _no_digit_message():
+def no_digit_message():
     """The detail of a NoDigitFound."""
     return ("No digit was found: the image looks blank or uniform. Send an image with a "
             "handwritten digit that stands out from the paper.")

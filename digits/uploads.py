@@ -55,8 +55,8 @@ def _paper(height, width, rng, tint=(245, 243, 236), gradient=0.0, noise=3.0):
 
 def _lay(paper, ink, top, left, colour):
     """Lay ink of `colour` onto the paper at (top, left)."""
-    size = ink.shape[0]
-    region = paper[top : top + size, left : left + size]
+    height, width = ink.shape
+    region = paper[top : top + height, left : left + width]
     alpha = ink[..., None]
     region[...] = region * (1 - alpha) + np.asarray(colour, dtype=np.float32) * alpha
     return paper
@@ -176,6 +176,130 @@ def _modes(digit, rng):
         return _encode(indexed, "PNG", transparency=0)
     noise = Image.fromarray(rng.integers(0, 255, (200, 200), dtype=np.uint8))
     return _encode(grey, "GIF", save_all=True, append_images=[noise], duration=100, loop=0)
+
+
+# --- numbers: several digits on one line ----------------------------------------------------
+
+NUMBER_KINDS = ("scan", "photo", "canvas", "ruled")
+# gap between neighbours as a share of the line's height; touching digits overlap instead
+SPACINGS = {"separated": (0.15, 0.45), "tight": (0.03, 0.12), "touching": None}
+
+
+def render_number(digits, kind, spacing, seed):
+    """Bytes of an image file showing the 28x28 `digits` side by side as one handwritten
+    number, uploaded as `kind` (one of NUMBER_KINDS) with `spacing` (one of SPACINGS)."""
+    rng = np.random.default_rng(seed)
+    return _NUMBER_RENDERERS[kind](number_ink(digits, 100, spacing, rng), rng)
+
+
+def number_ink(digits, height, spacing, rng):
+    """Ink coverage (0..1) of the digits on one line `height` pixels tall: each digit's size
+    and baseline jittered, the gaps drawn from SPACINGS (or strokes made to touch)."""
+    parts = []
+    for digit in digits:
+        ink = _ink(_cropped_digit(digit), 28, rng)
+        rows, cols = np.nonzero(ink > 0.05)
+        ink = ink[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+        size = height * rng.uniform(0.8, 0.95)
+        scale = size / ink.shape[0]
+        ink = np.asarray(Image.fromarray(ink).resize(
+            (max(1, round(ink.shape[1] * scale)), round(size)), Image.Resampling.BILINEAR))
+        parts.append((ink, int(rng.integers(0, height - ink.shape[0] + 1))))
+    line = np.zeros((height, sum(part.shape[1] for part, _ in parts) + height * len(parts)),
+                    dtype=np.float32)
+    x = 0
+    for index, (ink, top) in enumerate(parts):
+        if index:
+            x += _next_offset(line, ink, top, x, height, spacing, rng)
+        window = line[top: top + ink.shape[0], x: x + ink.shape[1]]
+        np.maximum(window, ink, out=window)
+        x += ink.shape[1]
+    cols = np.flatnonzero(line.max(axis=0) > 0.05)
+    return line[:, : cols[-1] + 1]
+
+
+def _cropped_digit(digit):
+    """A 28x28 digit cut to its ink and padded back to a square, so that every digit is drawn
+    at the same height whatever its margins."""
+    rows, cols = np.nonzero(digit > 30)
+    crop = digit[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    side = max(crop.shape)
+    square = np.zeros((side, side), dtype=digit.dtype)
+    left = (side - crop.shape[1]) // 2
+    square[:, left: left + crop.shape[1]][: crop.shape[0]] = crop
+    return square
+
+
+def _next_offset(line, ink, top, x, height, spacing, rng):
+    """How far after `x` (the end of the line so far) the next digit starts: a gap, or, for
+    touching digits, far enough back that its strokes overlap the previous digit's."""
+    if SPACINGS[spacing] is not None:
+        return round(height * rng.uniform(*SPACINGS[spacing]))
+    # the largest start at which some row's ink of the two meets, then a pixel or two closer
+    contact = None
+    for row in range(ink.shape[0]):
+        previous = np.flatnonzero(line[top + row, :x] > 0.3)
+        own = np.flatnonzero(ink[row] > 0.3)
+        if previous.size and own.size:
+            start = previous[-1] - x - own[0]
+            contact = start if contact is None else max(contact, start)
+    if contact is None:  # no row in common: close the gap between their boxes instead
+        return -round(height * 0.05)
+    return max(-x, contact - int(rng.integers(0, 3)))
+
+
+def _number_scan(ink, rng):
+    """Dark ink on white, a grey TIFF with a margin around the line."""
+    height, width = ink.shape
+    margin = int(rng.integers(20, 60))
+    paper = _paper(height + 2 * margin, width + 2 * margin, rng, tint=(250, 250, 250), noise=4)
+    page = _lay(paper, ink, margin, margin, (25, 25, 30)).mean(axis=2)
+    return _encode(page, "TIFF", compression="tiff_lzw")
+
+
+def _number_photo(ink, rng, size=(800, 600)):
+    """A phone photo: the number small in a large frame (800x600 JPEG), uneven light."""
+    width, height = size
+    scale = min(rng.uniform(0.1, 0.18) * height / ink.shape[0], 0.85 * width / ink.shape[1])
+    ink = np.asarray(Image.fromarray(ink).resize(
+        (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale))),
+        Image.Resampling.BILINEAR))
+    paper = _paper(height, width, rng, tint=(236, 232, 220), gradient=0.3, noise=6)
+    top = int(rng.integers(20, height - ink.shape[0] - 20))
+    left = int(rng.integers(10, width - ink.shape[1] - 10 + 1))
+    colour = [(20, 30, 120), (25, 25, 25)][int(rng.integers(2))]
+    page = Image.fromarray(np.clip(_lay(paper, ink, top, left, colour), 0, 255).astype(np.uint8))
+    return _encode(page.filter(ImageFilter.GaussianBlur(0.8)), "JPEG", quality=85)
+
+
+def _number_canvas(ink, rng):
+    """A wide browser canvas export: transparent PNG 280 pixels tall, the drawing in alpha."""
+    scale = 200 / ink.shape[0]
+    ink = np.asarray(Image.fromarray(ink).resize(
+        (max(1, round(ink.shape[1] * scale)), 200), Image.Resampling.BILINEAR))
+    rgba = np.zeros((280, ink.shape[1] + 80, 4), dtype=np.uint8)
+    rgba[40:240, 40:40 + ink.shape[1], 3] = (np.clip(ink, 0, 1) * 255).astype(np.uint8)
+    return _encode(Image.fromarray(rgba, "RGBA"), "PNG")
+
+
+def _number_ruled(ink, rng):
+    """Dark ink on ruled paper with dust specks, the line sitting on a rule: a JPEG."""
+    height, width = ink.shape
+    page_height, page_width = 3 * height, width + 80
+    paper = _paper(page_height, page_width, rng, gradient=0.15, noise=4)
+    top = height
+    for y in (top - height // 2, top + height + 2, top + 2 * height):
+        if y < page_height:
+            paper[y: y + 2] = (150, 170, 215)
+    for _ in range(int(rng.integers(3, 10))):
+        y, x = rng.integers(0, page_height - 4), rng.integers(0, page_width - 4)
+        paper[y: y + int(rng.integers(1, 4)), x: x + int(rng.integers(1, 4))] = 60
+    page = _lay(paper, ink, top, 40, (30, 30, 40))
+    return _encode(page, "JPEG", quality=88)
+
+
+_NUMBER_RENDERERS = {"scan": _number_scan, "photo": _number_photo, "canvas": _number_canvas,
+                     "ruled": _number_ruled}
 
 
 _RENDERERS = {"screen": _screen, "scan": _scan, "photo": _photo, "canvas": _canvas,

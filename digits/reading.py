@@ -1,0 +1,73 @@
+"""Upload bytes -> the digits of a handwritten number, each as the 8x8 counts the model sees,
+with its box in the upload: the recognition core end to end.
+
+    locate_ink -> read_region (the whole line) -> segment -> fit_to_box -> block_counts
+
+`POST /read` answers with every digit; `POST /predict` with the one digit, and refuses an
+image that holds several, so that a single digit is read the same way by both.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from digits.decoding import Limits
+from digits.errors import NoDigitFound
+from digits.preprocess import (Component, block_counts, fit_to_box, locate_ink,
+                                no_digit_message, read_region)
+from digits.segmentation import segment
+
+
+LINE_SPECK = 2  # small-copy pixels: a blob beside the line larger than this may be a digit
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What was read: one 8x8 count array per digit (left to right) with its box in the
+    upload's pixels (left, top, width, height), and the dots and dashes set aside, as
+    (kind, box)."""
+
+    pixels: list
+    boxes: list
+    marks: list
+
+
+def line_components(page):
+    """The page's components that make up the line of digits: those not dust, and every blob
+    in the rows they span that lies between them or is more than a speck. On the small copy a
+    thin digit of a long number may be a few small blobs that would pass for dust; the
+    segmentation weighs them again at the line's resolution."""
+    left = min(c.box[0] for c in page.components)
+    top = min(c.box[1] for c in page.components)
+    right = max(c.box[2] for c in page.components)
+    bottom = max(c.box[3] for c in page.components)
+    areas = np.bincount(page.labels.ravel())
+    inside = []
+    for label, (rows, cols) in enumerate(ndimage.find_objects(page.labels), start=1):
+        if rows is None or rows.start >= bottom or rows.stop <= top:
+            continue
+        if (cols.start < right and cols.stop > left) or areas[label] > LINE_SPECK:
+            inside.append(Component(label, int(areas[label]),
+                                    (cols.start, rows.start, cols.stop, rows.stop)))
+    return inside
+
+
+def read_digits(data, classify, limits=Limits()):
+    """Read the number in an upload. `classify(pixels)` gives probability rows for a stack of
+    8x8 count arrays; it chooses where touching digits are cut.
+
+    Raises NotAnImage and ImageTooLarge (decoding), NoDigitFound, SeveralLines.
+    """
+    page = locate_ink(data, limits)
+    region = read_region(page, line_components(page))
+
+    def score(masks):
+        return classify(np.stack([block_counts(fit_to_box(mask)) for mask in masks])).max(axis=1)
+
+    digits, marks = segment(region.mask, score)
+    if not digits:  # only dots or dashes
+        raise NoDigitFound(no_digit_message())
+    return Reading([block_counts(fit_to_box(digit.mask)) for digit in digits],
+                   [region.upload_box(page, digit.box) for digit in digits],
+                   [(mark.kind, region.upload_box(page, mark.box)) for mark in marks])

@@ -1,0 +1,168 @@
+"""A line of handwritten digits -> one ink mask per digit, left to right.
+
+The line's ink is read once (`preprocess.read_region`, at most DIGIT_SIDE pixels tall); here
+its 8-connected pieces become digits:
+
+    pieces -> merge the pieces of one digit (pieces stacked over each other: a 5's detached
+              bar, a 4 or 7 in two strokes, a stroke broken by a faint pen)
+           -> set aside dots and dashes (a decimal point, a hyphen between digit groups)
+           -> split what is too wide for one digit (touching digits), where the classifier is
+              surest of both sides (recognition-based segmentation)
+
+Pure functions over numpy arrays; the classifier is passed in (`score`), so that the core
+stays free of the model and the web.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from digits.errors import SeveralLines
+
+SPECK_SHARE = 0.02  # pieces under 2 % of the largest piece's area are dust
+MERGE_OVERLAP = 0.5  # a piece whose columns lie this much inside another's belongs to it
+SMALL_PIECE = 0.5  # a piece under half the tallest's height joins any digit it overlaps
+MARK_HEIGHT = 0.35  # a piece this much shorter than the line is a dot or a dash
+WIDE = 1.05  # a digit is at most this wide for its height; wider may be touching digits
+SEVERAL = 1.6  # and this wide is surely several digits
+DIGIT_ASPECT = 0.62  # a typical digit's width over its height, to count touching digits
+LINE_SHARE = 0.4  # two bands of ink, each at least this tall against the tallest: two lines
+CUT_CANDIDATES = 6  # projection valleys tried for each cut
+_EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One digit of the line: its ink (a boolean mask cut to `box`), and `box` (left, top,
+    right, bottom) in pixels of the line's mask."""
+
+    mask: np.ndarray
+    box: tuple
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Ink that is not a digit: a `kind` ("dot" or "dash") and its box in the line's mask."""
+
+    kind: str
+    box: tuple
+
+
+def segment(line, score):
+    """The digits of a line mask, left to right, and the dots and dashes set aside.
+
+    `score(masks)` gives, for a list of digit masks, how sure the classifier is of each
+    (its top probability); it picks where touching digits are cut. Raises SeveralLines when
+    the ink lies in two or more rows of digits.
+    """
+    _check_one_line(line)
+    labels, count = ndimage.label(line.view(np.uint8), _EIGHT_NEIGHBOURS)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    slices = ndimage.find_objects(labels)
+    pieces = [(label, slices[label - 1]) for label in range(1, count + 1)
+              if areas[label] >= SPECK_SHARE * areas[1:].max()]
+    groups = _merge_stacked(pieces, areas, _tallest(pieces))
+    height = _line_height(groups)
+    digits, marks = [], []
+    for members in groups:
+        box = _union_box(members)
+        mask = np.isin(labels[box[1]:box[3], box[0]:box[2]], [label for label, _ in members])
+        if box[3] - box[1] < MARK_HEIGHT * height:
+            marks.append(Mark("dot" if box[2] - box[0] < MARK_HEIGHT * height else "dash", box))
+        else:
+            digits.append(Segment(mask, box))
+    digits = [part for digit in digits for part in _split_wide(digit, height, score)]
+    return sorted(digits, key=lambda d: d.box[0]), sorted(marks, key=lambda m: m.box[0])
+
+
+def _check_one_line(line):
+    """Raise SeveralLines when empty rows cut the ink into bands, two of them line-sized."""
+    rows = line.any(axis=1)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.view(np.int8), [0]])))
+    bands = edges[1::2] - edges[::2]
+    if len(bands) >= 2 and np.count_nonzero(bands >= LINE_SHARE * bands.max()) >= 2:
+        raise SeveralLines(
+            f"The image holds {np.count_nonzero(bands >= LINE_SHARE * bands.max())} lines of "
+            "writing; one line of digits is read at a time. Crop the image to one line and "
+            "send each line on its own.")
+
+
+def _merge_stacked(pieces, areas, labels_height):
+    """Group pieces whose columns overlap (the parts of one digit), largest pieces first: a
+    digit-sized piece joins a group it half lies over; a small one (a bar, a broken-off bit)
+    joins the group it overlaps most, if any."""
+    groups = []
+    for label, piece in sorted(pieces, key=lambda p: -areas[p[0]]):
+        left, right = piece[1].start, piece[1].stop
+        small = piece[0].stop - piece[0].start < SMALL_PIECE * labels_height
+        best, most = None, 0
+        for members in groups:
+            g_left, g_right = _union_box(members)[0::2]
+            overlap = min(right, g_right) - max(left, g_left)
+            needed = 1 if small else MERGE_OVERLAP * min(right - left, g_right - g_left)
+            if overlap >= needed and overlap > most:
+                best, most = members, overlap
+        if best is None:
+            groups.append([(label, piece)])
+        else:
+            best.append((label, piece))
+    return groups
+
+
+def _tallest(pieces):
+    """The height of the tallest piece."""
+    return max(piece[0].stop - piece[0].start for _, piece in pieces)
+
+
+def _line_height(groups):
+    """The height of the line's digits: the tallest group's (marks are far shorter)."""
+    return max(box[3] - box[1] for box in map(_union_box, groups))
+
+
+def _union_box(members):
+    """(left, top, right, bottom) around the slices of a group's pieces."""
+    return (min(s[1].start for _, s in members), min(s[0].start for _, s in members),
+            max(s[1].stop for _, s in members), max(s[0].stop for _, s in members))
+
+
+def _split_wide(digit, height, score):
+    """A segment as wide as several digits cut into as many, where `score` likes it most."""
+    width = digit.box[2] - digit.box[0]
+    if width <= WIDE * height:
+        return [digit]
+    surely_several = width > SEVERAL * height
+    count = max(2, round(width / (DIGIT_ASPECT * height)))
+    columns = digit.mask.sum(axis=0)
+    # the cut for the first digit: near where a digit of typical width would end
+    expected = width / count
+    lows = [x for x in np.argsort(columns, kind="stable")
+            if 0.45 * expected <= x <= min(1.6 * expected, width - 0.45 * expected)]
+    candidates = sorted(set(lows[:CUT_CANDIDATES])) or [round(expected)]
+    lefts = [_part(digit, 0, cut) for cut in candidates]
+    rights = [_part(digit, cut, width) for cut in candidates]
+    usable = [i for i in range(len(candidates)) if lefts[i] and rights[i]]
+    if not usable:
+        return [digit]
+    sure = np.log(score([lefts[i].mask for i in usable] + [rights[i].mask for i in usable]
+                        + [digit.mask]))
+    halves = sure[:len(usable)] + sure[len(usable):-1]
+    best = int(np.argmax(halves))
+    # a wide digit (a 0 or 2 with a loop, a long-tailed 4) stays whole unless cutting it
+    # gives two digits the classifier is surer of than of the whole
+    if not surely_several and halves[best] < sure[-1]:
+        return [digit]
+    chosen = usable[best]
+    return [lefts[chosen], *_split_wide(rights[chosen], height, score)]
+
+
+def _part(digit, start, stop):
+    """The columns start..stop of a segment, cut to their ink (None when there is none)."""
+    mask = digit.mask[:, start:stop]
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    left, top = digit.box[0] + start + cols[0], digit.box[1] + rows[0]
+    return Segment(mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1],
+                   (left, top, left + cols[-1] - cols[0] + 1, top + rows[-1] - rows[0] + 1))

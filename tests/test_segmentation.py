@@ -1,0 +1,86 @@
+"""Segmentation: a line of handwritten digits -> one mask per digit, left to right."""
+
+import numpy as np
+import pytest
+
+from digits.errors import SeveralLines
+from digits.evaluation import handwriting
+from digits.config import defaults
+from digits.model import load_model, probabilities
+from digits.preprocess import block_counts, fit_to_box
+from digits.reading import read_digits
+from digits.segmentation import segment
+from digits.uploads import NUMBER_KINDS, render_number
+
+ESTIMATOR, _ = load_model(defaults()["MODEL_PATH"])
+
+
+def classify(pixels):
+    return probabilities(ESTIMATOR, pixels)
+
+
+def score(masks):
+    return classify(np.stack([block_counts(fit_to_box(mask)) for mask in masks])).max(axis=1)
+
+
+def bar(mask, top, left, height, width):
+    mask[top : top + height, left : left + width] = True
+    return mask
+
+
+def test_separate_strokes_are_separate_digits_left_to_right():
+    line = np.zeros((40, 120), dtype=bool)
+    for left in (90, 10, 50):  # three "1"s, found in any order
+        bar(line, 2, left, 36, 4)
+    digits, marks = segment(line, score)
+    assert [d.box[0] for d in digits] == [10, 50, 90] and marks == []
+
+
+def test_the_pieces_of_one_digit_are_merged():
+    line = np.zeros((40, 60), dtype=bool)
+    bar(line, 10, 10, 28, 4)  # a stroke
+    bar(line, 2, 8, 3, 20)  # a detached bar over it, as a 5's or a 7's
+    digits, _ = segment(line, score)
+    assert len(digits) == 1 and digits[0].box == (8, 2, 28, 38)
+
+
+def test_dots_and_dashes_are_set_aside():
+    line = np.zeros((40, 160), dtype=bool)
+    bar(line, 2, 10, 36, 4)
+    bar(line, 18, 30, 4, 14)  # a hyphen
+    bar(line, 2, 60, 36, 4)
+    bar(line, 34, 75, 4, 4)  # a decimal point
+    bar(line, 2, 90, 36, 4)
+    digits, marks = segment(line, score)
+    assert len(digits) == 3
+    assert [(m.kind, m.box[0]) for m in marks] == [("dash", 30), ("dot", 75)]
+
+
+def test_two_lines_are_refused():
+    page = np.zeros((100, 60), dtype=bool)
+    bar(page, 2, 10, 36, 4)
+    bar(page, 60, 10, 36, 4)
+    with pytest.raises(SeveralLines, match="2 lines"):
+        segment(page, score)
+
+
+@pytest.mark.parametrize("kind", NUMBER_KINDS)
+@pytest.mark.parametrize("spacing", ["separated", "tight"])
+def test_numbers_of_each_kind_are_read_with_the_right_count(kind, spacing):
+    images, labels = handwriting("dev")
+    right = 0
+    for start in range(0, 60, 6):  # ten numbers of 3 to 6 digits
+        length = 3 + start % 4
+        reading = read_digits(render_number(images[start : start + length], kind, spacing,
+                                            start), classify)
+        right += len(reading.pixels) == length
+        assert all(width > 0 and height > 0 for _, _, width, height in reading.boxes)
+    assert right >= 8
+
+
+def test_boxes_are_in_upload_pixels_left_to_right():
+    images, _ = handwriting("dev")
+    reading = read_digits(render_number(images[:3], "canvas", "separated", 0), classify)
+    lefts = [box[0] for box in reading.boxes]
+    assert lefts == sorted(lefts)
+    assert 30 <= reading.boxes[0][1] and reading.boxes[0][1] + reading.boxes[0][3] <= 250
