@@ -29,6 +29,7 @@ SEVERAL = 1.6  # and this wide is surely several digits
 DIGIT_ASPECT = 0.62  # a typical digit's width over its height, to count touching digits
 LINE_SHARE = 0.4  # two bands of ink, each at least this tall against the tallest: two lines
 CUT_CANDIDATES = 6  # projection valleys tried for each cut
+NARROWEST, WIDEST = 0.15, 1.0  # a digit's width for its height, from a plain 1 to a wide 0
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 
 
@@ -132,13 +133,14 @@ def _split_wide(digit, height, score):
     if width <= WIDE * height:
         return [digit]
     surely_several = width > SEVERAL * height
-    count = max(2, round(width / (DIGIT_ASPECT * height)))
-    columns = digit.mask.sum(axis=0)
-    # the cut for the first digit: near where a digit of typical width would end
-    expected = width / count
-    lows = [x for x in np.argsort(columns, kind="stable")
-            if 0.45 * expected <= x <= min(1.6 * expected, width - 0.45 * expected)]
-    candidates = sorted(set(lows[:CUT_CANDIDATES])) or [round(expected)]
+    # where the first digit may end: from a narrow 1 to a wide 0; valleys of the column
+    # profile (fewest ink pixels, a stroke's crossing) are the cuts worth trying
+    columns = np.convolve(digit.mask.sum(axis=0), np.ones(3), mode="same")
+    first, last = max(1, round(NARROWEST * height)), min(width - 1, round(WIDEST * height))
+    valleys = [x for x in range(first, last)
+               if columns[x] <= columns[x - 1] and columns[x] <= columns[x + 1]]
+    candidates = sorted(sorted(valleys, key=lambda x: columns[x])[:CUT_CANDIDATES]) or [
+        round(DIGIT_ASPECT * height)]
     lefts = [_part(digit, 0, cut) for cut in candidates]
     rights = [_part(digit, cut, width) for cut in candidates]
     usable = [i for i in range(len(candidates)) if lefts[i] and rights[i]]
