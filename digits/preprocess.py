@@ -222,9 +222,10 @@ class Region:
         per_x = page.scale[0] * page.labels.shape[1] / page.grey.size[0]
         per_y = page.scale[1] * page.labels.shape[0] / page.grey.size[1]
         scale_x, scale_y = (right - left) / width * per_x, (bottom - top) / height * per_y
-        x0, y0 = round((left * per_x) + part[0] * scale_x), round(top * per_y + part[1] * scale_y)
-        return (x0, y0, round(left * per_x + part[2] * scale_x) - x0,
-                round(top * per_y + part[3] * scale_y) - y0)
+        x0, y0 = left * per_x, top * per_y  # the region's corner in upload pixels
+        box_left, box_top = round(x0 + part[0] * scale_x), round(y0 + part[1] * scale_y)
+        return (box_left, box_top, round(x0 + part[2] * scale_x) - box_left,
+                round(y0 + part[3] * scale_y) - box_top)
 
 
 def read_region(page, components):

@@ -3,8 +3,9 @@ with its box in the upload: the recognition core end to end.
 
     locate_ink -> read_region (the whole line) -> segment -> fit_to_box -> block_counts
 
-`POST /read` answers with every digit; `POST /predict` with the one digit, and refuses an
-image that holds several, so that a single digit is read the same way by both.
+Not served yet: it is meant for `POST /read` (every digit) and `POST /predict` (the one digit,
+refusing an image that holds several), so that a single digit is read the same way by both.
+`tests/test_segmentation.py` holds it to the right count of digits on rendered numbers.
 """
 
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from digits.errors import NoDigitFound
 from digits.preprocess import (Component, block_counts, fit_to_box, locate_ink,
                                 no_digit_message, read_region)
 from digits.segmentation import segment
-
 
 LINE_SPECK = 2  # small-copy pixels: a blob beside the line larger than this may be a digit
 
