@@ -46,28 +46,12 @@ class NoDigitFound(DigitsError):
     title = "No digit found"
 
 
-class SeveralDigits(DigitsError):
-    """`POST /predict` was sent an image that holds several digits: a number for /read."""
-
-    status = 422
-    slug = "several-digits"
-    title = "Several digits"
-
-
 class SeveralLines(DigitsError):
     """The ink lies in two or more lines; a number is read from one line."""
 
     status = 422
     slug = "several-lines"
     title = "Several lines"
-
-
-class TooManyDigits(DigitsError):
-    """The line holds more digits than DIGITS_MAX_DIGITS."""
-
-    status = 422
-    slug = "too-many-digits"
-    title = "Too many digits"
 
 
 class TooManyFiles(DigitsError):

@@ -228,14 +228,17 @@ class Region:
                 round(y0 + part[3] * scale_y) - box_top)
 
 
+def joint_box(components):
+    """(left, top, right, bottom) around the boxes of `components`."""
+    return (min(c.box[0] for c in components), min(c.box[1] for c in components),
+            max(c.box[2] for c in components), max(c.box[3] for c in components))
+
+
 def read_region(page, components):
     """The ink of `components` (found on the page's small copy), read again from the grey
     page in their joint box at up to DIGIT_SIDE pixels tall: a Region."""
     grey, labels = page.grey, page.labels
-    left = min(c.box[0] for c in components)
-    top = min(c.box[1] for c in components)
-    right = max(c.box[2] for c in components)
-    bottom = max(c.box[3] for c in components)
+    left, top, right, bottom = joint_box(components)
     # the small copy's pixels around the components, so that no edge of a stroke is lost
     left, top = max(0, left - 1), max(0, top - 1)
     right, bottom = min(labels.shape[1], right + 1), min(labels.shape[0], bottom + 1)

@@ -15,7 +15,7 @@ from scipy import ndimage
 
 from digits.decoding import Limits
 from digits.errors import NoDigitFound
-from digits.preprocess import (Component, block_counts, fit_to_box, locate_ink,
+from digits.preprocess import (Component, block_counts, fit_to_box, joint_box, locate_ink,
                                 no_digit_message, read_region)
 from digits.segmentation import segment
 
@@ -38,10 +38,7 @@ def line_components(page):
     in the rows they span that lies between them or is more than a speck. On the small copy a
     thin digit of a long number may be a few small blobs that would pass for dust; the
     segmentation weighs them again at the line's resolution."""
-    left = min(c.box[0] for c in page.components)
-    top = min(c.box[1] for c in page.components)
-    right = max(c.box[2] for c in page.components)
-    bottom = max(c.box[3] for c in page.components)
+    left, top, right, bottom = joint_box(page.components)
     areas = np.bincount(page.labels.ravel())
     inside = []
     for label, (rows, cols) in enumerate(ndimage.find_objects(page.labels), start=1):

@@ -26,7 +26,7 @@ SMALL_PIECE = 0.5  # a piece under half the tallest's height joins any digit it 
 MARK_HEIGHT = 0.35  # a piece this much shorter than the line is a dot or a dash
 WIDE = 1.05  # a digit is at most this wide for its height; wider may be touching digits
 SEVERAL = 1.6  # and this wide is surely several digits
-DIGIT_ASPECT = 0.62  # a typical digit's width over its height, to count touching digits
+DIGIT_ASPECT = 0.62  # a typical digit's width over its height: the cut when no valley is seen
 LINE_SHARE = 0.4  # two bands of ink, each at least this tall against the tallest: two lines
 CUT_CANDIDATES = 6  # projection valleys tried for each cut
 NARROWEST, WIDEST = 0.15, 1.0  # a digit's width for its height, from a plain 1 to a wide 0
@@ -68,11 +68,11 @@ def segment(line, score):
     digits, marks = [], []
     for members in groups:
         box = _union_box(members)
-        mask = np.isin(labels[box[1]:box[3], box[0]:box[2]], [label for label, _ in members])
         if box[3] - box[1] < MARK_HEIGHT * height:
             marks.append(Mark("dot" if box[2] - box[0] < MARK_HEIGHT * height else "dash", box))
         else:
-            digits.append(Segment(mask, box))
+            own = np.isin(labels[box[1]:box[3], box[0]:box[2]], [label for label, _ in members])
+            digits.append(Segment(own, box))
     digits = [part for digit in digits for part in _split_wide(digit, height, score)]
     return sorted(digits, key=lambda d: d.box[0]), sorted(marks, key=lambda m: m.box[0])
 
@@ -82,21 +82,21 @@ def _check_one_line(line):
     rows = line.any(axis=1)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.view(np.int8), [0]])))
     bands = edges[1::2] - edges[::2]
-    if len(bands) >= 2 and np.count_nonzero(bands >= LINE_SHARE * bands.max()) >= 2:
+    lines = np.count_nonzero(bands >= LINE_SHARE * bands.max()) if bands.size else 0
+    if lines >= 2:
         raise SeveralLines(
-            f"The image holds {np.count_nonzero(bands >= LINE_SHARE * bands.max())} lines of "
-            "writing; one line of digits is read at a time. Crop the image to one line and "
-            "send each line on its own.")
+            f"The image holds {lines} lines of writing; one line of digits is read at a time. "
+            "Crop the image to one line and send each line on its own.")
 
 
-def _merge_stacked(pieces, areas, labels_height):
+def _merge_stacked(pieces, areas, tallest):
     """Group pieces whose columns overlap (the parts of one digit), largest pieces first: a
     digit-sized piece joins a group it half lies over; a small one (a bar, a broken-off bit)
     joins the group it overlaps most, if any."""
     groups = []
     for label, piece in sorted(pieces, key=lambda p: -areas[p[0]]):
         left, right = piece[1].start, piece[1].stop
-        small = piece[0].stop - piece[0].start < SMALL_PIECE * labels_height
+        small = piece[0].stop - piece[0].start < SMALL_PIECE * tallest
         best, most = None, 0
         for members in groups:
             g_left, g_right = _union_box(members)[0::2]
