@@ -54,6 +54,22 @@ class SeveralLines(DigitsError):
     title = "Several lines"
 
 
+class SeveralDigits(DigitsError):
+    """`POST /predict` got an image that holds several digits: a number is read by /read."""
+
+    status = 422
+    slug = "several-digits"
+    title = "Several digits"
+
+
+class TooManyDigits(DigitsError):
+    """The line holds more digits than DIGITS_MAX_DIGITS."""
+
+    status = 422
+    slug = "too-many-digits"
+    title = "Too many digits"
+
+
 class TooManyFiles(DigitsError):
     """A batch holds more images than the configured limit."""
 

@@ -3,9 +3,9 @@ with its box in the upload: the recognition core end to end.
 
     locate_ink -> read_region (the whole line) -> segment -> fit_to_box -> block_counts
 
-Not served yet: it is meant for `POST /read` (every digit) and `POST /predict` (the one digit,
-refusing an image that holds several), so that a single digit is read the same way by both.
-`tests/test_segmentation.py` holds it to the right count of digits on rendered numbers.
+`POST /read` answers every digit (`read_number`); `POST /predict` answers the one digit and
+refuses an image that holds several (`read_digit`), so that both read a single digit the same
+way.
 """
 
 from dataclasses import dataclass
@@ -14,11 +14,12 @@ import numpy as np
 from scipy import ndimage
 
 from digits.decoding import Limits
-from digits.errors import NoDigitFound
+from digits.errors import NoDigitFound, SeveralDigits, TooManyDigits
 from digits.preprocess import (Component, block_counts, fit_to_box, joint_box, locate_ink,
                                 no_digit_message, read_region)
 from digits.segmentation import segment
 
+MAX_DIGITS = 20  # DIGITS_MAX_DIGITS' default
 LINE_SPECK = 2  # small-copy pixels: a blob beside the line larger than this may be a digit
 
 
@@ -50,11 +51,11 @@ def line_components(page):
     return inside
 
 
-def read_digits(data, classify, limits=Limits()):
+def read_number(data, classify, limits=Limits(), max_digits=MAX_DIGITS):
     """Read the number in an upload. `classify(pixels)` gives probability rows for a stack of
     8x8 count arrays; it chooses where touching digits are cut.
 
-    Raises NotAnImage and ImageTooLarge (decoding), NoDigitFound, SeveralLines.
+    Raises NotAnImage and ImageTooLarge (decoding), NoDigitFound, SeveralLines, TooManyDigits.
     """
     page = locate_ink(data, limits)
     region = read_region(page, line_components(page))
@@ -62,9 +63,27 @@ def read_digits(data, classify, limits=Limits()):
     def score(masks):
         return classify(np.stack([block_counts(fit_to_box(mask)) for mask in masks])).max(axis=1)
 
-    digits, marks = segment(region.mask, score)
+    digits, marks = segment(region.mask, score, max_digits)
     if not digits:  # only dots or dashes
         raise NoDigitFound(no_digit_message())
     return Reading([block_counts(fit_to_box(digit.mask)) for digit in digits],
                    [region.upload_box(page, digit.box) for digit in digits],
                    [(mark.kind, region.upload_box(page, mark.box)) for mark in marks])
+
+
+def read_digit(data, classify, limits=Limits(), max_digits=MAX_DIGITS):
+    """The 8x8 counts of the one digit in an upload, read as `read_number` reads a number of
+    length one.
+
+    Raises what read_number raises, and SeveralDigits when the image holds more than one digit.
+    """
+    try:
+        reading = read_number(data, classify, limits, max_digits)
+    except TooManyDigits:
+        found = f"more than {max_digits}"
+    else:
+        if len(reading.pixels) == 1:
+            return reading.pixels[0]
+        found = str(len(reading.pixels))
+    raise SeveralDigits(f"The image holds {found} digits, not one. Send it to POST /read to "
+                        "have it read as a number, digit by digit.")

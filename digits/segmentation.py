@@ -18,16 +18,22 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from digits.errors import SeveralLines
+from digits.errors import SeveralLines, TooManyDigits
 
 SPECK_SHARE = 0.02  # pieces under 2 % of the largest piece's area are dust
 MERGE_OVERLAP = 0.5  # a piece whose columns lie this much inside another's belongs to it
 SMALL_PIECE = 0.5  # a piece under half the tallest's height joins any digit it overlaps
 MARK_HEIGHT = 0.35  # a piece this much shorter than the line is a dot or a dash
-WIDE = 1.05  # a digit is at most this wide for its height; wider may be touching digits
-SEVERAL = 1.6  # and this wide is surely several digits
+# When is ink wide enough to be cut into touching digits? Wider than WIDE for its height, if
+# the classifier is surer of the two halves than of the whole, and always beyond SEVERAL.
+# Alone on the page it may be one digit drawn wide (a 7 or a 2, its halves about as sure as the
+# whole): then the halves must be ALONE_MARGIN (log probability) surer. Tuned on the dev split
+# (evaluate.py --split dev): a narrower WIDE cut more touching digits but also more wide digits
+# of separated numbers; ALONE_MARGIN keeps POST /predict's several-digits under 0.5 %.
+WIDE, SEVERAL, ALONE_MARGIN = 1.25, 2.0, 0.5
 DIGIT_ASPECT = 0.62  # a typical digit's width over its height: the cut when no valley is seen
 LINE_SHARE = 0.4  # two bands of ink, each at least this tall against the tallest: two lines
+LINE_GAP = 0.25  # if the empty rows between them are at least this share of the tallest
 CUT_CANDIDATES = 6  # projection valleys tried for each cut
 NARROWEST, WIDEST = 0.15, 1.0  # a digit's width for its height, from a plain 1 to a wide 0
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
@@ -50,19 +56,22 @@ class Mark:
     box: tuple
 
 
-def segment(line, score):
+def segment(line, score, max_digits=20):
     """The digits of a line mask, left to right, and the dots and dashes set aside.
 
     `score(masks)` gives, for a list of digit masks, how sure the classifier is of each
     (its top probability); it picks where touching digits are cut. Raises SeveralLines when
-    the ink lies in two or more rows of digits.
+    the ink lies in two or more rows of digits, TooManyDigits when it holds more than
+    `max_digits` (checked before any cut is scored, so that a page of dust costs little).
     """
-    _check_one_line(line)
     labels, count = ndimage.label(line.view(np.uint8), _EIGHT_NEIGHBOURS)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     slices = ndimage.find_objects(labels)
+    if count == 0:
+        return [], []
     pieces = [(label, slices[label - 1]) for label in range(1, count + 1)
               if areas[label] >= SPECK_SHARE * areas[1:].max()]
+    _check_one_line(line, pieces, areas)
     groups = _merge_stacked(pieces, areas, _tallest(pieces))
     height = _line_height(groups)
     digits, marks = [], []
@@ -73,20 +82,54 @@ def segment(line, score):
         else:
             own = np.isin(labels[box[1]:box[3], box[0]:box[2]], [label for label, _ in members])
             digits.append(Segment(own, box))
-    digits = [part for digit in digits for part in _split_wide(digit, height, score)]
+    _check_count(len(digits), max_digits)
+    alone = len(digits) == 1
+    cut = []
+    for index, digit in enumerate(digits):
+        # room for one more than allowed, so that a line over the limit is told so
+        room = max_digits + 1 - len(cut) - (len(digits) - index - 1)
+        cut += _split_wide(digit, height, score, alone, room)
+        _check_count(len(cut), max_digits)
+    digits = cut
     return sorted(digits, key=lambda d: d.box[0]), sorted(marks, key=lambda m: m.box[0])
 
 
-def _check_one_line(line):
-    """Raise SeveralLines when empty rows cut the ink into bands, two of them line-sized."""
+def _check_one_line(line, pieces, areas):
+    """Raise SeveralLines when empty rows cut the ink into bands, two or more of them
+    line-sized, and one of those holds digits side by side.
+
+    A gap narrower than LINE_GAP of the tallest band is a stroke broken by a thin pen, not
+    the space between two lines: the bands on either side count as one. Bands that each hold
+    one digit's worth of ink are one digit broken across (a 0 or 8 with faint sides).
+    """
     rows = line.any(axis=1)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.view(np.int8), [0]])))
-    bands = edges[1::2] - edges[::2]
-    lines = np.count_nonzero(bands >= LINE_SHARE * bands.max()) if bands.size else 0
-    if lines >= 2:
-        raise SeveralLines(
-            f"The image holds {lines} lines of writing; one line of digits is read at a time. "
-            "Crop the image to one line and send each line on its own.")
+    starts, stops = edges[::2], edges[1::2]
+    if starts.size < 2:
+        return
+    tallest = (stops - starts).max()
+    apart = starts[1:] - stops[:-1] >= LINE_GAP * tallest
+    starts = np.concatenate([starts[:1], starts[1:][apart]])
+    stops = np.concatenate([stops[:-1][apart], stops[-1:]])
+    bands = [(start, stop) for start, stop in zip(starts, stops)
+             if stop - start >= LINE_SHARE * (stops - starts).max()]
+    if len(bands) < 2:
+        return
+    for start, stop in bands:
+        inside = [(label, piece) for label, piece in pieces
+                  if start <= piece[0].start and piece[0].stop <= stop]
+        if inside and len(_merge_stacked(inside, areas, _tallest(inside))) >= 2:
+            raise SeveralLines(
+                f"The image holds {len(bands)} lines of writing; one line of digits is read "
+                "at a time. Crop the image to one line and send each line on its own.")
+
+
+def _check_count(count, max_digits):
+    """Raise TooManyDigits when `count` digits are more than `max_digits`."""
+    if count > max_digits:
+        raise TooManyDigits(
+            f"The image holds more than {max_digits} digits; at most {max_digits} are read in "
+            "one number. Crop it to the number you want read.")
 
 
 def _merge_stacked(pieces, areas, tallest):
@@ -127,10 +170,11 @@ def _union_box(members):
             max(s[1].stop for _, s in members), max(s[0].stop for _, s in members))
 
 
-def _split_wide(digit, height, score):
-    """A segment as wide as several digits cut into as many, where `score` likes it most."""
+def _split_wide(digit, height, score, alone=False, most=20):
+    """A segment as wide as several digits cut into at most `most` of them, where `score`
+    likes it most; `alone` when it is the only digit-sized ink of the line."""
     width = digit.box[2] - digit.box[0]
-    if width <= WIDE * height:
+    if width <= WIDE * height or most < 2:
         return [digit]
     surely_several = width > SEVERAL * height
     # where the first digit may end: from a narrow 1 to a wide 0; valleys of the column
@@ -152,10 +196,10 @@ def _split_wide(digit, height, score):
     best = int(np.argmax(halves))
     # a wide digit (a 0 or 2 with a loop, a long-tailed 4) stays whole unless cutting it
     # gives two digits the classifier is surer of than of the whole
-    if not surely_several and halves[best] < sure[-1]:
+    if not surely_several and halves[best] < sure[-1] + (ALONE_MARGIN if alone else 0.0):
         return [digit]
     chosen = usable[best]
-    return [lefts[chosen], *_split_wide(rights[chosen], height, score)]
+    return [lefts[chosen], *_split_wide(rights[chosen], height, score, False, most - 1)]
 
 
 def _part(digit, start, stop):

@@ -1,4 +1,5 @@
-"""Hostile and broken uploads: whatever the bytes, a prediction or a 4xx problem, never a crash."""
+"""Hostile and broken uploads: whatever the bytes, a digit or number read or a 4xx problem,
+never a crash."""
 
 import io
 import json
@@ -13,9 +14,14 @@ from PIL import Image
 
 from conftest import encode, post_image
 from test_api import digit_png
+from digits.config import defaults
 from digits.errors import DigitsError
-from digits.preprocess import upload_to_pixels
+from digits.model import load_model, probabilities
+from digits.preprocess import block_counts, fit_to_box
+from digits.reading import read_number
+from digits.segmentation import segment
 
+ESTIMATOR, _ = load_model(defaults()["MODEL_PATH"])
 
 
 def valid_files():
@@ -42,13 +48,35 @@ def mutations(count=150, seed=0):
 
 
 def pixels_or_domain_error(data):
-    """The preprocessing answer: 8x8 counts, or None for a DigitsError (a 4xx)."""
+    """The reading (POST /read's, of which /predict's is the one-digit case): 8x8 counts per
+    digit, or None for a DigitsError (a 4xx)."""
     try:
-        pixels = upload_to_pixels(data)
+        found = read_number(data, lambda pixels: probabilities(ESTIMATOR, pixels))
     except DigitsError:
         return None
-    assert pixels.shape == (8, 8) and pixels.max() <= 16
-    return pixels
+    assert 1 <= len(found.pixels) <= 20 and len(found.boxes) == len(found.pixels)
+    assert all(pixels.shape == (8, 8) and pixels.max() <= 16 for pixels in found.pixels)
+    return found.pixels
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(8, 64), st.integers(8, 400), st.floats(0.0, 0.6), st.integers(0, 2**32 - 1))
+def test_any_line_mask_is_cut_into_digits_inside_it_or_refused(height, width, ink, seed):
+    """Segmentation on arbitrary ink: digits left to right inside the mask, at most the limit,
+    or a domain error (several lines, too many digits)."""
+    line = np.random.default_rng(seed).random((height, width)) < ink
+    def score(masks):
+        return probabilities(ESTIMATOR, np.stack(
+            [block_counts(fit_to_box(mask)) for mask in masks])).max(axis=1)
+    try:
+        digits, marks = segment(line, score, max_digits=8)
+    except DigitsError:
+        return
+    assert len(digits) <= 8
+    assert [d.box[0] for d in digits] == sorted(d.box[0] for d in digits)
+    for part in [*digits, *marks]:
+        left, top, right, bottom = part.box
+        assert 0 <= left < right <= width and 0 <= top < bottom <= height
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns about corrupt TIFF tags

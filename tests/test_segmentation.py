@@ -8,7 +8,7 @@ from digits.evaluation import handwriting
 from digits.config import defaults
 from digits.model import load_model, probabilities
 from digits.preprocess import block_counts, fit_to_box
-from digits.reading import read_digits
+from digits.reading import read_number
 from digits.segmentation import segment
 from digits.uploads import NUMBER_KINDS, render_number
 
@@ -58,10 +58,23 @@ def test_dots_and_dashes_are_set_aside():
 
 def test_two_lines_are_refused():
     page = np.zeros((100, 60), dtype=bool)
-    bar(page, 2, 10, 36, 4)
-    bar(page, 60, 10, 36, 4)
+    for top in (2, 60):  # two digits side by side on each of two lines
+        bar(page, top, 10, 36, 4)
+        bar(page, top, 40, 36, 4)
     with pytest.raises(SeveralLines, match="2 lines"):
         segment(page, score)
+
+
+def test_a_digit_broken_across_its_middle_is_one_digit_not_two_lines():
+    zero = np.zeros((64, 34), dtype=bool)
+    bar(zero, 0, 2, 4, 30)  # the top arc of a 0 whose faint sides were lost
+    bar(zero, 0, 2, 24, 4)
+    bar(zero, 0, 28, 24, 4)
+    bar(zero, 60, 2, 4, 30)  # and its bottom arc, 20 rows below
+    bar(zero, 44, 2, 20, 4)
+    bar(zero, 44, 28, 20, 4)
+    digits, _ = segment(zero, score)
+    assert len(digits) == 1 and digits[0].box == (2, 0, 32, 64)
 
 
 @pytest.mark.parametrize("kind", NUMBER_KINDS)
@@ -71,7 +84,7 @@ def test_numbers_of_each_kind_are_read_with_the_right_count(kind, spacing):
     right = 0
     for start in range(0, 60, 6):  # ten numbers of 3 to 6 digits
         length = 3 + start % 4
-        reading = read_digits(render_number(images[start : start + length], kind, spacing,
+        reading = read_number(render_number(images[start : start + length], kind, spacing,
                                             start), classify)
         right += len(reading.pixels) == length
         assert all(width > 0 and height > 0 for _, _, width, height in reading.boxes)
@@ -80,7 +93,15 @@ def test_numbers_of_each_kind_are_read_with_the_right_count(kind, spacing):
 
 def test_boxes_are_in_upload_pixels_left_to_right():
     images, _ = handwriting("dev")
-    reading = read_digits(render_number(images[:3], "canvas", "separated", 0), classify)
+    reading = read_number(render_number(images[:3], "canvas", "separated", 0), classify)
     lefts = [box[0] for box in reading.boxes]
     assert lefts == sorted(lefts)
     assert 30 <= reading.boxes[0][1] and reading.boxes[0][1] + reading.boxes[0][3] <= 250
+
+
+def test_a_stroke_broken_by_a_thin_pen_is_not_a_second_line():
+    line = np.zeros((64, 40), dtype=bool)
+    bar(line, 2, 10, 30, 4)
+    bar(line, 34, 10, 28, 4)  # two rows of gap: the pen skipped
+    digits, _ = segment(line, score)
+    assert len(digits) == 1
