@@ -7,10 +7,10 @@ import numpy as np
 from joblib import Parallel, delayed
 from PIL import Image
 
-from digits.errors import DigitsError
+from digits.errors import DigitsError, SeveralDigits
 from digits.model import probabilities
-from digits.preprocess import upload_to_pixels
-from digits.uploads import KINDS, render_upload
+from digits.reading import read_digit, read_number
+from digits.uploads import KINDS, NUMBER_KINDS, SPACINGS, render_number, render_upload
 
 HANDWRITING = Path(__file__).resolve().parent / "data" / "handwriting-2000.npz"
 SPLITS = {"dev": slice(0, 1000), "test": slice(1000, 2000)}  # tuned on dev, reported on test
@@ -49,15 +49,17 @@ def drawn_as_png(counts, size=256):
 
 
 def score_uploads(estimator, uploads, labels):
-    """Send each upload through the service's path; accuracy, ECE and how many were rejected.
+    """Send each upload through POST /predict's path; accuracy, ECE, how many were rejected
+    and how many of those as several digits.
 
     A rejected upload (no digit found, ...) counts as a wrong answer; its `predicted` is -1.
     """
-    pixels, kept = [], []
+    pixels, kept, several = [], [], 0
     for data in uploads:
         try:
-            pixels.append(upload_to_pixels(data))
-        except DigitsError:
+            pixels.append(read_digit(data, lambda rows: probabilities(estimator, rows)))
+        except DigitsError as error:
+            several += isinstance(error, SeveralDigits)
             kept.append(False)
             continue
         kept.append(True)
@@ -71,6 +73,7 @@ def score_uploads(estimator, uploads, labels):
         "accuracy": float((predicted == labels).mean()),
         "ece": expected_calibration_error(answers, labels[kept]) if kept.any() else None,
         "rejected": int((~kept).sum()),
+        "several_digits": several,
         "predicted": predicted.tolist(),
     }
 
@@ -88,3 +91,59 @@ def evaluate(estimator, split="test", per_kind=None, kinds=KINDS, n_jobs=2):
     scores = Parallel(n_jobs=n_jobs)(
         delayed(evaluate_kind)(estimator, kind, images, labels, offset) for kind in kinds)
     return dict(zip(kinds, scores))
+
+
+def read_numbers(estimator, kind, spacing, numbers, offset=0):
+    """Render each number (a list of 28x28 digits, with its labels) as an upload of `kind` and
+    `spacing` and read it as POST /read does: per number, (length, digits found, digits right
+    when the count is right, whole number right)."""
+    rows = []
+    for index, (images, labels) in enumerate(numbers):
+        data = render_number(images, kind, spacing, offset + index)
+        try:
+            reading = read_number(data, lambda pixels: probabilities(estimator, pixels))
+            found = probabilities(estimator, np.stack(reading.pixels)).argmax(axis=1)
+        except DigitsError:
+            found = np.array([], dtype=int)
+        right = int((found == labels).sum()) if len(found) == len(labels) else 0
+        rows.append((len(labels), len(found), right, bool(right == len(labels))))
+    return rows
+
+
+def number_set(split="test", count=240, longest=8):
+    """`count` numbers of lengths 1..`longest` in turn, their digits taken in order from the
+    split's handwriting (the same numbers for every kind and spacing): [(images, labels)]."""
+    images, labels = handwriting(split)
+    numbers, start = [], 0
+    for index in range(count):
+        length = 1 + index % longest
+        if start + length > len(labels):
+            start = 0
+        numbers.append((images[start:start + length], labels[start:start + length]))
+        start += length
+    return numbers
+
+
+def evaluate_numbers(estimator, split="test", count=240, kinds=NUMBER_KINDS,
+                     spacings=tuple(SPACINGS), n_jobs=2):
+    """Read `count` numbers of every kind and spacing: {(kind, spacing): figures} with the
+    share of numbers whose digits were all found (count_right), the share of digits right
+    among those, and exact-number accuracy by length."""
+    numbers = number_set(split, count)
+    cells = [(kind, spacing) for kind in kinds for spacing in spacings]
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(read_numbers)(estimator, kind, spacing, numbers, SPLITS[split].start)
+        for kind, spacing in cells)
+    figures = {}
+    for cell, rows in zip(cells, results):
+        rows = np.array(rows, dtype=int)
+        counted = rows[:, 0] == rows[:, 1]
+        figures[cell] = {
+            "n": len(rows),
+            "count_right": float(counted.mean()),
+            "digits_right": float(rows[counted, 2].sum() / max(1, rows[counted, 0].sum())),
+            "exact": float(rows[:, 3].mean()),
+            "exact_by_length": {int(length): float(rows[rows[:, 0] == length, 3].mean())
+                                for length in np.unique(rows[:, 0])},
+        }
+    return figures
