@@ -9,6 +9,7 @@ import re
 import time
 from datetime import datetime, timezone
 
+import numpy as np
 from flask import Flask, current_app, g, jsonify, request
 
 from digits import config as settings
@@ -18,8 +19,8 @@ from digits.errors import (BadUpload, BatchTimeExceeded, DigitsError, TooManyFil
 from digits.decoding import Limits
 from digits.model import load_model, probabilities
 from digits.openapi import describe
-from digits.preprocess import upload_to_pixels
-from digits.responses import prediction_body
+from digits.reading import read_digit, read_number
+from digits.responses import number_body, prediction_body
 
 FILE_FIELDS = ("image", "file")  # `file` is accepted as an alias
 BATCH_FIELD = "images"
@@ -56,6 +57,8 @@ def create_app(config=None):
     app.add_url_rule("/", view_func=page_route)
     app.add_url_rule("/predict", view_func=predict_route, methods=["POST"])
     app.add_url_rule("/predict/batch", view_func=batch_route, methods=["POST"])
+    app.add_url_rule("/read", view_func=read_route, methods=["POST"])
+    app.add_url_rule("/read/batch", view_func=read_batch_route, methods=["POST"])
     app.add_url_rule("/health", view_func=health_route)
     app.add_url_rule("/model", view_func=model_route)
     app.add_url_rule("/openapi.json", view_func=openapi_route)
@@ -78,16 +81,37 @@ def openapi_route():
 
 def predict_route():
     """POST /predict: classify the uploaded image (or, when enabled, the image at a URL)."""
+    return jsonify(answer_one(digit_answer))
+
+
+def read_route():
+    """POST /read: read the handwritten number in the uploaded image, digit by digit."""
+    return jsonify(answer_one(number_answer))
+
+
+def batch_route():
+    """POST /predict/batch: classify every image of the form's `images` field."""
+    return jsonify(answer_batch(digit_answer))
+
+
+def read_batch_route():
+    """POST /read/batch: read the number in every image of the form's `images` field."""
+    return jsonify(answer_batch(number_answer))
+
+
+def answer_one(answer):
+    """The body `answer(data, top_k)` gives for the request's one image (one credit)."""
     top_k = parse_top_k(request.args.get("top_k"))
     fetch = current_app.extensions.get("digits.fetch")
     data = fetch() if fetch and request.mimetype == "application/json" else uploaded_bytes()
     charge(1)
-    return jsonify(answer(data, top_k))
+    return answer(data, top_k)
 
 
-def batch_route():
-    """POST /predict/batch: classify every image of the form's `images` field; a file that
-    fails gets its problem document in its place, and the others are still answered."""
+def answer_batch(answer):
+    """{"results": [...]}: `answer(data, top_k)` for every image of the form's `images` field,
+    one credit each; a file that fails gets its problem document in its place, and the others
+    are still answered."""
     top_k = parse_top_k(request.args.get("top_k"))
     uploads = uploaded_batch()
     charge(len(uploads))
@@ -103,21 +127,44 @@ def batch_route():
             results.append({"filename": name, **answer(upload.read(), top_k)})
         except DigitsError as error:
             results.append({"filename": name, "error": problems.problem_body(error)})
-    return jsonify({"results": results})
+    return {"results": results}
 
 
-def answer(data, top_k):
-    """The prediction body for one image's bytes; raises the preprocessing's DigitsErrors."""
+def digit_answer(data, top_k):
+    """The prediction body for one image's bytes; raises the reading's DigitsErrors (also
+    SeveralDigits for an image that holds a number)."""
+    pixels = observed(read_digit, data)
+    body = prediction_body(classify(pixels)[0], pixels, top_k,
+                           current_app.config["CONFIDENCE_THRESHOLD"])
+    signals.predicted.send(current_app._get_current_object(), digit=body["digit"])
+    return body
+
+
+def number_answer(data, top_k):
+    """The number body for one image's bytes; raises the reading's DigitsErrors."""
+    reading = observed(read_number, data)
+    body = number_body(classify(np.stack(reading.pixels)), reading, top_k,
+                       current_app.config["CONFIDENCE_THRESHOLD"])
+    for digit in body["digits"]:
+        signals.predicted.send(current_app._get_current_object(), digit=digit["digit"])
+    return body
+
+
+def observed(read, data):
+    """`read(data, classify, limits, max_digits)` with this configuration's limits; a
+    DigitsError is signalled as a rejected upload (metrics count them) and raised again."""
+    config = current_app.config
     try:
-        pixels = upload_to_pixels(data, Limits(current_app.config["MAX_PIXELS"],
-                                               current_app.config["MAX_DECODED_BYTES"]))
+        return read(data, classify, Limits(config["MAX_PIXELS"], config["MAX_DECODED_BYTES"]),
+                    config["MAX_DIGITS"])
     except DigitsError as error:
         signals.rejected.send(current_app._get_current_object(), reason=error.slug)
         raise
-    body = prediction_body(probabilities(current_app.extensions["digits.model"], pixels)[0],
-                           pixels, top_k, current_app.config["CONFIDENCE_THRESHOLD"])
-    signals.predicted.send(current_app._get_current_object(), digit=body["digit"])
-    return body
+
+
+def classify(pixels):
+    """P(digit) rows of the loaded model for a stack of 8x8 count arrays."""
+    return probabilities(current_app.extensions["digits.model"], pixels)
 
 
 def charge(images):
@@ -164,7 +211,7 @@ def uploaded_bytes():
         off = (" (fetching an image from a URL is turned off on this server)"
                if request.mimetype == "application/json" else "")
         raise UnsupportedBody(
-            f"POST /predict takes multipart/form-data with the image in a file field named "
+            f"POST {request.path} takes multipart/form-data with the image in a file field named "
             f"'image'; the request body was {request.mimetype or 'of no declared type'}{off}.")
     upload = next((request.files[name] for name in FILE_FIELDS if name in request.files), None)
     if upload is None:
@@ -191,7 +238,7 @@ def uploaded_batch():
     """
     if request.mimetype != "multipart/form-data":
         raise UnsupportedBody(
-            f"POST /predict/batch takes multipart/form-data with the images in file fields named "
+            f"POST {request.path} takes multipart/form-data with the images in file fields named "
             f"'{BATCH_FIELD}'; the request body was {request.mimetype or 'of no declared type'}.")
     uploads = request.files.getlist(BATCH_FIELD)
     limit = current_app.config["BATCH_MAX_FILES"]

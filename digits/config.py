@@ -17,21 +17,23 @@ SETTINGS = {
                           "bytes per pixel of its mode, plus its decoder's buffer"),
     "CONFIDENCE_THRESHOLD": (0.5, float, 0.0,
                              "below this confidence a prediction is marked uncertain"),
-    "BATCH_MAX_FILES": (64, int, 1, "most images in one `POST /predict/batch`"),
+    "MAX_DIGITS": (20, int, 1, "most digits `POST /read` reads in one number; more is 422"),
+    "BATCH_MAX_FILES": (64, int, 1, "most images in one `POST /predict/batch` or "
+                        "`POST /read/batch`"),
     "BATCH_SECONDS": (10.0, float, 0.0, "a batch's time budget: files not started by then are "
                       "answered 503, so a batch cannot outlast gunicorn's worker timeout"),
     # Optional features, all off by default (README: "Optional features").
-    "URL_FETCH": (False, bool, None, "accept `{\"url\": ...}` JSON on `POST /predict` and fetch "
-                  "the image (public addresses only)"),
+    "URL_FETCH": (False, bool, None, "accept `{\"url\": ...}` JSON on `POST /predict` and "
+                  "`POST /read` and fetch the image (public addresses only)"),
     "URL_TIMEOUT": (5.0, float, 0.1, "seconds allowed for fetching one image from a URL"),
     "URL_TRUSTED_NETWORKS": ("", str, None, "comma-separated networks (CIDR) a URL may point at "
                              "although they are not public, e.g. an internal image store"),
-    "API_KEYS": (False, bool, None, "require `Authorization: Bearer <key>` on the predict "
+    "API_KEYS": (False, bool, None, "require `Authorization: Bearer <key>` on the reading "
                  "endpoints; one credit per image"),
     "DATABASE_URL": (f"sqlite:///{ROOT / 'instance' / 'digits.sqlite3'}", str, None,
                      "where API keys and their credits are kept (`sqlite:///path`)"),
     "RATE_LIMIT": ("", str, None, "requests allowed per client address (per key with API keys) "
-                   "on the predict endpoints, e.g. `60/minute;1000/hour`; empty: off"),
+                   "on the reading endpoints, e.g. `60/minute;1000/hour`; empty: off"),
     "RATE_LIMIT_STORAGE": ("memory://", str, None, "where the rate limiter counts: `memory://` "
                            "(per worker) or `redis://host:6379` (shared)"),
     "TRUSTED_PROXIES": (0, int, 0, "how many proxies in front (nginx: 1) whose X-Forwarded-For "

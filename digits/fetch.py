@@ -1,4 +1,4 @@
-"""Images from a URL (optional: DIGITS_URL_FETCH): `POST /predict` with `{"url": "https://..."}`.
+"""Images from a URL (optional: DIGITS_URL_FETCH): `POST /predict` or `/read` with `{"url": "https://..."}`.
 
 Built so the service cannot be turned against the network it runs in (SSRF): only http and
 https; the host is resolved once and every address it resolves to must be public (not loopback,
@@ -30,7 +30,7 @@ NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 def register(app):
-    """Let POST /predict take a JSON body naming an image URL."""
+    """Let POST /predict and /read take a JSON body naming an image URL."""
     trusted = trusted_networks(app.config["URL_TRUSTED_NETWORKS"])
     app.extensions["digits.fetch"] = lambda: fetch_image(
         requested_url(), current_app.config["MAX_UPLOAD_BYTES"],

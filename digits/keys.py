@@ -1,4 +1,4 @@
-"""API keys with credits (optional: DIGITS_API_KEYS): who may call the predict endpoints, and
+"""API keys with credits (optional: DIGITS_API_KEYS): who may call the reading endpoints, and
 how many more images each key may send.
 
 A key is shown once, when it is created: `dg_<id>_<secret>`. The database keeps the id, the
@@ -23,7 +23,7 @@ from flask.cli import AppGroup
 from digits.config import ConfigError
 from digits.errors import CreditsExhausted, Unauthorized
 
-PROTECTED_ENDPOINTS = {"predict_route", "batch_route"}
+PROTECTED_ENDPOINTS = {"predict_route", "batch_route", "read_route", "read_batch_route"}
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
     id TEXT PRIMARY KEY,
@@ -152,7 +152,7 @@ class _QmarkConnection:
 
 
 def register(app):
-    """Require a key with credits on the predict endpoints."""
+    """Require a key with credits on the reading endpoints (/predict, /read and their batches)."""
     ledger = ledger_of(app)
     ledger.create_schema()
     app.extensions["digits.keys"] = ledger

@@ -17,7 +17,7 @@ FEATURE = "x-feature"
 FEATURE_NAMES = {
     "API_KEYS": "API keys with credits (401, 402)",
     "RATE_LIMIT": "rate limiting (429)",
-    "URL_FETCH": "fetching the image from a URL (JSON body on POST /predict)",
+    "URL_FETCH": "fetching the image from a URL (JSON body on POST /predict and /read)",
     "CORS_ORIGINS": "CORS",
     "METRICS": "Prometheus metrics at /metrics",
 }
@@ -38,11 +38,14 @@ def describe(config):
             for operation in operations.values():
                 operation.pop("security", None)
         document["components"].pop("securitySchemes")
-    batch = paths["/predict/batch"]["post"]
-    images = batch["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
-    images["images"]["maxItems"] = config["BATCH_MAX_FILES"]
-    results = batch["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
-    results["results"]["maxItems"] = config["BATCH_MAX_FILES"]
+    for path in ("/predict/batch", "/read/batch"):
+        batch = paths[path]["post"]
+        images = batch["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+        images["images"]["maxItems"] = config["BATCH_MAX_FILES"]
+        results = batch["responses"]["200"]["content"]["application/json"]["schema"]
+        results["properties"]["results"]["maxItems"] = config["BATCH_MAX_FILES"]
+    reading = document["components"]["schemas"]["Reading"]["properties"]
+    reading["number"]["maxLength"] = reading["digits"]["maxItems"] = config["MAX_DIGITS"]
     on = [about for name, about in FEATURE_NAMES.items() if config[name]]
     document["info"]["description"] += (f" Optional features on here: {'; '.join(on)}."
                                         if on else " No optional feature is on here.")

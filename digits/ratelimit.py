@@ -1,5 +1,6 @@
 """Rate limiting (optional: DIGITS_RATE_LIMIT) with Flask-Limiter: requests per client
-address on the predict endpoints, or per API key when keys are on.
+address on the reading endpoints (/predict, /read, their batches), or per API key when keys
+are on.
 
 `memory://` storage counts in each gunicorn worker separately (with 2 workers a client may get
 up to twice the limit); point DIGITS_RATE_LIMIT_STORAGE at Redis to share the counts. Behind
@@ -13,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from digits.config import ConfigError
 
-LIMITED_ENDPOINTS = ("predict_route", "batch_route")
+LIMITED_ENDPOINTS = ("predict_route", "batch_route", "read_route", "read_batch_route")
 
 
 def client_identity():
@@ -23,7 +24,7 @@ def client_identity():
 
 
 def register(app):
-    """Limit the predict endpoints; a refused request gets 429 with Retry-After.
+    """Limit the reading endpoints; a refused request gets 429 with Retry-After.
 
     Raises ConfigError for a limit that does not parse.
     """

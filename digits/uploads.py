@@ -320,13 +320,27 @@ TEST_IMAGES = {
 }
 
 
+# The committed numbers: file name (the number in it) -> (dev-split indices of its digits,
+# kind, spacing, seed). Chosen from the dev split among numbers the shipped model reads right,
+# each digit with confidence >= 0.7.
+NUMBER_TEST_IMAGES = {
+    "number_2026_photo.jpg": ([888, 224, 83, 293], "photo", "separated", 2),
+    "number_547_scan.tiff": ([900, 255, 109], "scan", "tight", 2),
+    "number_3411_canvas.png": ([902, 255, 123, 307], "canvas", "separated", 2),
+    "number_90210_ruled.jpg": ([829, 224, 83, 307, 348], "ruled", "tight", 2),
+}
+
+
 def write_test_images(folder):
-    """Render TEST_IMAGES into `folder` (python -m digits.uploads test_images)."""
+    """Render TEST_IMAGES and NUMBER_TEST_IMAGES into `folder` (python -m digits.uploads
+    test_images)."""
     from digits.evaluation import handwriting
 
     images, _ = handwriting("dev")
     for name, (index, kind, options) in TEST_IMAGES.items():
         (Path(folder) / name).write_bytes(render_upload(images[index], kind, index, **options))
+    for name, (indices, kind, spacing, seed) in NUMBER_TEST_IMAGES.items():
+        (Path(folder) / name).write_bytes(render_number(images[indices], kind, spacing, seed))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from service import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_IMAGES = sorted((ROOT / "test_images").glob("[0-9]_*.*"))
+NUMBER_IMAGES = sorted((ROOT / "test_images").glob("number_*.*"))  # number_<digits>_<kind>
 
 
 @pytest.fixture
@@ -39,9 +40,9 @@ def encode(image, fmt="PNG", **params):
     return buffer.getvalue()
 
 
-def post_image(client, data, field="image", filename="digit.png", query=""):
-    """POST bytes as a multipart upload to /predict."""
-    return client.post(f"/predict{query}", data={field: (io.BytesIO(data), filename)},
+def post_image(client, data, field="image", filename="digit.png", query="", path="/predict"):
+    """POST bytes as a multipart upload to /predict (or `path`)."""
+    return client.post(f"{path}{query}", data={field: (io.BytesIO(data), filename)},
                        content_type="multipart/form-data")
 
 

@@ -66,7 +66,7 @@ def keyed(database):
 
 def post(client, key=None, images=1, path="/predict"):
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    field = "image" if path == "/predict" else "images"
+    field = "images" if path.endswith("/batch") else "image"
     files = [(io.BytesIO(TEST_IMAGES[0].read_bytes()), f"{i}.png") for i in range(images)]
     return client.post(path, data={field: files if images > 1 else files[0]}, headers=headers,
                        content_type="multipart/form-data")
@@ -113,6 +113,15 @@ def test_each_image_spends_one_credit_then_402(keyed):
     assert spent.status_code == 402
     assert spent.get_json()["type"] == "tag:digits-service,2026:credits-exhausted"
     assert f"the key {key_id} has 0 left" in spent.get_json()["detail"]
+
+
+def test_read_spends_one_credit_per_image_too(keyed):
+    _, key = create_key(keyed, 3)
+    client = keyed.test_client()
+    assert post(client, path="/read").status_code == 401
+    assert post(client, key, path="/read").status_code == 200
+    assert post(client, key, images=2, path="/read/batch").status_code == 200
+    assert post(client, key, path="/read").status_code == 402
 
 
 def test_a_batch_needs_credits_for_all_its_images(keyed):

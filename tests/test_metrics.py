@@ -6,7 +6,7 @@ import re
 
 import requests
 
-from conftest import TEST_IMAGES, gunicorn_serving, parallel_predictions
+from conftest import NUMBER_IMAGES, TEST_IMAGES, gunicorn_serving, parallel_predictions
 from service import create_app
 
 
@@ -44,6 +44,20 @@ def test_counts_requests_predictions_rejections_and_latency():
                   endpoint="/predict") == len(TEST_IMAGES) + 1
     assert sample(text, "digits_http_request_duration_seconds_bucket", endpoint="/predict",
                   le="+Inf") == len(TEST_IMAGES) + 1
+
+
+def test_read_counts_its_requests_each_digit_read_and_its_rejections():
+    client = create_app({"TESTING": True, "METRICS": True}).test_client()
+    number = NUMBER_IMAGES[0]
+    client.post("/read", data={"image": (io.BytesIO(number.read_bytes()), number.name)})
+    client.post("/predict", data={"image": (io.BytesIO(number.read_bytes()), number.name)})
+    text = client.get("/metrics").get_data(as_text=True)
+    assert sample(text, "digits_http_requests_total", endpoint="/read", method="POST",
+                  status="200") == 1
+    digits = number.stem.split("_")[1]
+    for digit in set(digits):
+        assert sample(text, "digits_predictions_total", digit=digit) == digits.count(digit)
+    assert sample(text, "digits_rejected_uploads_total", reason="several-digits") == 1
 
 
 def test_off_by_default(client):

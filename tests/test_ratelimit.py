@@ -18,7 +18,7 @@ from service import create_app
 
 def post(client, address="10.0.0.1", key=None, path="/predict"):
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    field = "image" if path == "/predict" else "images"
+    field = "images" if path.endswith("/batch") else "image"
     return client.post(path, data={field: (io.BytesIO(TEST_IMAGES[0].read_bytes()), "a.png")},
                        headers=headers, environ_base={"REMOTE_ADDR": address},
                        content_type="multipart/form-data")
@@ -45,11 +45,14 @@ def test_each_client_address_has_its_own_allowance():
     assert post(client, "10.0.0.2").status_code == 200
 
 
-def test_predict_and_batch_share_one_allowance_and_other_endpoints_are_free():
-    client = limited().test_client()
+def test_the_reading_endpoints_share_one_allowance_and_other_endpoints_are_free():
+    client = limited(RATE_LIMIT="4/minute").test_client()
     assert post(client).status_code == 200
     assert post(client, path="/predict/batch").status_code == 200
+    assert post(client, path="/read").status_code == 200
+    assert post(client, path="/read/batch").status_code == 200
     assert post(client).status_code == 429
+    assert post(client, path="/read").status_code == 429
     assert all(client.get("/health", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code
                == 200 for _ in range(5))
 

@@ -1,0 +1,130 @@
+"""The HTTP contract of POST /read and /read/batch: a handwritten number, digit by digit."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import encode, post_image
+from digits.evaluation import handwriting
+from digits.uploads import KINDS, render_upload
+from service import create_app
+
+
+def strokes(lefts, width=None, marks=()):
+    """A page with a '1'-like stroke (90 pixels tall) at each of `lefts`, and `marks` drawn as
+    (top, left, height, width) rectangles: dark ink on light paper, as a uint8 array."""
+    page = np.full((140, width or max(lefts) + 80, ), 250, dtype=np.uint8)
+    for left in lefts:
+        page[25:115, left : left + 14] = 20
+    for top, left, height, width in marks:
+        page[top : top + height, left : left + width] = 20
+    return page
+
+
+def read(client, data, query=""):
+    return post_image(client, data, filename="number.png", query=query, path="/read")
+
+
+def test_read_answers_the_documented_body(client):
+    response = read(client, encode(strokes([30, 100, 170])), "?top_k=2")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert list(body) == ["number", "confidence", "uncertain", "digits", "ignored"]
+    assert body["number"] == "111" and body["ignored"] == []
+    assert body["confidence"] == pytest.approx(np.prod([d["confidence"] for d in body["digits"]]))
+    assert body["uncertain"] == (body["confidence"] < 0.5)
+    for digit, left in zip(body["digits"], [30, 100, 170]):
+        assert list(digit) == ["digit", "confidence", "uncertain", "top", "probabilities",
+                               "pixels", "box"]
+        assert len(digit["top"]) == 2 and np.shape(digit["pixels"]) == (8, 8)
+        box = digit["box"]
+        assert abs(box["left"] - left) <= 3 and abs(box["width"] - 14) <= 4
+        assert abs(box["top"] - 25) <= 3 and abs(box["height"] - 90) <= 4
+
+
+def test_boxes_are_where_a_person_sees_the_digit_after_exif_orientation(client):
+    upright = Image.fromarray(strokes([30, 100], width=200))
+    stored = upright.rotate(90, expand=True)  # a sensor's raw frame: shown turned 90 deg CW
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    body = read(client, encode(stored, "JPEG", exif=exif.tobytes(), quality=95)).get_json()
+    assert body["number"] == "11"
+    first = body["digits"][0]["box"]
+    assert abs(first["left"] - 30) <= 3 and abs(first["top"] - 25) <= 3
+    assert abs(first["width"] - 14) <= 4 and abs(first["height"] - 90) <= 4
+
+
+def test_dots_and_dashes_are_left_out_of_the_number_and_listed(client):
+    page = strokes([30, 130, 230], marks=[(64, 68, 10, 36),  # a hyphen between two digits
+                                          (104, 190, 11, 11)])  # a decimal point
+    body = read(client, encode(page)).get_json()
+    assert body["number"] == "111"
+    assert [mark["kind"] for mark in body["ignored"]] == ["dash", "dot"]
+    assert abs(body["ignored"][0]["box"]["left"] - 68) <= 3
+
+
+def test_a_space_between_digit_groups_is_left_out(client):
+    assert read(client, encode(strokes([30, 70, 220, 260]))).get_json()["number"] == "1111"
+
+
+def test_several_lines_are_refused_with_a_detail_that_says_to_send_one(client):
+    page = np.vstack([strokes([30, 100]), strokes([30, 100])])
+    response = read(client, encode(page))
+    assert response.status_code == 422
+    assert response.get_json()["type"].endswith("several-lines")
+    assert "one line" in response.get_json()["detail"]
+
+
+def test_more_digits_than_max_digits_is_422():
+    client = create_app({"TESTING": True, "MAX_DIGITS": 3}).test_client()
+    assert read(client, encode(strokes([30, 90, 150]))).status_code == 200
+    response = read(client, encode(strokes([30, 90, 150, 210])))
+    assert response.status_code == 422
+    assert response.get_json()["type"].endswith("too-many-digits")
+    assert "more than 3 digits" in response.get_json()["detail"]
+
+
+def test_predict_refuses_a_number_and_says_where_to_send_it(client):
+    response = post_image(client, encode(strokes([30, 100, 170])))
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert problem["type"].endswith("several-digits")
+    assert "holds 3 digits" in problem["detail"] and "POST /read" in problem["detail"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_read_gives_predicts_digit_on_single_digit_uploads(client, kind):
+    images, _ = handwriting("dev", per_kind=12)
+    for index, image in enumerate(images):
+        data = render_upload(image, kind, index)
+        predicted = post_image(client, data)
+        read_back = read(client, data)
+        assert predicted.status_code == read_back.status_code
+        if predicted.status_code == 200:
+            digits = read_back.get_json()["digits"]
+            assert len(digits) == 1
+            assert digits[0]["probabilities"] == predicted.get_json()["probabilities"]
+
+
+def test_read_batch_answers_each_file_and_puts_a_problem_in_place_of_a_failure(client):
+    response = client.post("/read/batch", data={"images": [
+        (io.BytesIO(encode(strokes([30, 100]))), "a.png"),
+        (io.BytesIO(b"not an image"), "b.txt"),
+        (io.BytesIO(encode(strokes([30]))), "c.png")]})
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [r["filename"] for r in results] == ["a.png", "b.txt", "c.png"]
+    assert results[0]["number"] == "11" and results[2]["number"] == "1"
+    assert results[1]["error"]["status"] == 415
+
+
+def test_read_takes_the_upload_contract_of_predict(client):
+    wrong_body = client.post("/read", data=b"{}", content_type="application/json")
+    assert wrong_body.status_code == 415
+    assert "POST /read takes multipart/form-data" in wrong_body.get_json()["detail"]
+    assert client.post("/read", data={}).status_code == 400
+    assert read(client, b"GIF89a not really").status_code == 415
+    assert read(client, encode(np.full((50, 50), 250, dtype=np.uint8))).status_code == 422
+    assert read(client, encode(strokes([30])), "?top_k=11").status_code == 400
