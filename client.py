@@ -1,11 +1,13 @@
-"""Classify images with a running digits service.
+"""Read handwritten digits, or numbers (--read), with a running digits service.
 
-    python client.py IMAGE... [--url URL] [--top-k N] [--json] [--batch-size 64] [--api-key KEY]
+    python client.py IMAGE... [--read] [--url URL] [--top-k N] [--json] [--batch-size 64]
+                              [--api-key KEY]
 
-Prints one line per image (file, digit, confidence, `?` when uncertain), or the JSON answers.
-Several images go to POST /predict/batch, up to --batch-size (and 9 MiB) per request. Exits 1 when an
-image is rejected (the server's problem detail is shown) and 2 when the server cannot be
-reached or refuses the request as a whole (no key, no credits, rate limit).
+Prints one line per image (file, digit or number, confidence, `?` when uncertain), or the JSON
+answers. One image goes to POST /predict (POST /read with --read); several go to
+/predict/batch (/read/batch), up to --batch-size (and 9 MiB) per request. Exits 1 when an image
+is rejected (the server's problem detail is shown) and 2 when the server cannot be reached or
+refuses the request as a whole (no key, no credits, rate limit).
 """
 
 import argparse
@@ -24,8 +26,9 @@ class Refused(Exception):
     """The server refused a whole request; the message is its problem detail."""
 
 
-def classify(paths, url, top_k, headers=None, timeout=60):
-    """POST the image files to {url}/predict (one) or {url}/predict/batch (several).
+def classify(paths, url, top_k, headers=None, timeout=60, endpoint="/predict"):
+    """POST the image files to {url}{endpoint} (one) or {url}{endpoint}/batch (several);
+    `endpoint` is /predict (a digit) or /read (a number).
 
     Returns (path, ok, body) per image, body being its answer or problem. Raises Refused when
     the server refuses the request as a whole, and OSError when a file cannot be read.
@@ -33,11 +36,11 @@ def classify(paths, url, top_k, headers=None, timeout=60):
     handles = [open(path, "rb") for path in paths]
     try:
         if len(paths) == 1:
-            response = requests.post(f"{url.rstrip('/')}/predict", params={"top_k": top_k},
+            response = requests.post(f"{url.rstrip('/')}{endpoint}", params={"top_k": top_k},
                                      files={"image": (paths[0], handles[0])}, headers=headers,
                                      timeout=timeout)
         else:
-            response = requests.post(f"{url.rstrip('/')}/predict/batch",
+            response = requests.post(f"{url.rstrip('/')}{endpoint}/batch",
                                      params={"top_k": top_k}, headers=headers, timeout=timeout,
                                      files=[("images", (p, h)) for p, h in zip(paths, handles)])
     finally:
@@ -71,13 +74,16 @@ def describe(path, ok, body):
     if not ok:
         return f"{path}: rejected ({body.get('status')}): {body.get('detail')}"
     mark = "  ? uncertain" if body["uncertain"] else ""
-    return f"{path}: {body['digit']}  confidence {body['confidence']:.2f}{mark}"
+    answer = body["number"] if "number" in body else body["digit"]
+    return f"{path}: {answer}  confidence {body['confidence']:.2f}{mark}"
 
 
 def main(argv=None):
-    """Classify every image given; returns the exit status."""
-    parser = argparse.ArgumentParser(description="Classify handwritten digit images.")
+    """Read every image given; returns the exit status."""
+    parser = argparse.ArgumentParser(description="Read handwritten digits or numbers.")
     parser.add_argument("images", nargs="+", metavar="IMAGE")
+    parser.add_argument("--read", action="store_true",
+                        help="read each image as a number (POST /read) instead of one digit")
     parser.add_argument("--url", default=DEFAULT_URL, help=f"service URL (default {DEFAULT_URL})")
     parser.add_argument("--top-k", type=int, default=3, help="how many candidates (1-10)")
     parser.add_argument("--json", action="store_true", help="print the JSON answers")
@@ -98,7 +104,8 @@ def main(argv=None):
             status = 1
     for batch in batches(readable, max(1, args.batch_size), BATCH_BYTES):
         try:
-            results = classify(batch, args.url, args.top_k, headers)
+            results = classify(batch, args.url, args.top_k, headers,
+                               endpoint="/read" if args.read else "/predict")
         except requests.ConnectionError:
             print(f"error: cannot reach the digits service at {args.url}: is it running? "
                   "(start it with `gunicorn -c gunicorn.conf.py`)", file=sys.stderr)

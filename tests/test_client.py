@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from bench.run import free_port
-from conftest import ROOT, TEST_IMAGES, gunicorn_serving
+from conftest import NUMBER_IMAGES, ROOT, TEST_IMAGES, gunicorn_serving
 
 
 def run_client(*args):
@@ -29,6 +29,23 @@ def test_json_output(server_url):
     assert answer["file"] == str(TEST_IMAGES[0])
     assert answer["digit"] == int(TEST_IMAGES[0].name[0])
     assert len(answer["top"]) == 5
+
+
+def test_read_prints_each_number_through_one_batch_or_one_request(server_url):
+    result = run_client(*NUMBER_IMAGES, "--read", "--url", server_url)
+    assert result.returncode == 0, result.stderr
+    for path, line in zip(NUMBER_IMAGES, result.stdout.strip().splitlines()):
+        assert line.startswith(f"{path}: {path.stem.split('_')[1]}  confidence ")
+    (answer,) = json.loads(run_client(NUMBER_IMAGES[0], "--read", "--json", "--url",
+                                      server_url).stdout)
+    assert answer["number"] == NUMBER_IMAGES[0].stem.split("_")[1]
+    assert len(answer["digits"]) == len(answer["number"])
+
+
+def test_a_number_sent_as_a_digit_is_told_to_use_read(server_url):
+    result = run_client(NUMBER_IMAGES[0], "--url", server_url)
+    assert result.returncode == 1
+    assert "rejected (422)" in result.stderr and "POST /read" in result.stderr
 
 
 def test_rejected_image_shows_the_server_detail_and_fails(server_url, tmp_path):
