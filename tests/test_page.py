@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import TEST_IMAGES
+from conftest import NUMBER_IMAGES, TEST_IMAGES
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Chromium's own background traffic is refused by a closed network; these keep it quiet.
@@ -41,9 +41,10 @@ def page(browser, server_url):
 
 
 def draw(page, strokes):
-    """Draw strokes (lists of (x, y) in canvas pixels, 280x280) with the mouse."""
+    """Draw strokes (lists of (x, y) in canvas pixels: 280x280, 640x200 for a number) with the
+    mouse."""
     box = page.locator("#canvas").bounding_box()
-    scale = box["width"] / 280
+    scale = box["width"] / page.evaluate("() => document.getElementById('canvas').width")
     for stroke in strokes:
         x, y = stroke[0]
         page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
@@ -248,6 +249,73 @@ def test_a_heic_the_browser_cannot_convert_gets_the_servers_advice(page, tmp_pat
     page.set_input_files("#file", str(photo))
     expect(page.locator("#error")).to_contain_text("HEIC/HEIF image", timeout=10_000)
     expect(page.locator("#error")).to_contain_text("Send it as a JPEG or PNG")
+
+
+def number_mode(page):
+    page.check("input[name=mode][value=number]")
+    assert page.evaluate("() => document.getElementById('canvas').width") == 640
+
+
+def test_a_number_drawn_on_the_wide_canvas_is_read_digit_by_digit(page):
+    from playwright.sync_api import expect
+    number_mode(page)
+    draw(page, [[(x, 30), (x, 170)] for x in (80, 240, 400)])
+    expect(page.locator("#number")).to_have_text("111", timeout=10_000)
+    expect(page.locator("#digits li")).to_have_count(3)
+    assert page.locator("#digits li .pixels div").count() == 3 * 64
+    expect(page.locator("#boxes .digit-box")).to_have_count(3)
+    assert page.locator("#result").is_hidden()
+
+
+@pytest.mark.parametrize("path", NUMBER_IMAGES, ids=[p.name for p in NUMBER_IMAGES])
+def test_an_uploaded_number_is_shown_with_each_digits_box_and_value(page, path):
+    from playwright.sync_api import expect
+    number = path.stem.split("_")[1]
+    number_mode(page)
+    page.set_input_files("#file", str(path))
+    expect(page.locator("#number")).to_have_text(number, timeout=10_000)
+    shown = page.evaluate("() => document.getElementById('preview').naturalWidth") > 0
+    if not shown:  # Chromium shows no TIFF: the digits are listed, no box can be drawn
+        expect(page.locator("#sent-name")).to_contain_text("cannot show it")
+        return
+    expect(page.locator("#boxes .digit-box")).to_have_count(len(number))
+    assert page.locator("#boxes text").all_text_contents() == list(number)
+    lefts = [float(x) for x in page.locator("#boxes rect").evaluate_all(
+        "rects => rects.map(r => r.getAttribute('x'))")]
+    assert lefts == sorted(lefts)
+    # the boxes lie over the picture, scaled with it
+    image = page.locator("#preview").bounding_box()
+    first = page.locator("#boxes rect").first.bounding_box()
+    assert image["x"] <= first["x"] and first["x"] + first["width"] <= image["x"] + image["width"]
+
+
+def test_a_late_number_never_shows_after_switching_back_to_one_digit(page):
+    from playwright.sync_api import expect
+    held = []
+    page.route("**/read?top_k=3", lambda route: held.append(route))
+    number_mode(page)
+    page.set_input_files("#file", str(NUMBER_IMAGES[0]))
+    page.wait_for_function("() => document.querySelector('#number-result').classList.contains('pending')")
+    page.check("input[name=mode][value=digit]")
+    page.set_input_files("#file", str(EIGHT))
+    expect_digit(page, 8)
+    try:
+        held[0].continue_()
+    except Exception:  # noqa: BLE001 -- the page aborted it
+        pass
+    page.wait_for_load_state("networkidle")
+    expect_digit(page, 8)
+    assert page.locator("#number-result").is_hidden()
+    expect(page.locator("#number")).to_have_text("–")
+
+
+def test_a_number_sent_as_one_digit_gets_the_advice_to_read_it_as_a_number(page):
+    from playwright.sync_api import expect
+    page.set_input_files("#file", str(NUMBER_IMAGES[0]))
+    digits = len(NUMBER_IMAGES[0].stem.split("_")[1])
+    expect(page.locator("#error")).to_have_text(
+        f"The image holds {digits} digits, not one. Choose “a number” above to read them all.",
+        timeout=10_000)
 
 
 def test_the_layout_fits_a_phone(browser, server_url):

@@ -1,4 +1,5 @@
-// The page: draw or upload a digit, ask POST /predict, show what came back.
+// The page: draw or upload a digit (POST /predict) or a number (POST /read), show what came
+// back; for a number, each digit's box drawn over the image that was sent.
 //
 // Only the newest input's answer is ever shown. Every input (a finished stroke, a chosen or
 // dropped file, Clear) starts a new generation; an answer is shown only if no input came after
@@ -13,10 +14,19 @@ const fileInput = document.getElementById("file");
 const drop = document.getElementById("drop");
 const byId = (id) => document.getElementById(id);
 
-pen.lineWidth = 18;
-pen.lineCap = "round";
-pen.lineJoin = "round";
-pen.strokeStyle = "#000";
+// the canvas of each mode: a square for one digit, a wide strip for a number
+const CANVAS = { digit: [280, 280], number: [640, 200] };
+const ENDPOINT = { digit: "/predict?top_k=3", number: "/read?top_k=3" };
+const SVG = "http://www.w3.org/2000/svg";
+let mode = "digit";
+
+function setUpPen() {  // resizing a canvas resets its drawing state
+  pen.lineWidth = 18;
+  pen.lineCap = "round";
+  pen.lineJoin = "round";
+  pen.strokeStyle = "#000";
+}
+setUpPen();
 
 let drawing = false;         // the pen is down
 let generation = 0;          // counts inputs; an answer is shown only for the newest
@@ -54,7 +64,7 @@ function endStroke() {
   if (!drawing) return;
   drawing = false;
   generation += 1;
-  showPreview(null);  // the canvas is what is sent
+  showPreview(null);  // the canvas is what is sent (in number mode shown with its boxes)
   markPending();
   if (drawingInFlight) drawingWaiting = true;
   else sendDrawing();
@@ -67,6 +77,7 @@ async function sendDrawing() {
   drawingWaiting = false;
   const mine = generation;
   const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  if (mode === "number" && mine === generation) showPreview(blob, "your drawing");
   await predict(blob, "drawing.png", mine);
   drawingInFlight = false;
   if (drawingWaiting) sendDrawing();
@@ -82,6 +93,19 @@ function clearAll() {
   clearAnswer();
 }
 byId("clear").addEventListener("click", clearAll);
+
+function setMode(chosen) {
+  mode = chosen;
+  [canvas.width, canvas.height] = CANVAS[mode];
+  setUpPen();
+  document.body.classList.toggle("number-mode", mode === "number");
+  byId("result").hidden = mode !== "digit";
+  byId("number-result").hidden = mode !== "number";
+  clearAll();  // a new generation: an answer for the other mode is never shown
+}
+for (const radio of document.querySelectorAll("input[name=mode]")) {
+  radio.addEventListener("change", () => { if (radio.checked) setMode(radio.value); });
+}
 canvas.addEventListener("keydown", (event) => {
   if (event.key === "Delete" || event.key === "Backspace") clearAll();
 });
@@ -141,8 +165,8 @@ async function predict(blob, name, mine) {
   const headers = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
   let response, body;
   try {
-    response = await fetch("/predict?top_k=3", { method: "POST", body: form, headers,
-                                                 signal: controller.signal });
+    response = await fetch(ENDPOINT[mode], { method: "POST", body: form, headers,
+                                             signal: controller.signal });
     body = await response.json().catch(() => ({}));
   } catch (error) {
     if (mine === generation && error.name !== "AbortError") {
@@ -157,11 +181,16 @@ async function predict(blob, name, mine) {
   byId("key-form").hidden = response.status !== 401;
   if (!response.ok) {
     clearAnswer();
-    showError(body.detail || `The server answered ${response.status} ${response.statusText}.`);
+    let message = body.detail || `The server answered ${response.status} ${response.statusText}.`;
+    if (String(body.type).endsWith("several-digits")) {  // the page's own way to read a number
+      message = `${message.split(".")[0]}. Choose “a number” above to read them all.`;
+    }
+    showError(message);
     return;
   }
   showError("");
-  show(body);
+  if (mode === "number") showNumber(body);
+  else show(body);
 }
 
 function showPreview(file, name) {
@@ -182,13 +211,23 @@ function showError(message) {
 }
 
 function markPending() {
-  byId("result").classList.add("pending");
-  byId("result").setAttribute("aria-busy", "true");
+  for (const id of ["result", "number-result", "sent"]) {
+    byId(id).classList.add("pending");
+    byId(id).setAttribute("aria-busy", "true");
+  }
 }
 
 function clearAnswer() {
-  byId("result").classList.remove("pending");
-  byId("result").removeAttribute("aria-busy");
+  for (const id of ["result", "number-result", "sent"]) {
+    byId(id).classList.remove("pending");
+    byId(id).removeAttribute("aria-busy");
+  }
+  byId("number").textContent = "–";
+  byId("number-confidence").textContent = "";
+  byId("number-uncertain").hidden = true;
+  byId("ignored").hidden = true;
+  byId("digits").replaceChildren();
+  byId("boxes").replaceChildren();
   byId("digit").textContent = "–";
   byId("confidence").textContent = "";
   byId("uncertain").hidden = true;
@@ -199,7 +238,7 @@ function clearAnswer() {
 function show(answer) {
   clearAnswer();
   byId("digit").textContent = answer.digit;
-  byId("confidence").textContent = `${Math.round(answer.confidence * 100)} % sure`;
+  byId("confidence").textContent = sure(answer.confidence);
   byId("uncertain").hidden = !answer.uncertain;
   const bars = answer.probabilities.map((p, digit) => {
     const row = document.createElement("li");
@@ -208,12 +247,77 @@ function show(answer) {
     return row;
   });
   byId("probabilities").replaceChildren(...bars);
-  const cells = answer.pixels.flat().map((count) => {
+  byId("pixels").replaceChildren(...cells(answer.pixels));
+}
+
+function showNumber(answer) {
+  clearAnswer();
+  byId("number").textContent = answer.number;
+  byId("number-confidence").textContent = sure(answer.confidence);
+  byId("number-uncertain").hidden = !answer.uncertain;
+  const marks = answer.ignored.map((mark) => `a ${mark.kind}`);
+  byId("ignored").textContent = marks.length ? `Left out (not digits): ${marks.join(", ")}.` : "";
+  byId("ignored").hidden = !marks.length;
+  const items = answer.digits.map((digit, index) => {
+    const item = document.createElement("li");
+    item.setAttribute("aria-label", `Digit ${index + 1}: ${digit.digit}, ${sure(digit.confidence)}`);
+    const value = document.createElement("span");
+    value.className = "value";
+    value.textContent = digit.digit;
+    const note = document.createElement("span");
+    note.textContent = sure(digit.confidence) + (digit.uncertain ? " ?" : "");
+    const grid = document.createElement("div");
+    grid.className = "pixels small";
+    grid.replaceChildren(...cells(digit.pixels));
+    item.replaceChildren(value, note, grid);
+    return item;
+  });
+  byId("digits").replaceChildren(...items);
+  drawBoxes(answer.digits);
+}
+
+// Each digit's box and value over the image that was sent, in the image's own pixels (the
+// SVG's viewBox is the image's natural size, so it scales with the picture).
+function drawBoxes(digits) {
+  const image = byId("preview");
+  if (!previewUrl) return;
+  if (!image.complete) {
+    const url = previewUrl;
+    image.addEventListener("load", () => { if (previewUrl === url) drawBoxes(digits); },
+                           { once: true });
+    return;
+  }
+  if (!image.naturalWidth) return;  // this browser cannot show the image (e.g. TIFF)
+  const svg = byId("boxes");
+  svg.setAttribute("viewBox", `0 0 ${image.naturalWidth} ${image.naturalHeight}`);
+  const stroke = Math.max(2, image.naturalWidth / 200);
+  svg.replaceChildren(...digits.map((digit) => {
+    const group = document.createElementNS(SVG, "g");
+    const rect = document.createElementNS(SVG, "rect");
+    const { left, top, width, height } = digit.box;
+    Object.entries({ x: left, y: top, width, height, "stroke-width": stroke })
+      .forEach(([name, value]) => rect.setAttribute(name, value));
+    const label = document.createElementNS(SVG, "text");
+    label.setAttribute("x", left);
+    label.setAttribute("y", Math.max(top - stroke, stroke * 8));
+    label.setAttribute("font-size", stroke * 8);
+    label.textContent = digit.digit;
+    group.classList.add("digit-box");
+    group.replaceChildren(rect, label);
+    return group;
+  }));
+}
+
+function sure(confidence) {
+  return `${Math.round(confidence * 100)} % sure`;
+}
+
+function cells(pixels) {
+  return pixels.flat().map((count) => {
     const cell = document.createElement("div");
     const shade = Math.round(255 - count * 255 / 16);
     cell.style.background = `rgb(${shade}, ${shade}, ${shade})`;
     cell.title = String(count);
     return cell;
   });
-  byId("pixels").replaceChildren(...cells);
 }
