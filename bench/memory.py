@@ -1,6 +1,6 @@
 """What the box pays in memory: the most expensive file the limits accept, several at once.
 
-    python bench/memory.py [--concurrent 4] [--only NAME ...]
+    python bench/memory.py [--concurrent 4] [--only NAME ...] [--endpoint /predict|/read]
 
 For every accepted format and mode it builds the upload that the default limits
 (DIGITS_MAX_PIXELS, DIGITS_MAX_DECODED_BYTES) let through at the highest decoding cost, sends
@@ -172,10 +172,10 @@ def peak_while(pid, work):
     return result, peaks[0], peaks[1]
 
 
-def send_at_once(url, filename, data, count):
-    """POST `count` copies of the upload to /predict at the same moment; their statuses."""
+def send_at_once(url, filename, data, count, endpoint="/predict"):
+    """POST `count` copies of the upload to `endpoint` at the same moment; their statuses."""
     def one(_):
-        return requests.post(f"{url}/predict", files={"image": (filename, data)},
+        return requests.post(f"{url}{endpoint}", files={"image": (filename, data)},
                              timeout=120).status_code
 
     with ThreadPoolExecutor(max_workers=count) as pool:
@@ -189,6 +189,8 @@ def main(argv=None):
                              "two waiting)")
     parser.add_argument("--only", nargs="*", default=None, metavar="NAME",
                         help=f"only these kinds, e.g. 'PNG RGBA' (of: {', '.join(KINDS)})")
+    parser.add_argument("--endpoint", default="/predict", choices=["/predict", "/read"],
+                        help="where the uploads go (default /predict)")
     args = parser.parse_args(argv)
     uploads = [(name, *most_expensive(name)) for name in (args.only or KINDS)]
     process, url = start("service:create_app()")
@@ -196,7 +198,8 @@ def main(argv=None):
         wait_ready(url, "/health", process=process)
         time.sleep(0.5)
         idle_rss, idle_pss = tree_memory_mb(process.pid)
-        print(f"gunicorn.conf.py, 2 workers; {args.concurrent} uploads of each file at once; "
+        print(f"gunicorn.conf.py, 2 workers; {args.concurrent} uploads of each file at once "
+              f"to POST {args.endpoint}; "
               f"limits: DIGITS_MAX_PIXELS={Limits().pixels:,}, "
               f"DIGITS_MAX_DECODED_BYTES={Limits().decoded_bytes:,}")
         print(f"idle tree: PSS {idle_pss:.1f} MB, RSS {idle_rss:.1f} MB\n")
@@ -206,7 +209,7 @@ def main(argv=None):
         for name, (width, height), data in uploads:
             statuses, rss, pss = peak_while(
                 process.pid, lambda: send_at_once(url, f"upload.{KINDS[name][1].lower()}", data,
-                                                  args.concurrent))
+                                                  args.concurrent, args.endpoint))
             worst = max(worst, pss)
             server_errors += sum(status >= 500 for status in statuses)
             print(f"{name:<24} {f'{width}x{height}':>11} {len(data) / 1024:>7.0f}kB "
