@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from digits.decoding import MAX_DECODED_BYTES, MAX_PIXELS
+from digits.segmentation import MAX_DIGITS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,7 +18,8 @@ SETTINGS = {
                           "bytes per pixel of its mode, plus its decoder's buffer"),
     "CONFIDENCE_THRESHOLD": (0.5, float, 0.0,
                              "below this confidence a prediction is marked uncertain"),
-    "MAX_DIGITS": (20, int, 1, "most digits `POST /read` reads in one number; more is 422"),
+    "MAX_DIGITS": (MAX_DIGITS, int, 1,
+                   "most digits `POST /read` reads in one number; more is 422"),
     "BATCH_MAX_FILES": (64, int, 1, "most images in one `POST /predict/batch` or "
                         "`POST /read/batch`"),
     "BATCH_SECONDS": (10.0, float, 0.0, "a batch's time budget: files not started by then are "

@@ -1,4 +1,5 @@
-"""Images from a URL (optional: DIGITS_URL_FETCH): `POST /predict` or `/read` with `{"url": "https://..."}`.
+"""Images from a URL (optional: DIGITS_URL_FETCH): `POST /predict` or `/read` with
+`{"url": "https://..."}`.
 
 Built so the service cannot be turned against the network it runs in (SSRF): only http and
 https; the host is resolved once and every address it resolves to must be public (not loopback,

@@ -326,8 +326,10 @@ def locate_ink(data, limits=Limits()):
 
 
 def upload_to_pixels(data, limits=Limits()):
-    """The whole path for one digit: upload bytes -> the 8x8 counts the model sees (all the
-    ink that is not dust taken as one digit)."""
+    """Upload bytes -> the 8x8 counts of all the ink that is not dust, taken as one digit,
+    with no segmentation. The service reads through `digits.reading` instead (which also
+    finds several digits); this is the plain path the notebook and the preprocessing tests
+    show step by step."""
     page = locate_ink(data, limits)
     return block_counts(fit_to_box(digit_mask(page, page.components)))
 

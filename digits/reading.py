@@ -17,9 +17,8 @@ from digits.decoding import Limits
 from digits.errors import NoDigitFound, SeveralDigits, TooManyDigits
 from digits.preprocess import (Component, block_counts, fit_to_box, joint_box, locate_ink,
                                 no_digit_message, read_region)
-from digits.segmentation import segment
+from digits.segmentation import MAX_DIGITS, segment
 
-MAX_DIGITS = 20  # DIGITS_MAX_DIGITS' default
 LINE_SPECK = 2  # small-copy pixels: a blob beside the line larger than this may be a digit
 
 

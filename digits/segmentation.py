@@ -20,6 +20,7 @@ from scipy import ndimage
 
 from digits.errors import SeveralLines, TooManyDigits
 
+MAX_DIGITS = 20  # the most digits read in one line (DIGITS_MAX_DIGITS' default)
 SPECK_SHARE = 0.02  # pieces under 2 % of the largest piece's area are dust
 MERGE_OVERLAP = 0.5  # a piece whose columns lie this much inside another's belongs to it
 SMALL_PIECE = 0.5  # a piece under half the tallest's height joins any digit it overlaps
@@ -56,7 +57,7 @@ class Mark:
     box: tuple
 
 
-def segment(line, score, max_digits=20):
+def segment(line, score, max_digits=MAX_DIGITS):
     """The digits of a line mask, left to right, and the dots and dashes set aside.
 
     `score(masks)` gives, for a list of digit masks, how sure the classifier is of each
@@ -170,7 +171,7 @@ def _union_box(members):
             max(s[1].stop for _, s in members), max(s[0].stop for _, s in members))
 
 
-def _split_wide(digit, height, score, alone=False, most=20):
+def _split_wide(digit, height, score, alone, most):
     """A segment as wide as several digits cut into at most `most` of them, where `score`
     likes it most; `alone` when it is the only digit-sized ink of the line."""
     width = digit.box[2] - digit.box[0]

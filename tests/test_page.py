@@ -295,7 +295,8 @@ def test_a_late_number_never_shows_after_switching_back_to_one_digit(page):
     page.route("**/read?top_k=3", lambda route: held.append(route))
     number_mode(page)
     page.set_input_files("#file", str(NUMBER_IMAGES[0]))
-    page.wait_for_function("() => document.querySelector('#number-result').classList.contains('pending')")
+    page.wait_for_function(
+        "() => document.querySelector('#number-result').classList.contains('pending')")
     page.check("input[name=mode][value=digit]")
     page.set_input_files("#file", str(EIGHT))
     expect_digit(page, 8)
