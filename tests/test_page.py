@@ -187,7 +187,10 @@ def test_a_late_answer_to_a_stroke_never_replaces_the_uploads(page):
     held = []  # the first request (the stroke's) waits here
     page.route("**/predict?top_k=3", lambda route: held.append(route) if not held
                else route.continue_())
-    draw(page, [[(140, 30), (140, 250)]])
+    # the stroke's request must be under way before the upload: a stroke whose drawing is
+    # still being encoded when the file comes is never sent at all (it is already outdated)
+    with page.expect_request("**/predict?top_k=3"):
+        draw(page, [[(140, 30), (140, 250)]])
     page.wait_for_function("() => document.getElementById('result').classList.contains('pending')")
     page.set_input_files("#file", str(EIGHT))
     expect_digit(page, 8)
