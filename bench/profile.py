@@ -42,10 +42,7 @@ def number_payload():
 def steps(data, estimator):
     """The core's path for one upload as (name, function of the previous result) pairs: the
     same for a digit (POST /predict) and a number (POST /read)."""
-    def score(masks):
-        return probabilities(estimator, np.stack(
-            [preprocess.block_counts(preprocess.fit_to_box(mask)) for mask in masks])).max(axis=1)
-
+    score = reading.digit_confidence(lambda pixels: probabilities(estimator, pixels))
     return [
         ("decode (bounded, reduced, upright)", lambda _: decode_image(data)),
         ("grayscale (transparency flattened)", preprocess.grayscale),

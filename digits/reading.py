@@ -50,6 +50,15 @@ def line_components(page):
     return inside
 
 
+def digit_confidence(classify):
+    """The `score` segmentation cuts by: for a list of digit masks, how sure `classify` is of
+    each (its top probability), each mask read as a digit is (fit_to_box -> block_counts)."""
+    def score(masks):
+        return classify(np.stack([block_counts(fit_to_box(mask)) for mask in masks])).max(axis=1)
+
+    return score
+
+
 def read_number(data, classify, limits=Limits(), max_digits=MAX_DIGITS):
     """Read the number in an upload. `classify(pixels)` gives probability rows for a stack of
     8x8 count arrays; it chooses where touching digits are cut.
@@ -58,11 +67,7 @@ def read_number(data, classify, limits=Limits(), max_digits=MAX_DIGITS):
     """
     page = locate_ink(data, limits)
     region = read_region(page, line_components(page))
-
-    def score(masks):
-        return classify(np.stack([block_counts(fit_to_box(mask)) for mask in masks])).max(axis=1)
-
-    digits, marks = segment(region.mask, score, max_digits)
+    digits, marks = segment(region.mask, digit_confidence(classify), max_digits)
     if not digits:  # only dots or dashes
         raise NoDigitFound(no_digit_message())
     return Reading([block_counts(fit_to_box(digit.mask)) for digit in digits],

@@ -17,8 +17,7 @@ from test_api import digit_png
 from digits.config import defaults
 from digits.errors import DigitsError
 from digits.model import load_model, probabilities
-from digits.preprocess import block_counts, fit_to_box
-from digits.reading import read_number
+from digits.reading import digit_confidence, read_number
 from digits.segmentation import segment
 
 ESTIMATOR, _ = load_model(defaults()["MODEL_PATH"])
@@ -65,9 +64,7 @@ def test_any_line_mask_is_cut_into_digits_inside_it_or_refused(height, width, in
     """Segmentation on arbitrary ink: digits left to right inside the mask, at most the limit,
     or a domain error (several lines, too many digits)."""
     line = np.random.default_rng(seed).random((height, width)) < ink
-    def score(masks):
-        return probabilities(ESTIMATOR, np.stack(
-            [block_counts(fit_to_box(mask)) for mask in masks])).max(axis=1)
+    score = digit_confidence(lambda pixels: probabilities(ESTIMATOR, pixels))
     try:
         digits, marks = segment(line, score, max_digits=8)
     except DigitsError:

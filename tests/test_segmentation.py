@@ -7,8 +7,7 @@ from digits.errors import SeveralLines
 from digits.evaluation import handwriting
 from digits.config import defaults
 from digits.model import load_model, probabilities
-from digits.preprocess import block_counts, fit_to_box
-from digits.reading import read_number
+from digits.reading import digit_confidence, read_number
 from digits.segmentation import segment
 from digits.uploads import NUMBER_KINDS, render_number
 
@@ -19,8 +18,7 @@ def classify(pixels):
     return probabilities(ESTIMATOR, pixels)
 
 
-def score(masks):
-    return classify(np.stack([block_counts(fit_to_box(mask)) for mask in masks])).max(axis=1)
+score = digit_confidence(classify)
 
 
 def bar(mask, top, left, height, width):
