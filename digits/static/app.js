@@ -65,7 +65,7 @@ function endStroke() {
   drawing = false;
   generation += 1;
   showPreview(null);  // the canvas is what is sent (in number mode shown with its boxes)
-  markPending();
+  setPending(true);
   if (drawingInFlight) drawingWaiting = true;
   else sendDrawing();
 }
@@ -114,7 +114,7 @@ async function sendFile(file) {
   clearAll();  // the file replaces the drawing, and whatever answer was on screen
   const mine = generation;
   showPreview(file, file.name);
-  markPending();
+  setPending(true);
   predict(await sendable(file), file.name, mine);
 }
 fileInput.addEventListener("change", () => {
@@ -210,18 +210,17 @@ function showError(message) {
   box.hidden = !message;
 }
 
-function markPending() {
+// What is on screen for the last input, dimmed (and busy) while a newer input is asked about.
+function setPending(on) {
   for (const id of ["result", "number-result", "sent"]) {
-    byId(id).classList.add("pending");
-    byId(id).setAttribute("aria-busy", "true");
+    byId(id).classList.toggle("pending", on);
+    if (on) byId(id).setAttribute("aria-busy", "true");
+    else byId(id).removeAttribute("aria-busy");
   }
 }
 
 function clearAnswer() {
-  for (const id of ["result", "number-result", "sent"]) {
-    byId(id).classList.remove("pending");
-    byId(id).removeAttribute("aria-busy");
-  }
+  setPending(false);
   byId("number").textContent = "–";
   byId("number-confidence").textContent = "";
   byId("number-uncertain").hidden = true;
