@@ -44,6 +44,9 @@ graceful_timeout = 20
 keepalive = 5
 max_requests = 2000  # recycle workers now and then so memory cannot creep
 max_requests_jitter = 200
+# No gunicornc control socket: nothing here uses it, two instances on one host would share its
+# default path ($HOME/.gunicorn/gunicorn.ctl), and the container's user has no home to put it in.
+control_socket_disable = True
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = "-"
 errorlog = "-"
