@@ -1,8 +1,13 @@
 """Shared fixtures: the app built on the committed model, a test client, a real gunicorn."""
 
+import glob
 import io
+import os
+import shutil
+import socket
 import subprocess
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +17,7 @@ import pytest
 import requests
 from PIL import Image
 
-from bench.run import start, wait_ready
+from bench.run import free_port, start, wait_ready
 from service import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,20 +72,20 @@ def output(process):
 
 
 @contextmanager
-def gunicorn_serving(env_overrides=None, workers=1):
-    """A running gunicorn (as the Procfile starts it) with these settings; yields its URL and
-    stops it afterwards."""
-    process, url = start_gunicorn(env_overrides, workers)
+def gunicorn_serving(env_overrides=None, workers=1, process=False):
+    """A running gunicorn (as the Procfile starts it) with these settings; yields its URL (with
+    `process`: the URL and the process, whose output `output` reads) and stops it afterwards."""
+    server, url = start_gunicorn(env_overrides, workers)
     try:
         try:
-            wait_ready(url, "/health", process=process)
+            wait_ready(url, "/health", process=server)
         except RuntimeError as error:
-            raise RuntimeError(f"{error}\n{output(process)[-5000:]}") from None
-        yield url
+            raise RuntimeError(f"{error}\n{output(server)[-5000:]}") from None
+        yield (url, server) if process else url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.log.close()
+        server.terminate()
+        server.wait(timeout=30)
+        server.log.close()
 
 
 def parallel_predictions(url, count, data, headers=None, threads=8):
@@ -104,3 +109,63 @@ def server_url():
 def pytest_addoption(parser):
     parser.addoption("--screenshot", default=None,
                      help="save a screenshot of the browser page to this path (README)")
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A throwaway PostgreSQL server (Debian's postgresql package); yields its base URL."""
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not binaries:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL key tests: install Debian's postgresql")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    data = tempfile.mkdtemp(prefix="digits-pg-")
+    as_owner = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(data, "postgres")
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+
+    def run(*args):
+        subprocess.run([*as_owner, *args], check=True, capture_output=True)
+
+    run(f"{binaries[-1]}/initdb", "-D", f"{data}/db", "--auth=trust", "-U", "postgres")
+    run(f"{binaries[-1]}/pg_ctl", "-D", f"{data}/db", "-w", "-l", f"{data}/log", "-o",
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        run(f"{binaries[-1]}/pg_ctl", "-D", f"{data}/db", "-m", "immediate", "stop")
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@contextmanager
+def redis_serving(folder):
+    """A throwaway redis-server on a free port (Debian's redis-server package); yields its URL.
+    Skips where it is not installed (a failure under CI)."""
+    server = shutil.which("redis-server")
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the shared-limit tests: install Debian's redis-server")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no", "--dir", str(folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A throwaway redis-server for one test."""
+    with redis_serving(tmp_path) as url:
+        yield url

@@ -53,7 +53,8 @@ def container(engine, image):
     """The image running with PORT and WEB_CONCURRENCY set; yields (name, base URL)."""
     name = f"digits-test-{uuid.uuid4().hex[:8]}"
     host_port = _free_port()
-    run = subprocess.run([engine, "run", "-d", "--name", name, "-p", f"127.0.0.1:{host_port}:{PORT}",
+    run = subprocess.run([engine, "run", "-d", "--name", name,
+                          "-p", f"127.0.0.1:{host_port}:{PORT}",
                           "-e", f"PORT={PORT}", "-e", "WEB_CONCURRENCY=3", image],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
@@ -80,8 +81,8 @@ def test_image_holds_only_what_serving_needs(engine, image):
 
     assert listing("find /venv /app -type d -name tests; find / -xdev -type d -name .cache") == []
     assert not {"pip", "pytest"} & set(listing("ls /venv/bin"))
-    assert sorted(set(listing("ls -A /app")) - {"__pycache__"}) == ["artifacts", "digits", "gunicorn.conf.py",
-                                             "service.py"]
+    served = set(listing("ls -A /app")) - {"__pycache__"}
+    assert sorted(served) == ["artifacts", "digits", "gunicorn.conf.py", "service.py"]
     assert "data" not in listing("ls /app/digits")  # the lab's handwriting is not served
 
 

@@ -2,48 +2,14 @@
 spent, keys stored as hashes, the admin CLI, and no double spending across gunicorn workers;
 each with SQLite (the default) and PostgreSQL."""
 
-import glob
 import io
-import os
 import re
 import secrets
-import shutil
-import subprocess
-import tempfile
 
 import pytest
 
-from bench.run import free_port
 from conftest import TEST_IMAGES, gunicorn_serving, parallel_predictions
 from service import create_app
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """A throwaway PostgreSQL server (Debian's postgresql package); yields its base URL."""
-    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    if not binaries:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PostgreSQL key tests: install Debian's postgresql")
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    data = tempfile.mkdtemp(prefix="digits-pg-")
-    as_owner = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(data, "postgres")
-        as_owner = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-
-    def run(*args):
-        subprocess.run([*as_owner, *args], check=True, capture_output=True)
-
-    run(f"{binaries[-1]}/initdb", "-D", f"{data}/db", "--auth=trust", "-U", "postgres")
-    run(f"{binaries[-1]}/pg_ctl", "-D", f"{data}/db", "-w", "-l", f"{data}/log", "-o",
-        f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}"
-    finally:
-        run(f"{binaries[-1]}/pg_ctl", "-D", f"{data}/db", "-m", "immediate", "stop")
-        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

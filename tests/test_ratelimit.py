@@ -2,15 +2,9 @@
 problem document with Retry-After; off by default."""
 
 import io
-import os
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
-from bench.run import free_port
 from conftest import TEST_IMAGES, gunicorn_serving, parallel_predictions
 from digits.config import ConfigError
 from service import create_app
@@ -80,30 +74,6 @@ def test_off_by_default(client):
 def test_a_limit_that_does_not_parse_refuses_to_start():
     with pytest.raises(ConfigError, match="DIGITS_RATE_LIMIT='lots' is not a rate limit"):
         create_app({"RATE_LIMIT": "lots"})
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    """A throwaway redis-server on a free port (Debian's redis-server package)."""
-    server = shutil.which("redis-server")
-    if server is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the shared-limit test: install Debian's redis-server")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(200):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_with_redis_every_gunicorn_worker_counts_against_one_limit(redis_url):
