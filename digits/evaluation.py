@@ -30,6 +30,13 @@ def expected_calibration_error(probabilities, labels, bins=10):
     return float(error)
 
 
+def answered_when_sure(confidence, right, threshold):
+    """Of the answers (confidence and whether right, rejected uploads left out): the share marked
+    uncertain (confidence under `threshold`) and the accuracy of the rest (None if none)."""
+    sure = np.asarray(confidence) >= threshold
+    return float(1 - sure.mean()), (float(np.asarray(right)[sure].mean()) if sure.any() else None)
+
+
 def handwriting(split="test", per_kind=None):
     """The committed handwritten digits (28x28, light ink on dark) and labels of a split."""
     with np.load(HANDWRITING) as data:
@@ -52,7 +59,8 @@ def score_uploads(estimator, uploads, labels):
     """Send each upload through POST /predict's path; accuracy, ECE, how many were rejected
     and how many of those as several digits.
 
-    A rejected upload (no digit found, ...) counts as a wrong answer; its `predicted` is -1.
+    A rejected upload (no digit found, ...) counts as a wrong answer; its `predicted` is -1 and
+    its `confidence` 0.
     """
     pixels, kept, several = [], [], 0
     for data in uploads:
@@ -66,8 +74,9 @@ def score_uploads(estimator, uploads, labels):
     kept = np.asarray(kept)
     labels = np.asarray(labels)
     answers = probabilities(estimator, np.asarray(pixels).reshape(-1, 64))
-    predicted = np.full(len(labels), -1)
+    predicted, confidence = np.full(len(labels), -1), np.zeros(len(labels))
     predicted[kept] = answers.argmax(axis=1)
+    confidence[kept] = answers.max(axis=1)
     return {
         "n": int(len(labels)),
         "accuracy": float((predicted == labels).mean()),
@@ -75,6 +84,7 @@ def score_uploads(estimator, uploads, labels):
         "rejected": int((~kept).sum()),
         "several_digits": several,
         "predicted": predicted.tolist(),
+        "confidence": confidence.tolist(),
     }
 
 

@@ -9,6 +9,7 @@ import pytest
 
 import service
 from conftest import encode, post_image
+from digits.config import CONFIDENCE_THRESHOLD
 
 
 def png_header(width, height):
@@ -41,7 +42,7 @@ def test_predict_answers_the_documented_body(client):
     assert body["probabilities"][body["digit"]] == body["confidence"]
     assert [entry["digit"] for entry in body["top"]][0] == body["digit"]
     assert len(body["top"]) == 3
-    assert body["uncertain"] is (body["confidence"] < 0.5)
+    assert body["uncertain"] is (body["confidence"] < CONFIDENCE_THRESHOLD)
     pixels = np.array(body["pixels"])
     assert pixels.shape == (8, 8) and pixels.min() >= 0 and pixels.max() <= 16
 

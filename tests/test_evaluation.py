@@ -75,25 +75,39 @@ def test_evaluate_command_prints_every_figure(capsys):
 
 
 def test_the_report_holds_each_line_to_its_target():
-    kind = {"n": 10, "accuracy": 0.9, "ece": 0.02, "rejected": 0}
+    kind = {"n": 10, "accuracy": 0.95, "ece": 0.02, "rejected": 0}
     cell = {"kind": "scan", "n": 10, "count_right": 0.99, "digits_right": 0.9, "exact": 0.5,
             "exact_by_length": {1: 1.0, 2: 0.5}}
     figures = {"split": "test", "kinds": {"scan": kind, "photo": {**kind, "accuracy": 0.7}},
-               "mean_accuracy": 0.9, "handwriting_ece": 0.08, "heldout_accuracy": 0.99,
+               "mean_accuracy": 0.95, "handwriting_ece": 0.08, "heldout_accuracy": 0.99,
+               "threshold": 0.65, "sure_accuracy": 0.98, "uncertain_share": 0.15,
+               "curve": [(0.5, 0.05, 0.96), (0.99, 1.0, None)],
                "heldout_ece": 0.01, "drawn_png_accuracy": 0.96, "confusion": [[0] * 10] * 10,
                "several_digits": 6, "single_digits": 1000,
                "numbers": [{**cell, "spacing": "separated"},
                            {**cell, "spacing": "tight", "count_right": 0.92},
                            {**cell, "spacing": "touching", "count_right": 0.75}]}
-    lines = {tuple(line.split()[:2]): line
-             for line in evaluate.report(figures).splitlines() if line}
+    report = evaluate.report(figures).splitlines()
+    lines = {tuple(line.split()[:2]): line for line in report if line}
+    lines.update({line.split()[0]: line.split() for line in report
+                  if line.split()[:1] in (["answered"], ["right"])})
     assert lines["scan", "10"].endswith("ok") and lines["photo", "10"].endswith("BELOW TARGET")
-    assert "BELOW TARGET" in lines["mean", "0.900"]  # accuracy met, calibration (ECE 0.08) not
+    assert "BELOW TARGET" in lines["mean", "0.950"]  # accuracy met, calibration (ECE 0.08) not
+    assert lines["answers", "not"].endswith("ok (>= 0.975)")  # 0.98 right when sure
+    assert "BELOW TARGET" in lines["answers", "marked"]  # 15 % uncertain > 12 %
+    assert lines["answered"][-2:] == ["95.0%", "0.0%"] and lines["right"][-1] == "-"
     assert "BELOW TARGET" in lines["load_digits", "drawn"]  # drawn PNG 0.96 < 0.97
     assert "BELOW TARGET" in lines["single", "digits"]  # 0.6 % refused as several digits
     assert lines["scan", "separated"].endswith("ok")
     assert lines["scan", "tight"].endswith("BELOW TARGET: count right")  # 0.92 < 0.93
     assert lines["scan", "touching"].endswith("ok")
+
+
+def test_answered_when_sure_splits_at_the_threshold():
+    share, accuracy = evaluation.answered_when_sure([0.9, 0.8, 0.6, 0.3], [True, False, True,
+                                                                          False], 0.65)
+    assert share == 0.5 and accuracy == 0.5  # 0.9 right, 0.8 wrong; 0.6 and 0.3 uncertain
+    assert evaluation.answered_when_sure([0.3], [True], 0.65) == (1.0, None)
 
 
 def test_numbers_are_read_with_the_right_count_on_a_slice(app):

@@ -22,7 +22,7 @@ def test_defaults():
     assert config["MAX_CONTENT_LENGTH"] == config["MAX_UPLOAD_BYTES"]
     assert config["MAX_PIXELS"] == 40_000_000
     assert config["MAX_DECODED_BYTES"] == 64 * 1024 * 1024
-    assert config["CONFIDENCE_THRESHOLD"] == 0.5
+    assert config["CONFIDENCE_THRESHOLD"] == 0.65
 
 
 def test_environment_overrides_defaults(monkeypatch):

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from conftest import encode, post_image
+from digits.config import CONFIDENCE_THRESHOLD
 from digits.evaluation import handwriting
 from digits.uploads import KINDS, render_upload
 from service import create_app
@@ -34,7 +35,7 @@ def test_read_answers_the_documented_body(client):
     assert list(body) == ["number", "confidence", "uncertain", "digits", "ignored"]
     assert body["number"] == "111" and body["ignored"] == []
     assert body["confidence"] == pytest.approx(np.prod([d["confidence"] for d in body["digits"]]))
-    assert body["uncertain"] == (body["confidence"] < 0.5)
+    assert body["uncertain"] == (body["confidence"] < CONFIDENCE_THRESHOLD)
     for digit, left in zip(body["digits"], [30, 100, 170]):
         assert list(digit) == ["digit", "confidence", "uncertain", "top", "probabilities",
                                "pixels", "box"]
