@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from digits.errors import DigitsError
 
-PROBLEM_TYPE = "tag:digits-service,2026:{slug}"  # an identifier; README lists every slug
+PROBLEM_TYPE = "tag:digits-service,2026:{slug}"  # an identifier; docs/api.md lists every slug
 
 _DETAILS = {
     404: "There is nothing at {path}. The endpoints are {endpoints}.",

@@ -25,6 +25,18 @@ TEST_IMAGES = sorted((ROOT / "test_images").glob("[0-9]_*.*"))
 NUMBER_IMAGES = sorted((ROOT / "test_images").glob("number_*.*"))  # number_<digits>_<kind>
 
 
+# Tests that use these fixtures start real servers; they are marked `server` (as are the tests
+# and modules that start gunicorn, nginx, a browser or a container themselves), so that
+# `pytest -m "not server"` is the fast inner loop.
+SERVER_FIXTURES = {"server_url", "redis_url", "postgres"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.server)
+
+
 @pytest.fixture
 def app():
     """The service with the committed model and default settings."""

@@ -3,9 +3,12 @@
 import json
 import shutil
 
+import pytest
 import requests
 
 from conftest import ROOT, TEST_IMAGES, output, start_gunicorn
+
+pytestmark = pytest.mark.server
 
 
 def test_serves_predictions_and_problems_over_http(server_url):

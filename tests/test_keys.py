@@ -153,6 +153,7 @@ def test_an_unsupported_database_url_refuses_to_start():
         create_app({"API_KEYS": True, "DATABASE_URL": "mysql://db/digits"})
 
 
+@pytest.mark.server
 def test_parallel_requests_never_spend_more_than_the_balance(database):
     """20 parallel requests against 7 credits, over 2 gunicorn workers: exactly 7 succeed."""
     _, key = create_key(create_app({"API_KEYS": True, "DATABASE_URL": database}), 7)

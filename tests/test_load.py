@@ -8,6 +8,8 @@ import pytest
 
 from bench import load
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture(autouse=True)
 def needs_wrk():

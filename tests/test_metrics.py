@@ -4,6 +4,7 @@ latency, predictions by digit, rejected uploads by reason; summed over gunicorn 
 import io
 import re
 
+import pytest
 import requests
 
 from conftest import NUMBER_IMAGES, TEST_IMAGES, gunicorn_serving, parallel_predictions
@@ -64,6 +65,7 @@ def test_off_by_default(client):
     assert client.get("/metrics").status_code == 404
 
 
+@pytest.mark.server
 def test_counts_are_summed_over_gunicorn_workers():
     with gunicorn_serving({"DIGITS_METRICS": "true"}, workers=2) as url:
         statuses = parallel_predictions(url, 32, TEST_IMAGES[0].read_bytes())

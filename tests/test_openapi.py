@@ -112,6 +112,7 @@ def test_the_live_service_passes_every_schemathesis_check(server_url, tmp_path):
     schemathesis_passes(server_url, tmp_path)
 
 
+@pytest.mark.server
 def test_with_every_optional_feature_on_too(tmp_path):
     database = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
     result = create_app({"API_KEYS": True, "DATABASE_URL": database}).test_cli_runner().invoke(

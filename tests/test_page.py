@@ -8,6 +8,8 @@ import pytest
 
 from conftest import NUMBER_IMAGES, TEST_IMAGES
 
+pytestmark = pytest.mark.server
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Chromium's own background traffic is refused by a closed network; these keep it quiet.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.server
+
 COLLECTION = ROOT / "docs" / "digits.postman_collection.json"
 NEWMAN = "6.2.2"
 

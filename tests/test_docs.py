@@ -1,0 +1,40 @@
+"""The README stays a newcomer's ten-minute read whose configuration table is the settings
+table, and every link in it and in docs/ leads somewhere."""
+
+import re
+
+from conftest import ROOT
+from digits.config import SETTINGS, defaults
+
+README = (ROOT / "README.md").read_text()
+GUNICORN_VARIABLES = {"PORT", "HOST", "WEB_CONCURRENCY", "LOG_LEVEL"}  # gunicorn.conf.py's
+
+
+def configuration_rows():
+    """{variable: default as written} of the README's configuration table."""
+    return {match[1]: match[2] for match in
+            re.finditer(r"^\| `([A-Z_]+)` \| ([^|]+) \|", README, re.M)}
+
+
+def test_readme_is_at_most_300_lines():
+    assert len(README.splitlines()) <= 300
+
+
+def test_the_configuration_table_lists_every_setting_and_nothing_else():
+    documented = set(configuration_rows())
+    assert documented == {f"DIGITS_{name}" for name in SETTINGS} | GUNICORN_VARIABLES
+
+
+def test_the_configuration_table_gives_each_numeric_default_as_the_service_has_it():
+    rows, values = configuration_rows(), defaults()
+    for name, (default, kind, _, _) in SETTINGS.items():
+        if kind in (int, float):
+            written = re.match(r"`([0-9.]+)`", rows[f"DIGITS_{name}"].strip())
+            assert written and kind(written[1]) == values[name], name
+
+
+def test_every_relative_link_in_the_readme_and_docs_resolves():
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#]+)\)", page.read_text()):
+            if "://" not in target:
+                assert (page.parent / target).exists(), f"{page.name} links to {target}"
