@@ -14,9 +14,9 @@ import json
 import numpy as np
 
 from digits.config import defaults
-from digits.evaluation import (SPLITS, answered_when_sure, drawn_as_png, evaluate,
-                               evaluate_numbers, expected_calibration_error, handwriting,
-                               score_uploads)
+from digits.evaluation import (answered_when_sure, drawn_as_png, evaluate, evaluate_numbers,
+                               expected_calibration_error, score_uploads)
+from digits.handwriting import SPLITS, handwriting
 from digits.model import load_model, probabilities
 from digits.training import split
 

@@ -25,7 +25,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import BOUNDARY, ROOT, multipart, start, wait_ready  # noqa: E402
-from digits.evaluation import handwriting  # noqa: E402
+from digits.handwriting import handwriting  # noqa: E402
 from digits.uploads import render_upload  # noqa: E402
 
 

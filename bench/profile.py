@@ -22,7 +22,7 @@ from bench.run import payloads  # noqa: E402
 from digits import preprocess, reading  # noqa: E402
 from digits.config import defaults  # noqa: E402
 from digits.decoding import decode_image  # noqa: E402
-from digits.evaluation import handwriting  # noqa: E402
+from digits.handwriting import handwriting  # noqa: E402
 from digits.model import load_model, probabilities  # noqa: E402
 from digits.segmentation import segment  # noqa: E402
 from digits.uploads import render_number  # noqa: E402

@@ -29,7 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from digits.evaluation import handwriting  # noqa: E402
+from digits.handwriting import handwriting  # noqa: E402
 from digits.uploads import render_upload  # noqa: E402
 
 TARGETS = {

@@ -1,19 +1,17 @@
 """Accuracy and calibration on handwriting the model never saw, sent as real uploads would be."""
 
 import io
-from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
 from PIL import Image
 
 from digits.errors import DigitsError, SeveralDigits
+from digits.handwriting import SPLITS, handwriting
 from digits.model import probabilities
 from digits.reading import read_digit, read_number
 from digits.uploads import KINDS, NUMBER_KINDS, SPACINGS, render_number, render_upload
 
-HANDWRITING = Path(__file__).resolve().parent / "data" / "handwriting-2000.npz"
-SPLITS = {"dev": slice(0, 1000), "test": slice(1000, 2000)}  # tuned on dev, reported on test
 
 
 def expected_calibration_error(probabilities, labels, bins=10):
@@ -35,13 +33,6 @@ def answered_when_sure(confidence, right, threshold):
     uncertain (confidence under `threshold`) and the accuracy of the rest (None if none)."""
     sure = np.asarray(confidence) >= threshold
     return float(1 - sure.mean()), (float(np.asarray(right)[sure].mean()) if sure.any() else None)
-
-
-def handwriting(split="test", per_kind=None):
-    """The committed handwritten digits (28x28, light ink on dark) and labels of a split."""
-    with np.load(HANDWRITING) as data:
-        images, labels = data["images"][SPLITS[split]], data["labels"][SPLITS[split]]
-    return (images, labels) if per_kind is None else (images[:per_kind], labels[:per_kind])
 
 
 def drawn_as_png(counts, size=256):

@@ -13,6 +13,8 @@ import numpy as np
 from PIL import Image, ImageFilter
 from scipy import ndimage
 
+from digits.handwriting import handwriting
+
 KINDS = ("screen", "scan", "photo", "canvas", "ruled", "marker", "thin_pen", "modes")
 _MODES = ("palette", "16bit", "cmyk", "la", "p_transparency", "gif_animated")
 
@@ -334,8 +336,6 @@ NUMBER_TEST_IMAGES = {
 def write_test_images(folder):
     """Render TEST_IMAGES and NUMBER_TEST_IMAGES into `folder` (python -m digits.uploads
     test_images)."""
-    from digits.evaluation import handwriting
-
     images, _ = handwriting("dev")
     for name, (index, kind, options) in TEST_IMAGES.items():
         (Path(folder) / name).write_bytes(render_upload(images[index], kind, index, **options))

@@ -8,7 +8,7 @@ from PIL import Image
 
 from conftest import encode, post_image
 from digits.config import CONFIDENCE_THRESHOLD
-from digits.evaluation import handwriting
+from digits.handwriting import handwriting
 from digits.uploads import KINDS, render_upload
 from service import create_app
 

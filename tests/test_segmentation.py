@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from digits.errors import SeveralLines
-from digits.evaluation import handwriting
+from digits.handwriting import handwriting
 from digits.config import defaults
 from digits.model import load_model, probabilities
 from digits.reading import digit_confidence, read_number
