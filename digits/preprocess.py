@@ -280,12 +280,15 @@ def fit_to_box(mask, box=BOX):
     if shrink > 1:
         coverage = coverage.reduce(shrink)
         digit = np.asarray(coverage) > 127
-    canvas = box + 2 * MARGIN
-    soft = np.asarray(coverage.transform((canvas, canvas), Image.Transform.AFFINE,
-                                         _warp(digit, box), Image.Resampling.BILINEAR),
-                      dtype=np.float32)
-    soft = ndimage.correlate1d(ndimage.correlate1d(soft, _BLUR, 0, mode="constant"), _BLUR, 1,
-                               mode="constant")
+    soft = _warped(coverage, digit, box)
+    if not soft.any():
+        # A stroke narrower than the warp's step between samples falls between them (a dead
+        # straight 1 drawn with a thin pen): widen it to that step and warp again.
+        step = int(np.ceil(_warp(digit, box)[0]))
+        digit = ndimage.binary_dilation(np.pad(digit, ((0, 0), (step, step))),
+                                        np.ones((1, 2 * step + 1), dtype=bool))
+        coverage = Image.fromarray(digit.view(np.uint8) * np.uint8(255))
+        soft = _warped(coverage, digit, box)
     # A thicker pen grows the digit past its outline; it is scaled back to the box's height
     # below, so ask for that much more ink first: optdigits' share is what remains.
     inked = _largest(soft, TARGET_INK * box * box)
@@ -360,6 +363,17 @@ def _cropped(mask):
     """The mask cut to the bounding box of its set pixels."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _warped(coverage, digit, box):
+    """The digit's coverage warped into the box's canvas (see `_warp`) and blurred to about
+    optdigits' pen: float32, 0..255."""
+    canvas = box + 2 * MARGIN
+    soft = np.asarray(coverage.transform((canvas, canvas), Image.Transform.AFFINE,
+                                         _warp(digit, box), Image.Resampling.BILINEAR),
+                      dtype=np.float32)
+    return ndimage.correlate1d(ndimage.correlate1d(soft, _BLUR, 0, mode="constant"), _BLUR, 1,
+                               mode="constant")
 
 
 def _warp(digit, box):

@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from sklearn.datasets import load_digits
 
 from conftest import encode
@@ -341,3 +341,15 @@ def test_component_boxes_follow_the_exif_orientation():
     located = preprocess.locate_ink(encode(stored, "JPEG", quality=95, exif=exif.tobytes()))
     [box] = [located.upload_box(c) for c in located.components]
     assert box == pytest.approx((400, 50, 30, 200), abs=12)
+
+
+@pytest.mark.parametrize("pen", [1, 2, 4, 6])
+def test_a_dead_straight_thin_stroke_is_read_like_a_thick_one(pen):
+    """A vertical line narrower than the box warp's step between samples used to fall between
+    them, leaving no ink and a 500; it reads as the same 8x8 image as a thick pen's line."""
+    def line(width):
+        image = Image.new("L", (280, 280), 255)
+        ImageDraw.Draw(image).line([(140, 30), (140, 250)], fill=0, width=width)
+        return preprocess.upload_to_pixels(encode(image))
+
+    assert (line(pen) == line(18)).all()
