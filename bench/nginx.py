@@ -3,14 +3,12 @@ for the tests and the slow-client benchmark (Debian's nginx; no root needed beyo
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.run import free_port, wait_ready
+from bench.run import free_port, wait_listening, wait_ready
 
 SITE = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "digits.conf"
 
@@ -73,7 +71,7 @@ def nginx_serving(upstreams, ready=True, site=None):
             if ready:
                 wait_ready(url, "/health", process=process)
             else:
-                _wait_listening(port, process)
+                wait_listening(port, process)
         except RuntimeError as error:
             log.seek(0)
             raise RuntimeError(f"{error}\n{log.read()}\n"
@@ -85,12 +83,3 @@ def nginx_serving(upstreams, ready=True, site=None):
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
 
-
-def _wait_listening(port, process, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.02)
-    raise RuntimeError(f"nginx did not listen on port {port} within {seconds} s")

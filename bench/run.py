@@ -82,6 +82,20 @@ def start(app_uri, env=None, **popen):
     return process, f"http://127.0.0.1:{port}"
 
 
+def wait_listening(port, process=None, seconds=10):
+    """Return once something accepts connections on 127.0.0.1:`port`.
+
+    Raises RuntimeError if that takes longer than `seconds` or `process` exits first.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and (process is None or process.poll() is None):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.02)
+    raise RuntimeError(f"nothing listened on port {port} within {seconds} s")
+
+
 def wait_ready(url, path, seconds=30, process=None, expect=200):
     """Seconds until `path` first answers `expect` (cold start when called right after start).
 
@@ -95,7 +109,7 @@ def wait_ready(url, path, seconds=30, process=None, expect=200):
         try:
             if requests.get(url + path, timeout=1).status_code == expect:
                 return time.perf_counter() - started
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or not answering yet
             pass
         time.sleep(0.005)
     raise RuntimeError(f"{url}{path} did not answer {expect} within {seconds} s")

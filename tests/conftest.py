@@ -3,11 +3,10 @@
 import glob
 import io
 import os
+import re
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 import requests
 from PIL import Image
 
-from bench.run import free_port, start, wait_ready
+from bench.run import free_port, start, wait_listening, wait_ready
 from service import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,11 +164,7 @@ def redis_serving(folder):
                                 "--save", "", "--appendonly", "no", "--dir", str(folder)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.02)
+        wait_listening(port, process)
         yield f"redis://127.0.0.1:{port}"
     finally:
         process.terminate()
@@ -181,3 +176,13 @@ def redis_url(tmp_path):
     """A throwaway redis-server for one test."""
     with redis_serving(tmp_path) as url:
         yield url
+
+
+def create_key(app, credits, name="test"):
+    """An API key made through the admin CLI of `app`, as an administrator would; returns
+    (id, key)."""
+    result = app.test_cli_runner().invoke(args=["keys", "create", "--name", name,
+                                                "--credits", str(credits)])
+    assert result.exit_code == 0, result.output
+    key = re.search(r"^dg_\S+$", result.output, re.M).group(0)
+    return key.split("_")[1], key

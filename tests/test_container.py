@@ -7,7 +7,6 @@ Skipped where neither exists; under CI (CI=true) that is a failure, since CI pre
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -15,6 +14,7 @@ import uuid
 import pytest
 import requests
 
+from bench.run import free_port, wait_ready
 from conftest import ROOT, TEST_IMAGES
 
 pytestmark = pytest.mark.server
@@ -52,7 +52,7 @@ def image(engine):
 def container(engine, image):
     """The image running with PORT and WEB_CONCURRENCY set; yields (name, base URL)."""
     name = f"digits-test-{uuid.uuid4().hex[:8]}"
-    host_port = _free_port()
+    host_port = free_port()
     run = subprocess.run([engine, "run", "-d", "--name", name,
                           "-p", f"127.0.0.1:{host_port}:{PORT}",
                           "-e", f"PORT={PORT}", "-e", "WEB_CONCURRENCY=3", image],
@@ -152,12 +152,6 @@ def _inspect(engine, target, template):
                           text=True, timeout=60, check=True).stdout.strip()
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _wait_for(condition, seconds):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -168,13 +162,8 @@ def _wait_for(condition, seconds):
 
 
 def _wait_healthy(engine, name, url):
-    def answers():
-        try:
-            return requests.get(f"{url}/health", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    if not _wait_for(answers, 120):
+    try:
+        wait_ready(url, "/health", seconds=120)
+    except RuntimeError as error:
         logs = subprocess.run([engine, "logs", name], capture_output=True, text=True, timeout=60)
-        pytest.fail(f"the container did not answer /health within 120 s:\n{logs.stdout[-3000:]}"
-                    f"{logs.stderr[-3000:]}")
+        pytest.fail(f"{error}:\n{logs.stdout[-3000:]}{logs.stderr[-3000:]}")

@@ -8,7 +8,7 @@ import secrets
 
 import pytest
 
-from conftest import TEST_IMAGES, gunicorn_serving, parallel_predictions
+from conftest import TEST_IMAGES, create_key, gunicorn_serving, parallel_predictions
 from service import create_app
 
 
@@ -36,15 +36,6 @@ def post(client, key=None, images=1, path="/predict"):
     files = [(io.BytesIO(TEST_IMAGES[0].read_bytes()), f"{i}.png") for i in range(images)]
     return client.post(path, data={field: files if images > 1 else files[0]}, headers=headers,
                        content_type="multipart/form-data")
-
-
-def create_key(app, credits, name="test"):
-    """A key made through the admin CLI, as an administrator would; returns (id, key)."""
-    result = app.test_cli_runner().invoke(args=["keys", "create", "--name", name,
-                                                "--credits", str(credits)])
-    assert result.exit_code == 0, result.output
-    key = re.search(r"^dg_\S+$", result.output, re.M).group(0)
-    return key.split("_")[1], key
 
 
 @pytest.mark.parametrize("authorization, words", [

@@ -7,7 +7,6 @@ Skipped where nginx is not installed (a failure under CI, which installs it).
 import http.client
 import json
 import os
-import re
 import socket
 import secrets
 from contextlib import ExitStack, contextmanager
@@ -16,8 +15,9 @@ import pytest
 import requests
 
 from bench.nginx import SITE, nginx_binary, nginx_serving
+from bench.run import BOUNDARY, multipart
 from bench.slow_clients import trickling
-from conftest import TEST_IMAGES, gunicorn_serving, output, redis_serving
+from conftest import TEST_IMAGES, create_key, gunicorn_serving, output, redis_serving
 from service import create_app
 
 pytestmark = pytest.mark.server
@@ -54,13 +54,10 @@ def keyed(postgres, tmp_path_factory):
     with psycopg.connect(f"{postgres}/postgres", autocommit=True) as connection:
         connection.execute(f"CREATE DATABASE {name}")
     database = f"{postgres}/{name}"
-    admin = create_app({"API_KEYS": True, "DATABASE_URL": database}).test_cli_runner()
+    admin = create_app({"API_KEYS": True, "DATABASE_URL": database})
 
     def make_key(credits):
-        result = admin.invoke(args=["keys", "create", "--name", "nginx", "--credits",
-                                    str(credits)])
-        assert result.exit_code == 0, result.output
-        return re.search(r"^dg_\S+$", result.output, re.M).group(0)
+        return create_key(admin, credits, "nginx")[1]
 
     with redis_serving(tmp_path_factory.mktemp("redis")) as redis_url:
         with deployment({"DIGITS_API_KEYS": "true", "DIGITS_DATABASE_URL": database,
@@ -83,11 +80,8 @@ def by_address(tmp_path_factory):
 def predict(url, key=None, source="127.0.0.1", forwarded_for=None):
     """POST /predict with the test image from a client address on the loopback; (status,
     headers, body)."""
-    boundary = "nginx-test"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; "
-            f"filename=\"{IMAGE.name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            ).encode() + IMAGE.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
-    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    body = multipart(IMAGE.name, IMAGE.read_bytes())
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
     if key:
         headers["Authorization"] = f"Bearer {key}"
     if forwarded_for:
