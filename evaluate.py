@@ -13,12 +13,12 @@ import json
 
 import numpy as np
 
-from digits.config import defaults
-from digits.evaluation import (answered_when_sure, drawn_as_png, evaluate, evaluate_numbers,
-                               expected_calibration_error, score_uploads)
-from digits.handwriting import SPLITS, handwriting
-from digits.model import load_model, probabilities
-from digits.training import split
+from digits.core.model import load_model, probabilities
+from digits.lab.evaluation import (answered_when_sure, drawn_as_png, evaluate, evaluate_numbers,
+                                   expected_calibration_error, score_uploads)
+from digits.lab.handwriting import SPLITS, handwriting
+from digits.lab.training import split
+from digits.service.config import defaults
 
 # issue 13's targets (before it: 89.8 % mean, 86.4 % worst kind)
 TARGETS = {"heldout": 0.99, "mean": 0.93, "kind": 0.91, "ece": 0.03, "drawn": 0.97,

@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 
-from digits.config import BOOLEANS  # the service's own reading of true/false settings
+from digits.service.config import BOOLEANS  # the service's own reading of true/false settings
 
 # One BLAS thread per worker: two workers on two cores must not each spawn a thread per core.
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

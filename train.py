@@ -5,7 +5,7 @@
 
 import argparse
 
-from digits.training import COPIES, train, write_artifacts
+from digits.lab.training import COPIES, train, write_artifacts
 
 
 def main(argv=None):

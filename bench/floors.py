@@ -15,7 +15,7 @@ import numpy as np
 from flask import Flask, jsonify, request
 from PIL import Image
 
-from digits.config import defaults
+from digits.service.config import defaults
 
 ANSWER = {"digit": 7, "confidence": 1.0}
 

@@ -25,8 +25,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import BOUNDARY, ROOT, multipart, start, wait_ready  # noqa: E402
-from digits.handwriting import handwriting  # noqa: E402
-from digits.uploads import render_upload  # noqa: E402
+from digits.lab.handwriting import handwriting  # noqa: E402
+from digits.lab.uploads import render_upload  # noqa: E402
 
 
 def mixed_uploads():

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import start, tree_memory_mb, wait_ready  # noqa: E402
-from digits.decoding import Limits, decoding_cost, draft_for_work  # noqa: E402
+from digits.core.decoding import Limits, decoding_cost, draft_for_work  # noqa: E402
 
 TARGETS_MB = {"peak_pss": 300.0, "idle_pss": 150.0}
 # name: (mode, format, save options): every mode and format the service accepts

@@ -4,7 +4,7 @@
 
 For the benchmark's two payloads (bench/run.py, POST /predict) and a 6-digit handwritten
 number in an 800x600 phone photo (POST /read), prints the milliseconds each step of the core
-(`digits.reading`) takes on its own and the estimator's `predict_proba`, then the whole read
+(`digits.core.reading`) takes on its own and the estimator's `predict_proba`, then the whole read
 end to end, the number's against its target (NUMBER_TARGET_MS). The rest of a request
 (gunicorn, Flask, multipart parsing) is what the Flask floor measures.
 """
@@ -19,13 +19,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import payloads  # noqa: E402
-from digits import preprocess, reading  # noqa: E402
-from digits.config import defaults  # noqa: E402
-from digits.decoding import decode_image  # noqa: E402
-from digits.handwriting import handwriting  # noqa: E402
-from digits.model import load_model, probabilities  # noqa: E402
-from digits.segmentation import segment  # noqa: E402
-from digits.uploads import render_number  # noqa: E402
+from digits.core import preprocess, reading  # noqa: E402
+from digits.core.decoding import decode_image  # noqa: E402
+from digits.core.model import load_model, probabilities  # noqa: E402
+from digits.core.segmentation import segment  # noqa: E402
+from digits.lab.handwriting import handwriting  # noqa: E402
+from digits.lab.uploads import render_number  # noqa: E402
+from digits.service.config import defaults  # noqa: E402
 
 NUMBER_TARGET_MS = 15.0  # issue 12: a 6-digit number in an 800x600 photo, read in one process
 

@@ -29,8 +29,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from digits.handwriting import handwriting  # noqa: E402
-from digits.uploads import render_upload  # noqa: E402
+from digits.lab.handwriting import handwriting  # noqa: E402
+from digits.lab.uploads import render_upload  # noqa: E402
 
 TARGETS = {
     "flask floor": "bench.floors:flask_floor()",

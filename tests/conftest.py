@@ -5,8 +5,10 @@ import io
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,6 +56,23 @@ def encode(image, fmt="PNG", **params):
     buffer = io.BytesIO()
     image.save(buffer, fmt, **params)
     return buffer.getvalue()
+
+
+def png_header(width, height):
+    """A PNG that declares width x height pixels but holds almost no data."""
+    def chunk(kind, payload):
+        return (struct.pack(">I", len(payload)) + kind + payload
+                + struct.pack(">I", zlib.crc32(kind + payload)))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
+
+
+def digit_png():
+    """A clear dark-on-light '1'-like stroke: an image that does hold a digit."""
+    page = np.full((120, 120), 250, dtype=np.uint8)
+    page[15:105, 52:66] = 20
+    return encode(page)
 
 
 def post_image(client, data, field="image", filename="digit.png", query="", path="/predict"):

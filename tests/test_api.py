@@ -1,32 +1,14 @@
 """The HTTP contract of POST /predict, GET /health, GET /model and the error documents."""
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
 
 import service
-from conftest import encode, post_image
-from digits.config import CONFIDENCE_THRESHOLD
-
-
-def png_header(width, height):
-    """A PNG that declares width x height pixels but holds almost no data."""
-    def chunk(kind, payload):
-        return (struct.pack(">I", len(payload)) + kind + payload
-                + struct.pack(">I", zlib.crc32(kind + payload)))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
-
-
-def digit_png():
-    """A clear dark-on-light '1'-like stroke: an image that does hold a digit."""
-    page = np.full((120, 120), 250, dtype=np.uint8)
-    page[15:105, 52:66] = 20
-    return encode(page)
+from conftest import digit_png, encode, png_header, post_image
+from digits.service import routes
+from digits.service.config import CONFIDENCE_THRESHOLD
 
 
 def test_predict_answers_the_documented_body(client):
@@ -160,7 +142,7 @@ def test_unexpected_failure_is_500_without_internals(client, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("secret internal state <object at 0xdeadbeef>")
 
-    monkeypatch.setattr(service, "prediction_body", broken)
+    monkeypatch.setattr(routes, "prediction_body", broken)
     response = post_image(client, digit_png())
     assert response.status_code == 500
     assert response.mimetype == "application/problem+json"

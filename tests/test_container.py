@@ -83,7 +83,7 @@ def test_image_holds_only_what_serving_needs(engine, image):
     assert not {"pip", "pytest"} & set(listing("ls /venv/bin"))
     served = set(listing("ls -A /app")) - {"__pycache__"}
     assert sorted(served) == ["artifacts", "digits", "gunicorn.conf.py", "service.py"]
-    assert "data" not in listing("ls /app/digits")  # the lab's handwriting is not served
+    assert "lab" not in listing("ls /app/digits")  # the offline lab is not served
 
 
 def test_health_answers_with_the_baked_in_model(container):

@@ -3,7 +3,7 @@ headers for any other origin, and none at all by default."""
 
 import pytest
 
-from digits.config import ConfigError
+from digits.service.config import ConfigError
 from service import create_app
 
 PREFLIGHT = {"Access-Control-Request-Method": "POST",

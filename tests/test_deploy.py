@@ -4,7 +4,7 @@ it mounts, and the Dockerfile's extras (the containers themselves: test_containe
 import yaml
 
 from conftest import ROOT
-from digits.config import SETTINGS
+from digits.service.config import SETTINGS
 
 
 def compose():

@@ -4,7 +4,7 @@ table, and every link in it and in docs/ leads somewhere."""
 import re
 
 from conftest import ROOT
-from digits.config import SETTINGS, defaults
+from digits.service.config import SETTINGS, defaults
 
 README = (ROOT / "README.md").read_text()
 GUNICORN_VARIABLES = {"PORT", "HOST", "WEB_CONCURRENCY", "LOG_LEVEL"}  # gunicorn.conf.py's

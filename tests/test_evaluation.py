@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 import evaluate
-from digits import evaluation, uploads
-from digits.handwriting import handwriting
+from digits.lab import evaluation, uploads
+from digits.lab.handwriting import handwriting
 
 # Floors set from the figures measured on this slice with the shipped model (mean 0.913,
 # lowest kind 0.875 on 40 digits per kind), a few digits below them.

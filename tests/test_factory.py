@@ -9,11 +9,11 @@ import sys
 import numpy as np
 import pytest
 
-from digits.config import ConfigError
-from digits.errors import ModelUnavailable
-from digits.model import sha256_of
-from service import create_app
 from conftest import ROOT, TEST_IMAGES
+from digits.core.errors import ModelUnavailable
+from digits.core.model import sha256_of
+from digits.service.config import ConfigError
+from service import create_app
 
 
 def test_defaults():

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from conftest import TEST_IMAGES
-from digits.config import ConfigError
+from digits.service.config import ConfigError
 from service import create_app
 
 DIGIT = TEST_IMAGES[0].read_bytes()

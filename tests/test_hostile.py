@@ -12,13 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import encode, post_image
-from test_api import digit_png
-from digits.config import defaults
-from digits.errors import DigitsError
-from digits.model import load_model, probabilities
-from digits.reading import digit_confidence, read_number
-from digits.segmentation import segment
+from conftest import digit_png, encode, post_image
+from digits.core.errors import DigitsError
+from digits.core.model import load_model, probabilities
+from digits.core.reading import digit_confidence, read_number
+from digits.core.segmentation import segment
+from digits.service.config import defaults
 
 ESTIMATOR, _ = load_model(defaults()["MODEL_PATH"])
 

@@ -139,7 +139,7 @@ def test_keys_are_off_by_default(client):
 
 
 def test_an_unsupported_database_url_refuses_to_start():
-    from digits.config import ConfigError
+    from digits.service.config import ConfigError
     with pytest.raises(ConfigError, match="use sqlite:///path or postgresql://"):
         create_app({"API_KEYS": True, "DATABASE_URL": "mysql://db/digits"})
 

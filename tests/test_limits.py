@@ -11,7 +11,7 @@ from PIL import Image
 
 from bench.memory import KINDS, cost, encode, most_expensive
 from conftest import post_image
-from digits.decoding import Limits
+from digits.core.decoding import Limits
 
 
 def needs_its_encoder(name):

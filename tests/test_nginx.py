@@ -7,8 +7,8 @@ Skipped where nginx is not installed (a failure under CI, which installs it).
 import http.client
 import json
 import os
-import socket
 import secrets
+import socket
 from contextlib import ExitStack, contextmanager
 
 import pytest

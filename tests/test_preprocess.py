@@ -7,11 +7,10 @@ import pytest
 from PIL import Image, ImageDraw
 from sklearn.datasets import load_digits
 
-from conftest import encode
-from digits import decoding, preprocess
-from digits.errors import ImageTooLarge, NoDigitFound, NotAnImage
-from digits.evaluation import drawn_as_png
-from test_api import png_header
+from conftest import encode, png_header
+from digits.core import decoding, preprocess
+from digits.core.errors import ImageTooLarge, NoDigitFound, NotAnImage
+from digits.lab.evaluation import drawn_as_png
 
 
 def page(height=160, width=128, ink=20, paper=245):

@@ -6,7 +6,7 @@ import io
 import pytest
 
 from conftest import TEST_IMAGES, gunicorn_serving, parallel_predictions
-from digits.config import ConfigError
+from digits.service.config import ConfigError
 from service import create_app
 
 

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from conftest import encode, post_image
-from digits.config import CONFIDENCE_THRESHOLD
-from digits.handwriting import handwriting
-from digits.uploads import KINDS, render_upload
+from digits.lab.handwriting import handwriting
+from digits.lab.uploads import KINDS, render_upload
+from digits.service.config import CONFIDENCE_THRESHOLD
 from service import create_app
 
 

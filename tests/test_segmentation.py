@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from digits.errors import SeveralLines
-from digits.handwriting import handwriting
-from digits.config import defaults
-from digits.model import load_model, probabilities
-from digits.reading import digit_confidence, read_number
-from digits.segmentation import segment
-from digits.uploads import NUMBER_KINDS, render_number
+from digits.core.errors import SeveralLines
+from digits.core.model import load_model, probabilities
+from digits.core.reading import digit_confidence, read_number
+from digits.core.segmentation import segment
+from digits.lab.handwriting import handwriting
+from digits.lab.uploads import NUMBER_KINDS, render_number
+from digits.service.config import defaults
 
 ESTIMATOR, _ = load_model(defaults()["MODEL_PATH"])
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import train
-from digits.model import load_model, probabilities, sha256_of
-from digits.training import load_estimator
+from digits.core.model import load_model, probabilities, sha256_of
+from digits.lab.training import load_estimator
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from digits.decoding import Limits, decode_image
-from digits.errors import NoDigitFound
+from digits.core.decoding import Limits, decode_image
+from digits.core.errors import NoDigitFound
 
 BOX = 32
 BLOCK = 4
@@ -330,7 +330,7 @@ def locate_ink(data, limits=Limits()):
 
 def upload_to_pixels(data, limits=Limits()):
     """Upload bytes -> the 8x8 counts of all the ink that is not dust, taken as one digit,
-    with no segmentation. The service reads through `digits.reading` instead (which also
+    with no segmentation. The service reads through `digits.core.reading` instead (which also
     finds several digits); this is the plain path the notebook and the preprocessing tests
     show step by step."""
     page = locate_ink(data, limits)

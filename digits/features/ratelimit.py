@@ -12,9 +12,7 @@ from flask_limiter import Limiter
 from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from digits.config import ConfigError
-
-LIMITED_ENDPOINTS = ("predict_route", "batch_route", "read_route", "read_batch_route")
+from digits.service.config import ConfigError
 
 
 def client_identity():
@@ -23,8 +21,9 @@ def client_identity():
     return f"key:{key}" if key else f"address:{request.remote_addr}"
 
 
-def register(app):
-    """Limit the reading endpoints; a refused request gets 429 with Retry-After.
+def register(app, reading):
+    """Limit the `reading` blueprint's routes, together; a refused request gets 429 with
+    Retry-After.
 
     Raises ConfigError for a limit that does not parse.
     """
@@ -46,7 +45,5 @@ def register(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
     limiter = Limiter(client_identity, app=app, storage_uri=app.config["RATE_LIMIT_STORAGE"],
                       headers_enabled=True, strategy="fixed-window")
-    limit = limiter.shared_limit(app.config["RATE_LIMIT"], scope="predict")
-    for endpoint in LIMITED_ENDPOINTS:
-        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+    limiter.shared_limit(app.config["RATE_LIMIT"], scope="reading")(reading)
     app.extensions["digits.limiter"] = limiter

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from digits.decoding import Limits
-from digits.errors import NoDigitFound, SeveralDigits, TooManyDigits
-from digits.preprocess import (Component, block_counts, fit_to_box, joint_box, locate_ink,
-                                no_digit_message, read_region)
-from digits.segmentation import MAX_DIGITS, segment
+from digits.core.decoding import Limits
+from digits.core.errors import NoDigitFound, SeveralDigits, TooManyDigits
+from digits.core.preprocess import (Component, block_counts, fit_to_box, joint_box, locate_ink,
+                                    no_digit_message, read_region)
+from digits.core.segmentation import MAX_DIGITS, segment
 
 LINE_SPECK = 2  # small-copy pixels: a blob beside the line larger than this may be a digit
 

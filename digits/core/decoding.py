@@ -19,7 +19,7 @@ from PIL import Image
 from PIL import (AvifImagePlugin, BmpImagePlugin, GifImagePlugin,  # noqa: F401
                  JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin)
 
-from digits.errors import ImageTooLarge, NotAnImage
+from digits.core.errors import ImageTooLarge, NotAnImage
 
 # Our limits are checked first and name the image's size; Pillow's own bomb check would not.
 Image.MAX_IMAGE_PIXELS = None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from digits.errors import SeveralLines, TooManyDigits
+from digits.core.errors import SeveralLines, TooManyDigits
 
 MAX_DIGITS = 20  # the most digits read in one line (DIGITS_MAX_DIGITS' default)
 SPECK_SHARE = 0.02  # pieces under 2 % of the largest piece's area are dust

@@ -6,12 +6,11 @@ import numpy as np
 from joblib import Parallel, delayed
 from PIL import Image
 
-from digits.errors import DigitsError, SeveralDigits
-from digits.handwriting import SPLITS, handwriting
-from digits.model import probabilities
-from digits.reading import read_digit, read_number
-from digits.uploads import KINDS, NUMBER_KINDS, SPACINGS, render_number, render_upload
-
+from digits.core.errors import DigitsError, SeveralDigits
+from digits.core.model import probabilities
+from digits.core.reading import read_digit, read_number
+from digits.lab.handwriting import SPLITS, handwriting
+from digits.lab.uploads import KINDS, NUMBER_KINDS, SPACINGS, render_number, render_upload
 
 
 def expected_calibration_error(probabilities, labels, bins=10):

@@ -17,9 +17,9 @@ from sklearn.metrics import classification_report
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.neural_network import MLPClassifier
 
-from digits.augment import augmented
-from digits.evaluation import expected_calibration_error
-from digits.model import load_model, metadata_path, sha256_of
+from digits.core.model import load_model, metadata_path, sha256_of
+from digits.lab.augment import augmented
+from digits.lab.evaluation import expected_calibration_error
 
 HYPERPARAMETERS = {
     "hidden_layer_sizes": (256, 128),

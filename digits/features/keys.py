@@ -20,10 +20,9 @@ import click
 from flask import current_app, g, request
 from flask.cli import AppGroup
 
-from digits.config import ConfigError
-from digits.errors import CreditsExhausted, Unauthorized
+from digits.core.errors import CreditsExhausted, Unauthorized
+from digits.service.config import ConfigError
 
-PROTECTED_ENDPOINTS = {"predict_route", "batch_route", "read_route", "read_batch_route"}
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
     id TEXT PRIMARY KEY,
@@ -151,16 +150,18 @@ class _QmarkConnection:
         self.connection.close()
 
 
-def register(app):
-    """Require a key with credits on the reading endpoints (/predict, /read and their batches)."""
+def register(app, reading):
+    """Require a key with credits on the `reading` blueprint's routes (/predict, /read and
+    their batches)."""
     ledger = ledger_of(app)
     ledger.create_schema()
     app.extensions["digits.keys"] = ledger
 
-    @app.before_request
-    def authenticate():
-        if request.endpoint in PROTECTED_ENDPOINTS:
-            g.api_key = ledger.authenticate(request.headers.get("Authorization"))
+    # A blueprint's URL-value preprocessors run before every before_request function, the rate
+    # limiter's included, so the limiter already knows the key it counts for.
+    @reading.url_value_preprocessor
+    def authenticate(_endpoint, _values):
+        g.api_key = ledger.authenticate(request.headers.get("Authorization"))
 
 
 def ledger_of(app):

@@ -20,8 +20,8 @@ import certifi
 import urllib3
 from flask import current_app, request
 
-from digits.config import ConfigError
-from digits.errors import (BadUpload, FetchFailed, FetchTimedOut, ImageTooLarge, UrlRefused)
+from digits.core.errors import BadUpload, FetchFailed, FetchTimedOut, ImageTooLarge, UrlRefused
+from digits.service.config import ConfigError
 
 MAX_REDIRECTS = 3
 MAX_URL_LENGTH = 2048
@@ -30,7 +30,7 @@ CHUNK = 64 * 1024
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-def register(app):
+def register(app, _reading):
     """Let POST /predict and /read take a JSON body naming an image URL."""
     trusted = trusted_networks(app.config["URL_TRUSTED_NETWORKS"])
     app.extensions["digits.fetch"] = lambda: fetch_image(

@@ -8,16 +8,16 @@ any worker gives the same answer. Without it (tests, `flask run`) a process coun
 import os
 import time
 
-from flask import Response, g, request
+from flask import Blueprint, Response, g, request
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram,
                                generate_latest, multiprocess)
 
-from digits import signals
+from digits.service import signals
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
 
-def register(app):
+def register(app, _reading):
     """Count every request, prediction and rejected upload; serve them at GET /metrics."""
     registry = CollectorRegistry()
     requests = Counter("digits_http_requests", "HTTP requests by endpoint, method and status",
@@ -47,7 +47,9 @@ def register(app):
                               sender=app, weak=False)
     signals.rejected.connect(lambda _app, reason: rejected.labels(reason).inc(),
                              sender=app, weak=False)
-    app.add_url_rule("/metrics", "metrics_route", lambda: exposition(registry))
+    routes = Blueprint("metrics", __name__)
+    routes.add_url_rule("/metrics", "metrics_route", lambda: exposition(registry))
+    app.register_blueprint(routes)
 
 
 def exposition(registry):

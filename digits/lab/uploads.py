@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 from scipy import ndimage
 
-from digits.handwriting import handwriting
+from digits.lab.handwriting import handwriting
 
 KINDS = ("screen", "scan", "photo", "canvas", "ruled", "marker", "thin_pen", "modes")
 _MODES = ("palette", "16bit", "cmyk", "la", "p_transparency", "gif_animated")
@@ -334,7 +334,7 @@ NUMBER_TEST_IMAGES = {
 
 
 def write_test_images(folder):
-    """Render TEST_IMAGES and NUMBER_TEST_IMAGES into `folder` (python -m digits.uploads
+    """Render TEST_IMAGES and NUMBER_TEST_IMAGES into `folder` (python -m digits.lab.uploads
     test_images)."""
     images, _ = handwriting("dev")
     for name, (index, kind, options) in TEST_IMAGES.items():

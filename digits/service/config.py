@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from digits.decoding import MAX_DECODED_BYTES, MAX_PIXELS
-from digits.segmentation import MAX_DIGITS
+from digits.core.decoding import MAX_DECODED_BYTES, MAX_PIXELS
+from digits.core.segmentation import MAX_DIGITS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Tuned on the dev split of the handwriting (`python evaluate.py --split dev` prints the curve):
 # the highest threshold (in steps of 0.05) that marks at most 12 % of real handwriting
 # uncertain (11.1 % on dev).

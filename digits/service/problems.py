@@ -5,7 +5,7 @@ import json
 from flask import Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from digits.errors import DigitsError
+from digits.core.errors import DigitsError
 
 PROBLEM_TYPE = "tag:digits-service,2026:{slug}"  # an identifier; docs/api.md lists every slug
 
@@ -71,8 +71,9 @@ def _http_problem(error):
 
 
 def _endpoints():
-    """This app's routes as "GET / (the page), POST /predict, ...", in the order they were added."""
-    rules = [rule for rule in current_app.url_map.iter_rules() if rule.endpoint != "static"]
+    """This app's routes as "GET / (the page), GET /health, ...", in the order of their paths."""
+    rules = sorted((rule for rule in current_app.url_map.iter_rules()
+                    if rule.endpoint != "static"), key=lambda rule: rule.rule)
     names = [f"{method} {rule.rule}" + (" (the page)" if rule.rule == "/" else "")
              for rule in rules for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return ", ".join(names[:-1]) + " and " + names[-1]

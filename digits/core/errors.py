@@ -1,4 +1,4 @@
-"""Domain errors raised by the pure functions; `digits.problems` maps them to HTTP."""
+"""Domain errors raised by the pure functions; `digits.service.problems` maps them to HTTP."""
 
 
 class DigitsError(Exception):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.errors import ModelUnavailable
+from digits.core.errors import ModelUnavailable
 
 
 def sha256_of(path):

@@ -5,7 +5,7 @@ import re
 
 from flask_cors import CORS
 
-from digits.config import ConfigError
+from digits.service.config import ConfigError
 
 ORIGIN = re.compile(r"https?://[^/\s,]+")
 
@@ -21,7 +21,7 @@ def allowed_origins(setting):
     return origins
 
 
-def register(app):
+def register(app, _reading):
     """Answer CORS preflights and add CORS headers for the allowed origins."""
     CORS(app, origins=allowed_origins(app.config["CORS_ORIGINS"]), methods=["GET", "POST"],
          allow_headers=["Authorization", "Content-Type"],

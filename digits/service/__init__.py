@@ -1,0 +1,1 @@
+"""The HTTP service: app factory, thin routes, problem documents, OpenAPI, settings."""
