@@ -27,7 +27,7 @@ from digits.lab.handwriting import handwriting  # noqa: E402
 from digits.lab.uploads import render_number  # noqa: E402
 from digits.service.config import defaults  # noqa: E402
 
-NUMBER_TARGET_MS = 15.0  # issue 12: a 6-digit number in an 800x600 photo, read in one process
+NUMBER_TARGET_MS = 15.0  # target: a 6-digit number in an 800x600 photo, read in one process
 
 
 def number_payload():

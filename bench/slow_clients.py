@@ -1,5 +1,5 @@
 """Slow clients: how long a fast client waits for its answer while 50 others trickle uploads,
-straight to gunicorn and behind nginx (deploy/nginx/digits.conf), the figures of issue 15.
+straight to gunicorn and behind nginx (deploy/nginx/digits.conf).
 
     python -m bench.slow_clients [--slow 50] [--workers 2]
 

@@ -4,6 +4,7 @@ import io
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 import service
 from conftest import digit_png, encode, png_header, post_image
@@ -27,6 +28,15 @@ def test_predict_answers_the_documented_body(client):
     assert body["uncertain"] is (body["confidence"] < CONFIDENCE_THRESHOLD)
     pixels = np.array(body["pixels"])
     assert pixels.shape == (8, 8) and pixels.min() >= 0 and pixels.max() <= 16
+
+
+@pytest.mark.parametrize("pen", [4, 12, 24])
+def test_a_plain_straight_stroke_is_a_sure_1(client, pen):
+    # the simplest 1 a person draws on the page: no flag, no base, dead straight
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line([(140, 30), (140, 250)], fill=(0, 0, 0, 255), width=pen)
+    body = post_image(client, encode(image)).get_json()
+    assert (body["digit"], body["uncertain"]) == (1, False)
 
 
 def test_top_k_sets_how_many_candidates_in_confidence_order(client):

@@ -230,6 +230,14 @@ def test_fit_to_box_gives_optdigits_stroke_weight_whatever_the_pen(stroke):
     assert bitmap.mean() == pytest.approx(preprocess.TARGET_INK, abs=0.03)
 
 
+@pytest.mark.parametrize("stroke", [2, 6, 20], ids=["thin-pen", "pen", "marker"])
+def test_a_single_straight_stroke_is_as_heavy_as_optdigits_ones(stroke):
+    # their plainest 1s hold 0.18-0.31 of the box; one blur leaves a plain stroke at 0.16
+    mask = np.zeros((300, 300), dtype=bool)
+    mask[30:270, 150 - stroke // 2 : 150 - stroke // 2 + stroke] = True
+    assert 0.24 <= preprocess.fit_to_box(mask).mean() <= preprocess.TARGET_INK + 0.03
+
+
 def test_slanted_writing_is_stood_upright():
     slanted = np.zeros((200, 200), dtype=bool)
     for row in range(20, 180):

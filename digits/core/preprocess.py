@@ -33,6 +33,7 @@ MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1) to cou
 LINE_SPAN = 0.6  # a straight run this long (fraction of the side) is ruling, not a stroke
 RULING_WIDTH = 2  # ruled lines are at most this thick (pixels) on the small copy
 RULING_SPAN = LOCATE_SIDE // 2  # ruling is looked for only along sides at least this long
+MAX_WIDENINGS = 4  # a stroke is blurred wider at most this often (each time by 2 pixels a side)
 SPECK_AREA = 0.05  # ink blobs under 5 % of the largest blob are dust
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 _BLUR = np.array([0.1, 0.2, 0.4, 0.2, 0.1], dtype=np.float32)  # about 2 pixels of the box
@@ -289,6 +290,13 @@ def fit_to_box(mask, box=BOX):
                                         np.ones((1, 2 * step + 1), dtype=bool))
         coverage = Image.fromarray(digit.view(np.uint8) * np.uint8(255))
         soft = _warped(coverage, digit, box)
+    # optdigits' strokes always hold about TARGET_INK of the box, even a 1's single stroke; a
+    # thinner one, blurred once, still covers less: blur it again until it could.
+    for _ in range(MAX_WIDENINGS):
+        if np.count_nonzero(soft) >= TARGET_INK * box * box:
+            break
+        soft = ndimage.correlate1d(ndimage.correlate1d(soft, _BLUR, 0, mode="constant"), _BLUR,
+                                   1, mode="constant")
     # A thicker pen grows the digit past its outline; it is scaled back to the box's height
     # below, so ask for that much more ink first: optdigits' share is what remains.
     inked = _largest(soft, TARGET_INK * box * box)

@@ -1,0 +1,58 @@
+"""The writing styles training adds to `load_digits`: a plain 1 and a 7 without its bar, each
+drawn from the digit's own strokes (pictures in the notebook)."""
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from digits.lab.augment import STYLES, barless_seven, plain_one, restyle
+
+WIDTH = 6
+
+
+def drawn(*strokes):
+    """A 64x64 bitmap with these strokes ((x0, y0, x1, y1), pen WIDTH pixels)."""
+    canvas = Image.new("L", (64, 64))
+    for stroke in strokes:
+        ImageDraw.Draw(canvas).line(stroke, fill=255, width=WIDTH)
+    return np.asarray(canvas) > 0
+
+
+def columns_with_ink(bitmap, rows):
+    return np.flatnonzero(bitmap[rows].any(axis=0))
+
+
+SEVEN_WITH_BAR = drawn((12, 6, 50, 6), (50, 6, 26, 60), (20, 34, 52, 34))
+ONE_WITH_FLAG_AND_BASE = drawn((31, 4, 31, 60), (31, 4, 16, 16), (18, 58, 46, 58))
+
+
+def test_barless_seven_keeps_the_top_bar_and_the_downstroke_and_drops_the_crossbar():
+    seven = barless_seven(SEVEN_WITH_BAR)
+    crossbar = slice(31, 38)
+    assert np.ptp(columns_with_ink(SEVEN_WITH_BAR, crossbar)) > 25  # the bar is there before
+    assert np.ptp(columns_with_ink(seven, crossbar)) <= 2 * WIDTH  # only the downstroke after
+    assert (seven[3:10] == SEVEN_WITH_BAR[3:10]).all()  # the top bar is untouched
+    assert seven[55:62].any()  # the foot of the downstroke is kept
+
+
+def test_plain_one_cuts_the_flag_and_the_base_away():
+    one = plain_one(ONE_WITH_FLAG_AND_BASE)
+    assert columns_with_ink(ONE_WITH_FLAG_AND_BASE, slice(4, 20)).min() < 20  # flag before
+    assert np.ptp(columns_with_ink(one, slice(0, 64))) <= 2 * WIDTH  # one upright after
+    assert one[10:50, 29:34].all()  # the upright itself stays
+
+
+def test_restyle_redraws_only_digits_with_another_style_and_only_as_often_as_asked():
+    rng = np.random.default_rng(0)
+    assert set(STYLES) == {1, 7}
+    assert (restyle(SEVEN_WITH_BAR, 7, rng, 1.0) == barless_seven(SEVEN_WITH_BAR)).all()
+    assert restyle(SEVEN_WITH_BAR, 7, rng, 0.0) is SEVEN_WITH_BAR
+    assert restyle(SEVEN_WITH_BAR, 5, rng, 1.0) is SEVEN_WITH_BAR  # a 5 has no other style here
+    redrawn = sum(restyle(SEVEN_WITH_BAR, 7, rng, 0.3) is not SEVEN_WITH_BAR
+                  for _ in range(1000))
+    assert 240 <= redrawn <= 360
+
+
+def test_a_style_that_would_erase_most_of_the_digit_is_not_applied(monkeypatch):
+    # a style that misread the strokes and kept a third of the ink
+    monkeypatch.setitem(STYLES, 7, lambda bitmap: bitmap & (np.arange(64) % 3 == 0))
+    assert restyle(SEVEN_WITH_BAR, 7, np.random.default_rng(0), 1.0) is SEVEN_WITH_BAR
