@@ -6,7 +6,9 @@ import io
 import pytest
 
 from conftest import TEST_IMAGES, gunicorn_serving, parallel_predictions
+from digits.service import app as app_factory
 from digits.service.config import ConfigError
+from digits.service.routes import reading_routes
 from service import create_app
 
 
@@ -103,3 +105,20 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored():
                             environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code
                 for i in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_keys_and_limits_guard_a_route_added_to_the_reading_blueprint(tmp_path, monkeypatch):
+    # they attach to the blueprint, not to a list of routes that a new one could be missing from
+    def with_a_new_route():
+        reading = reading_routes()
+        reading.add_url_rule("/read/new", "new_route", lambda: "read", methods=["POST"])
+        return reading
+
+    monkeypatch.setattr(app_factory, "reading_routes", with_a_new_route)
+    app = limited(API_KEYS=True, DATABASE_URL=f"sqlite:///{tmp_path / 'k.sqlite3'}")
+    _, key = app.extensions["digits.keys"].create("a", 10)
+    client = app.test_client()
+    assert post(client, path="/read/new").status_code == 401
+    assert [post(client, key=key, path=path).status_code
+            for path in ("/read/new", "/predict", "/read/new")] == [200, 200, 429]
+    assert client.get("/health").status_code == 200
