@@ -71,3 +71,9 @@ def test_the_service_imports_each_optional_feature_only_when_it_is_on():
         if module.startswith("service."):
             assert {name for name in imports_of(module) if name.startswith("features.")} <= {
                 "features.keys"}, module
+
+
+def test_no_test_module_imports_another():
+    # shared helpers live in conftest.py, so that each test module can be read (and run) alone
+    for path in (ROOT / "tests").glob("test_*.py"):
+        assert not {name for name in imported_names(path) if name.startswith("test_")}, path.name
