@@ -276,7 +276,7 @@ def fit_to_box(mask, box=BOX):
     optdigits' share of ink set it to their stroke weight whatever the pen.
     """
     digit = _cropped(mask)
-    coverage = Image.fromarray(digit.view(np.uint8) * np.uint8(255))
+    coverage = _mask_image(digit)
     shrink = digit.shape[0] // (2 * box)  # a bilinear warp would skip pixels below half size
     if shrink > 1:
         coverage = coverage.reduce(shrink)
@@ -288,15 +288,13 @@ def fit_to_box(mask, box=BOX):
         step = int(np.ceil(_warp(digit, box)[0]))
         digit = ndimage.binary_dilation(np.pad(digit, ((0, 0), (step, step))),
                                         np.ones((1, 2 * step + 1), dtype=bool))
-        coverage = Image.fromarray(digit.view(np.uint8) * np.uint8(255))
-        soft = _warped(coverage, digit, box)
+        soft = _warped(_mask_image(digit), digit, box)
     # optdigits' strokes always hold about TARGET_INK of the box, even a 1's single stroke; a
     # thinner one, blurred once, still covers less: blur it again until it could.
     for _ in range(MAX_WIDENINGS):
         if np.count_nonzero(soft) >= TARGET_INK * box * box:
             break
-        soft = ndimage.correlate1d(ndimage.correlate1d(soft, _BLUR, 0, mode="constant"), _BLUR,
-                                   1, mode="constant")
+        soft = _blurred(soft)
     # A thicker pen grows the digit past its outline; it is scaled back to the box's height
     # below, so ask for that much more ink first: optdigits' share is what remains.
     inked = _largest(soft, TARGET_INK * box * box)
@@ -305,8 +303,7 @@ def fit_to_box(mask, box=BOX):
     region = _cropped(inked)
     height, width = region.shape
     new_width = min(max(1, round(width * box / height)), DIGIT_WIDTH * box // BOX)
-    scaled = Image.fromarray(region.view(np.uint8) * np.uint8(255)).resize(
-        (new_width, box), Image.Resampling.BOX)
+    scaled = _mask_image(region).resize((new_width, box), Image.Resampling.BOX)
     bitmap = np.zeros((box, box), dtype=bool)
     left = (box - new_width) // 2
     bitmap[:, left : left + new_width] = np.asarray(scaled) >= 128
@@ -380,8 +377,18 @@ def _warped(coverage, digit, box):
     soft = np.asarray(coverage.transform((canvas, canvas), Image.Transform.AFFINE,
                                          _warp(digit, box), Image.Resampling.BILINEAR),
                       dtype=np.float32)
-    return ndimage.correlate1d(ndimage.correlate1d(soft, _BLUR, 0, mode="constant"), _BLUR, 1,
+    return _blurred(soft)
+
+
+def _blurred(values):
+    """`values` blurred by _BLUR down the columns and along the rows (zero past the edges)."""
+    return ndimage.correlate1d(ndimage.correlate1d(values, _BLUR, 0, mode="constant"), _BLUR, 1,
                                mode="constant")
+
+
+def _mask_image(mask):
+    """A boolean mask as an 8-bit Pillow image: 255 where set, 0 elsewhere."""
+    return Image.fromarray(mask.view(np.uint8) * np.uint8(255))
 
 
 def _warp(digit, box):
