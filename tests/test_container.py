@@ -113,22 +113,33 @@ def test_errors_are_problem_documents(container):
 
 def test_serves_as_a_user_that_is_not_root_with_web_concurrency_workers(engine, container):
     name, _ = container
-    processes = subprocess.run(
-        [engine, "exec", name, "python", "-c",
-         "import os\n"
-         "for pid in set(filter(str.isdigit, os.listdir('/proc'))) - {str(os.getpid())}:\n"
-         "    try:\n"
-         "        status = open(f'/proc/{pid}/status').read()\n"
-         "        command = open(f'/proc/{pid}/cmdline').read()\n"
-         "    except OSError:\n"
-         "        continue\n"
-         "    uid = [l.split()[1] for l in status.splitlines() if l.startswith('Uid:')][0]\n"
-         "    print(uid, 'gunicorn' in command)"],
-        capture_output=True, text=True, timeout=60)
-    assert processes.returncode == 0, processes.stderr
-    rows = [line.split() for line in processes.stdout.splitlines()]
+
+    def processes():
+        """(uid, whether it is gunicorn) of every process in the container."""
+        run = subprocess.run(
+            [engine, "exec", name, "python", "-c",
+             "import os\n"
+             "for pid in set(filter(str.isdigit, os.listdir('/proc'))) - {str(os.getpid())}:\n"
+             "    try:\n"
+             "        status = open(f'/proc/{pid}/status').read()\n"
+             "        command = open(f'/proc/{pid}/cmdline').read()\n"
+             "    except OSError:\n"
+             "        continue\n"
+             "    uid = [l.split()[1] for l in status.splitlines() if l.startswith('Uid:')][0]\n"
+             "    print(uid, 'gunicorn' in command)"],
+            capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+        return [line.split() for line in run.stdout.splitlines()]
+
+    def gunicorns(rows):
+        return sum(is_gunicorn == "True" for _, is_gunicorn in rows)
+
+    # /health answers once one worker is up; the other workers may still be starting (or one
+    # being replaced) at that moment
+    _wait_for(lambda: gunicorns(processes()) == 1 + 3, seconds=30)
+    rows = processes()
     assert rows and all(uid != "0" for uid, _ in rows)
-    assert sum(is_gunicorn == "True" for _, is_gunicorn in rows) == 1 + 3  # master + workers
+    assert gunicorns(rows) == 1 + 3, _logs(engine, name)  # master + workers
 
 
 def test_healthcheck_is_declared_and_passes(engine, image, container):
@@ -165,5 +176,10 @@ def _wait_healthy(engine, name, url):
     try:
         wait_ready(url, "/health", seconds=120)
     except RuntimeError as error:
-        logs = subprocess.run([engine, "logs", name], capture_output=True, text=True, timeout=60)
-        pytest.fail(f"{error}:\n{logs.stdout[-3000:]}{logs.stderr[-3000:]}")
+        pytest.fail(f"{error}:\n{_logs(engine, name)}")
+
+
+def _logs(engine, name):
+    """The end of the container's output, to show why it misbehaved."""
+    logs = subprocess.run([engine, "logs", name], capture_output=True, text=True, timeout=60)
+    return logs.stdout[-3000:] + logs.stderr[-3000:]
