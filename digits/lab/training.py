@@ -90,22 +90,25 @@ def _fold_accuracy(test_images, test_labels, features, targets, seed, max_iter):
     return float((model.predict(test_images) == test_labels).mean())
 
 
-def train(seed=0, cv_folds=3, copies=COPIES, max_iter=None):
+def train(seed=0, cv_folds=3, copies=COPIES, max_iter=None, split_seed=None, n_jobs=2):
     """Train and measure: returns (model, results) where results feed `describe`.
 
     `copies` and `max_iter` trade quality for speed (experiments, tests); the defaults ship.
+    `split_seed` (default: `seed`) picks the held-out digits apart from the augmentation and
+    the network's seed; `n_jobs` processes augment the digits.
     """
     started = time.perf_counter()
-    X_train, X_test, y_train, y_test = split(seed)
-    features, targets, sources = training_set(X_train, y_train, seed, copies)
+    X_train, X_test, y_train, y_test = split(seed if split_seed is None else split_seed)
+    features, targets, sources = training_set(X_train, y_train, seed, copies, n_jobs)
     model = fit_network(features, targets, seed, max_iter)
     probabilities = model.predict_proba(X_test)
     predicted = model.classes_[probabilities.argmax(axis=1)]
     cv_mean, cv_std = (cross_validated_accuracy(X_train, y_train, features, targets, sources,
-                                                seed, cv_folds, max_iter)
+                                                seed, cv_folds, max_iter, n_jobs)
                        if cv_folds > 1 else (None, None))
     results = {
         "seed": seed,
+        "split_seed": seed if split_seed is None else split_seed,
         "copies": copies,
         "max_iter": max_iter or HYPERPARAMETERS["max_iter"],
         "train_samples": int(len(X_train)),
@@ -135,6 +138,7 @@ def describe(model, results, sha256):
         "input": "8x8 counts 0..16 (optdigits), row-major, 64 features",
         "classes": [int(c) for c in model.classes_],
         "data": {"dataset": "sklearn.datasets.load_digits", "test_size": TEST_SIZE,
+                 "split_seed": results["split_seed"],
                  "train_samples": results["train_samples"],
                  "test_samples": results["test_samples"],
                  "augmented_rows": results["augmented_rows"],

@@ -1,0 +1,132 @@
+"""How far the shipped recipe's reading of real handwriting moves with the seed alone, and what
+the average of those networks reads: the noise any change tuned on the dev split must clear.
+
+    python -m digits.lab.seeds [--seeds 0 1 2 3] [--split dev] [--per-kind N] [--copies N]
+                               [--max-iter N]
+
+Every network is trained on the same `load_digits` split (seed 0's, the shipped one), so the
+held-out figure compares them on the same 360 digits; the seed changes the augmentation and the
+network's initialisation. The handwriting is rendered as uploads and read once, by the shipped
+model (which only decides where touching ink is cut), and every network then answers the same
+8x8 images.
+"""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from digits.core.errors import DigitsError
+from digits.core.model import load_model, probabilities
+from digits.core.reading import read_digit
+from digits.lab.handwriting import SPLITS, handwriting
+from digits.lab.training import COPIES, split, train
+from digits.lab.uploads import KINDS, render_upload
+
+SHIPPED_SPLIT = 0  # the load_digits split every network of a study is trained and held out on
+SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "artifacts" / "model.joblib"
+
+
+class AveragedNetworks:
+    """Several fitted classifiers answering as one: the mean of their `predict_proba`."""
+
+    def __init__(self, members):
+        self.members = list(members)
+        self.classes_ = self.members[0].classes_
+        self.n_features_in_ = self.members[0].n_features_in_
+
+    def predict_proba(self, rows):
+        """The members' probability rows, averaged."""
+        return np.mean([member.predict_proba(rows) for member in self.members], axis=0)
+
+
+def uploaded_pixels(reader, split_name="dev", per_kind=None, n_jobs=2):
+    """Every digit of a handwriting split rendered as each kind of upload and read by `reader`
+    as POST /predict reads it: (pixels of shape (kinds, digits, 64), with NaN rows where the
+    upload was refused, and the labels)."""
+    images, labels = handwriting(split_name, per_kind)
+    per_kind_pixels = Parallel(n_jobs=n_jobs)(
+        delayed(_read_kind)(reader, kind, images, SPLITS[split_name].start) for kind in KINDS)
+    return np.stack(per_kind_pixels), labels
+
+
+def scores(estimator, pixels, labels, heldout):
+    """What one network (or an average) reads: mean accuracy over kinds, the worst kind's,
+    each digit's (kinds pooled; None for a digit the split slice lacks) and held-out `load_digits` accuracy (`heldout`: images,
+    labels). A refused upload counts as wrong."""
+    answered = ~np.isnan(pixels[..., 0])
+    answers = probabilities(estimator, np.nan_to_num(pixels)).reshape(*answered.shape, 10)
+    right = answered & (answers.argmax(axis=2) == labels)
+    per_kind = right.mean(axis=1)
+    heldout_images, heldout_labels = heldout
+    return {"mean": float(per_kind.mean()), "worst_kind": float(per_kind.min()),
+            "per_digit": [float(right[:, labels == digit].mean()) if (labels == digit).any()
+                          else None for digit in range(10)],
+            "heldout": float((probabilities(estimator, heldout_images).argmax(axis=1)
+                              == heldout_labels).mean())}
+
+
+def study(seeds, split_name="dev", per_kind=None, copies=COPIES, max_iter=None, n_jobs=2,
+          reader_path=SHIPPED_MODEL):
+    """Train the recipe once per seed and score each network and their average on the same
+    uploads, read by the model at `reader_path`: {"seed N": scores, ..., "average": scores}.
+
+    Raises ModelUnavailable when that model cannot be loaded."""
+    reader, _ = load_model(reader_path)
+    pixels, labels = uploaded_pixels(reader, split_name, per_kind, n_jobs)
+    trained = Parallel(n_jobs=n_jobs)(
+        delayed(train)(seed, cv_folds=0, copies=copies, max_iter=max_iter,
+                       split_seed=SHIPPED_SPLIT, n_jobs=1)
+        for seed in seeds)
+    _, heldout_images, _, heldout_labels = split(SHIPPED_SPLIT)
+    heldout = (heldout_images, heldout_labels)
+    figures = {f"seed {seed}": scores(model, pixels, labels, heldout)
+               for seed, (model, _) in zip(seeds, trained)}
+    figures["average"] = scores(AveragedNetworks(model for model, _ in trained), pixels,
+                                labels, heldout)
+    return figures
+
+
+def report(figures, split_name):
+    """The study as a table, one row per network and one for their average."""
+    accuracies = [row["mean"] for name, row in figures.items() if name != "average"]
+    lines = [f"real handwriting ({split_name} split), each network and their average:",
+             f"{'':<9}{'mean':>7}{'worst':>7}{'held-out':>9}   per digit 0-9"]
+    for name, row in figures.items():
+        lines.append(f"{name:<9}{row['mean']:>7.3f}{row['worst_kind']:>7.3f}{row['heldout']:>9.4f}"
+                     "   " + " ".join(f"{value:.2f}" if value is not None else "   -"
+                                    for value in row["per_digit"]))
+    lines.append(f"spread of the mean over seeds: {min(accuracies):.3f} to {max(accuracies):.3f}"
+                 " (a change smaller than this is not yet shown to be one)")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    """Run the study and print its table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
+    parser.add_argument("--split", choices=sorted(SPLITS), default="dev")
+    parser.add_argument("--per-kind", type=int, default=None,
+                        help="only the first N digits of the split (default: all 1000)")
+    parser.add_argument("--copies", type=int, default=COPIES)
+    parser.add_argument("--max-iter", type=int, default=None)
+    args = parser.parse_args(argv)
+    figures = study(args.seeds, args.split, args.per_kind, args.copies, args.max_iter)
+    print(report(figures, args.split))
+
+
+def _read_kind(reader, kind, images, offset):
+    """One kind's uploads read as 8x8 counts: an array of (digits, 64), NaN where refused."""
+    pixels = np.full((len(images), 64), np.nan)
+    for index, image in enumerate(images):
+        try:
+            pixels[index] = read_digit(render_upload(image, kind, offset + index),
+                                       lambda rows: probabilities(reader, rows)).ravel()
+        except DigitsError:
+            pass  # a refused upload stays NaN: a wrong answer for every network
+    return pixels
+
+
+if __name__ == "__main__":
+    main()

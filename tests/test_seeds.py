@@ -1,0 +1,62 @@
+"""The seed study (digits/lab/seeds.py): one split for every network, an average that is the
+members' mean, refused uploads counted as wrong, and a table with a row per network."""
+
+import numpy as np
+import pytest
+
+from digits.core.model import probabilities
+from digits.lab import seeds
+from digits.lab.training import split, train
+
+
+class AlwaysSays:
+    """A classifier that gives one digit all the probability, whatever it is shown."""
+
+    classes_ = np.arange(10)
+    n_features_in_ = 64
+
+    def __init__(self, digit):
+        self.digit = digit
+
+    def predict_proba(self, rows):
+        answer = np.zeros((len(rows), 10))
+        answer[:, self.digit] = 1.0
+        return answer
+
+
+def test_the_average_answers_the_mean_of_its_members():
+    average = seeds.AveragedNetworks([AlwaysSays(3), AlwaysSays(5)])
+    answer = probabilities(average, np.zeros((2, 64)))
+    assert answer[:, 3] == pytest.approx([0.5, 0.5])
+    assert answer[:, 5] == pytest.approx([0.5, 0.5])
+    assert answer.sum(axis=1) == pytest.approx([1.0, 1.0])
+
+
+def test_a_refused_upload_counts_as_a_wrong_answer():
+    labels = np.array([3, 3, 5])
+    pixels = np.zeros((2, 3, 64))
+    pixels[1, 0] = np.nan  # the second kind's first upload was refused
+    heldout = (np.zeros((4, 64)), np.array([3, 3, 3, 1]))
+    figures = seeds.scores(AlwaysSays(3), pixels, labels, heldout)
+    assert figures["mean"] == pytest.approx((2 / 3 + 1 / 3) / 2)
+    assert figures["worst_kind"] == pytest.approx(1 / 3)
+    assert figures["per_digit"][3] == pytest.approx(3 / 4)
+    assert figures["per_digit"][5] == 0.0
+    assert figures["per_digit"][0] is None  # no 0 among the labels
+    assert figures["heldout"] == pytest.approx(0.75)
+
+
+def test_a_split_seed_holds_out_the_same_digits_whatever_the_seed():
+    model, results = train(seed=1, cv_folds=0, copies=0, max_iter=3, split_seed=0, n_jobs=1)
+    _, images, _, labels = split(0)
+    assert results["split_seed"] == 0
+    assert results["heldout_accuracy"] == (model.predict(images) == labels).mean()
+
+
+def test_the_study_prints_a_row_per_network_and_their_average(capsys):
+    seeds.main(["--seeds", "0", "1", "--per-kind", "4", "--copies", "0", "--max-iter", "3"])
+    printed = capsys.readouterr().out.splitlines()
+    rows = [line.split()[:2] if line.startswith("seed") else line.split()[:1]
+            for line in printed[2:5]]
+    assert rows == [["seed", "0"], ["seed", "1"], ["average"]]
+    assert printed[-1].startswith("spread of the mean over seeds:")
