@@ -53,8 +53,8 @@ def uploaded_pixels(reader, split_name="dev", per_kind=None, n_jobs=2):
 
 def scores(estimator, pixels, labels, heldout):
     """What one network (or an average) reads: mean accuracy over kinds, the worst kind's,
-    each digit's (kinds pooled; None for a digit the split slice lacks) and held-out `load_digits` accuracy (`heldout`: images,
-    labels). A refused upload counts as wrong."""
+    each digit's (kinds pooled; None for a digit the slice lacks) and held-out `load_digits`
+    accuracy (`heldout`: images, labels). A refused upload counts as wrong."""
     answered = ~np.isnan(pixels[..., 0])
     answers = probabilities(estimator, np.nan_to_num(pixels)).reshape(*answered.shape, 10)
     right = answered & (answers.argmax(axis=2) == labels)
