@@ -45,6 +45,25 @@ def drawn_as_png(counts, size=256):
     return buffer.getvalue()
 
 
+def read_uploads(estimator, uploads):
+    """Each upload read as POST /predict reads it (`estimator` choosing where touching ink is
+    cut): the 8x8 counts as rows of 64, NaN where the upload was rejected, and how many were
+    rejected as several digits."""
+    pixels, several = np.full((len(uploads), 64), np.nan), 0
+    for index, data in enumerate(uploads):
+        try:
+            pixels[index] = read_digit(data, lambda rows: probabilities(estimator, rows)).ravel()
+        except DigitsError as error:
+            several += isinstance(error, SeveralDigits)
+    return pixels, several
+
+
+def kind_uploads(images, kind, offset=0):
+    """Bytes of each 28x28 digit rendered as an upload of `kind`, the i-th seeded by offset + i
+    (the same uploads whichever model reads them)."""
+    return [render_upload(image, kind, offset + i) for i, image in enumerate(images)]
+
+
 def score_uploads(estimator, uploads, labels):
     """Send each upload through POST /predict's path; accuracy, ECE, how many were rejected
     and how many of those as several digits.
@@ -52,18 +71,10 @@ def score_uploads(estimator, uploads, labels):
     A rejected upload (no digit found, ...) counts as a wrong answer; its `predicted` is -1 and
     its `confidence` 0.
     """
-    pixels, kept, several = [], [], 0
-    for data in uploads:
-        try:
-            pixels.append(read_digit(data, lambda rows: probabilities(estimator, rows)))
-        except DigitsError as error:
-            several += isinstance(error, SeveralDigits)
-            kept.append(False)
-            continue
-        kept.append(True)
-    kept = np.asarray(kept)
+    pixels, several = read_uploads(estimator, uploads)
+    kept = ~np.isnan(pixels[:, 0])
     labels = np.asarray(labels)
-    answers = probabilities(estimator, np.asarray(pixels).reshape(-1, 64))
+    answers = probabilities(estimator, pixels[kept])
     predicted, confidence = np.full(len(labels), -1), np.zeros(len(labels))
     predicted[kept] = answers.argmax(axis=1)
     confidence[kept] = answers.max(axis=1)
@@ -80,8 +91,7 @@ def score_uploads(estimator, uploads, labels):
 
 def evaluate_kind(estimator, kind, images, labels, offset=0):
     """Render every digit as an upload of `kind` and score the model on them."""
-    uploads = [render_upload(image, kind, offset + i) for i, image in enumerate(images)]
-    return score_uploads(estimator, uploads, labels)
+    return score_uploads(estimator, kind_uploads(images, kind, offset), labels)
 
 
 def evaluate(estimator, split="test", per_kind=None, kinds=KINDS, n_jobs=2):

@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 from joblib import Parallel, delayed
 
-from digits.core.errors import DigitsError
 from digits.core.model import load_model, probabilities
-from digits.core.reading import read_digit
+from digits.lab.evaluation import kind_uploads, read_uploads
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.training import COPIES, split, train
-from digits.lab.uploads import KINDS, render_upload
+from digits.lab.uploads import KINDS
 
 SHIPPED_SPLIT = 0  # the load_digits split every network of a study is trained and held out on
 SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "artifacts" / "model.joblib"
@@ -46,9 +45,9 @@ def uploaded_pixels(reader, split_name="dev", per_kind=None, n_jobs=2):
     as POST /predict reads it: (pixels of shape (kinds, digits, 64), with NaN rows where the
     upload was refused, and the labels)."""
     images, labels = handwriting(split_name, per_kind)
-    per_kind_pixels = Parallel(n_jobs=n_jobs)(
-        delayed(_read_kind)(reader, kind, images, SPLITS[split_name].start) for kind in KINDS)
-    return np.stack(per_kind_pixels), labels
+    pixels = Parallel(n_jobs=n_jobs)(
+        delayed(_kind_pixels)(reader, kind, images, SPLITS[split_name].start) for kind in KINDS)
+    return np.stack(pixels), labels
 
 
 def scores(estimator, pixels, labels, heldout):
@@ -116,16 +115,9 @@ def main(argv=None):
     print(report(figures, args.split))
 
 
-def _read_kind(reader, kind, images, offset):
-    """One kind's uploads read as 8x8 counts: an array of (digits, 64), NaN where refused."""
-    pixels = np.full((len(images), 64), np.nan)
-    for index, image in enumerate(images):
-        try:
-            pixels[index] = read_digit(render_upload(image, kind, offset + index),
-                                       lambda rows: probabilities(reader, rows)).ravel()
-        except DigitsError:
-            pass  # a refused upload stays NaN: a wrong answer for every network
-    return pixels
+def _kind_pixels(reader, kind, images, offset):
+    """One kind's uploads, rendered and read in the same worker: rows of 64, NaN if refused."""
+    return read_uploads(reader, kind_uploads(images, kind, offset))[0]
 
 
 if __name__ == "__main__":

@@ -98,7 +98,8 @@ def train(seed=0, cv_folds=3, copies=COPIES, max_iter=None, split_seed=None, n_j
     the network's seed; `n_jobs` processes augment the digits.
     """
     started = time.perf_counter()
-    X_train, X_test, y_train, y_test = split(seed if split_seed is None else split_seed)
+    split_seed = seed if split_seed is None else split_seed
+    X_train, X_test, y_train, y_test = split(split_seed)
     features, targets, sources = training_set(X_train, y_train, seed, copies, n_jobs)
     model = fit_network(features, targets, seed, max_iter)
     probabilities = model.predict_proba(X_test)
@@ -108,7 +109,7 @@ def train(seed=0, cv_folds=3, copies=COPIES, max_iter=None, split_seed=None, n_j
                        if cv_folds > 1 else (None, None))
     results = {
         "seed": seed,
-        "split_seed": seed if split_seed is None else split_seed,
+        "split_seed": split_seed,
         "copies": copies,
         "max_iter": max_iter or HYPERPARAMETERS["max_iter"],
         "train_samples": int(len(X_train)),
