@@ -1,5 +1,6 @@
 """How far the shipped recipe's reading of real handwriting moves with the seed alone, and what
-the average of those networks reads: the noise any change tuned on the dev split must clear.
+those networks merged into one read (`digits.lab.ensemble`): the noise any change tuned on the
+dev split must clear.
 
     python -m digits.lab.seeds [--seeds 0 1 2 3] [--split dev] [--per-kind N] [--copies N]
                                [--max-iter N]
@@ -18,6 +19,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from digits.core.model import load_model, probabilities
+from digits.lab.ensemble import merge_networks
 from digits.lab.evaluation import kind_uploads, read_uploads
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.training import COPIES, split, train
@@ -25,19 +27,6 @@ from digits.lab.uploads import KINDS
 
 SHIPPED_SPLIT = 0  # the load_digits split every network of a study is trained and held out on
 SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "artifacts" / "model.joblib"
-
-
-class AveragedNetworks:
-    """Several fitted classifiers answering as one: the mean of their `predict_proba`."""
-
-    def __init__(self, members):
-        self.members = list(members)
-        self.classes_ = self.members[0].classes_
-        self.n_features_in_ = self.members[0].n_features_in_
-
-    def predict_proba(self, rows):
-        """The members' probability rows, averaged."""
-        return np.mean([member.predict_proba(rows) for member in self.members], axis=0)
 
 
 def uploaded_pixels(reader, split_name="dev", per_kind=None, n_jobs=2):
@@ -51,7 +40,7 @@ def uploaded_pixels(reader, split_name="dev", per_kind=None, n_jobs=2):
 
 
 def scores(estimator, pixels, labels, heldout):
-    """What one network (or an average) reads: mean accuracy over kinds, the worst kind's,
+    """What one network (or a merge) reads: mean accuracy over kinds, the worst kind's,
     each digit's (kinds pooled; None for a digit the slice lacks) and held-out `load_digits`
     accuracy (`heldout`: images, labels). A refused upload counts as wrong."""
     answered = ~np.isnan(pixels[..., 0])
@@ -68,8 +57,8 @@ def scores(estimator, pixels, labels, heldout):
 
 def study(seeds, split_name="dev", per_kind=None, copies=COPIES, max_iter=None, n_jobs=2,
           reader_path=SHIPPED_MODEL):
-    """Train the recipe once per seed and score each network and their average on the same
-    uploads, read by the model at `reader_path`: {"seed N": scores, ..., "average": scores}.
+    """Train the recipe once per seed and score each network and their merge on the same
+    uploads, read by the model at `reader_path`: {"seed N": scores, ..., "merged": scores}.
 
     Raises ModelUnavailable when that model cannot be loaded."""
     reader, _ = load_model(reader_path)
@@ -82,15 +71,15 @@ def study(seeds, split_name="dev", per_kind=None, copies=COPIES, max_iter=None, 
     heldout = (heldout_images, heldout_labels)
     figures = {f"seed {seed}": scores(model, pixels, labels, heldout)
                for seed, (model, _) in zip(seeds, trained)}
-    figures["average"] = scores(AveragedNetworks(model for model, _ in trained), pixels,
-                                labels, heldout)
+    figures["merged"] = scores(merge_networks(model for model, _ in trained), pixels, labels,
+                               heldout)
     return figures
 
 
 def report(figures, split_name):
-    """The study as a table, one row per network and one for their average."""
-    accuracies = [row["mean"] for name, row in figures.items() if name != "average"]
-    lines = [f"real handwriting ({split_name} split), each network and their average:",
+    """The study as a table, one row per network and one for their merge."""
+    accuracies = [row["mean"] for name, row in figures.items() if name != "merged"]
+    lines = [f"real handwriting ({split_name} split), each network and their merge:",
              f"{'':<9}{'mean':>7}{'worst':>7}{'held-out':>9}   per digit 0-9"]
     for name, row in figures.items():
         lines.append(f"{name:<9}{row['mean']:>7.3f}{row['worst_kind']:>7.3f}{row['heldout']:>9.4f}"
