@@ -48,10 +48,6 @@ def merge_networks(networks, temperature=1.0):
                            for layer in range(hidden_layers)]
                           + [np.mean([network.intercepts_[-1] for network in networks],
                                      axis=0) / temperature])
-    # float32 (the service passes float32 rows): a request's digits go through a layer of
-    # len(networks)**2 times the single network's weights, mostly zeros, in half the time
-    merged.coefs_ = [weights.astype(np.float32) for weights in merged.coefs_]
-    merged.intercepts_ = [biases.astype(np.float32) for biases in merged.intercepts_]
     return merged
 
 
@@ -66,7 +62,7 @@ def _fitted_shell(like, hidden_layer_sizes):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # one step is all it is for
         shell.fit(rows, like.classes_)
-    # the step's optimizer state and best weights would be pickled with the model (four times
+    # the step's optimizer state and best weights would be pickled with the model (three times
     # its weights), and they and its loss mean nothing once the weights are replaced;
     # prediction reads none of them
     for leftover in ("_optimizer", "_best_coefs", "_best_intercepts", "loss_", "best_loss_",
