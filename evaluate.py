@@ -17,7 +17,7 @@ from digits.core.model import load_model, probabilities
 from digits.lab.evaluation import (answered_when_sure, drawn_as_png, evaluate, evaluate_numbers,
                                    expected_calibration_error, score_uploads)
 from digits.lab.handwriting import SPLITS, handwriting
-from digits.lab.training import split
+from digits.lab.training import heldout
 from digits.service.config import defaults
 
 # the targets for single digits (the model before the style augmentation: 90.0 % mean, 89.0 %
@@ -50,8 +50,8 @@ def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240,
         confidence.extend(np.asarray(score["confidence"])[answered])
         right.extend(predicted[answered] == labels[answered])
     uncertain_share, sure_accuracy = answered_when_sure(confidence, right, threshold)
-    _, X_test, _, y_test = split(metadata["hyperparameters"]["random_state"])
-    heldout = probabilities(estimator, X_test)
+    X_test, y_test = heldout(metadata)
+    heldout_answers = probabilities(estimator, X_test)
     drawn = score_uploads(estimator, [drawn_as_png(image) for image in X_test], y_test)
     return {
         "split": split_name,
@@ -63,8 +63,8 @@ def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240,
         "curve": [(t, *answered_when_sure(confidence, right, t)) for t in CURVE],
         "mean_accuracy": float(np.mean([score["accuracy"] for score in kinds.values()])),
         "handwriting_ece": float(np.mean([score["ece"] for score in kinds.values()])),
-        "heldout_accuracy": float((heldout.argmax(axis=1) == y_test).mean()),
-        "heldout_ece": expected_calibration_error(heldout, y_test),
+        "heldout_accuracy": float((heldout_answers.argmax(axis=1) == y_test).mean()),
+        "heldout_ece": expected_calibration_error(heldout_answers, y_test),
         "drawn_png_accuracy": drawn["accuracy"],
         "several_digits": sum(score["several_digits"] for score in kinds.values()),
         "single_digits": sum(score["n"] for score in kinds.values()),

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from digits.lab import seeds
-from digits.lab.training import split, train
+from digits.lab.training import describe, heldout, split, train
 
 
 class AlwaysSays:
@@ -42,6 +42,15 @@ def test_a_split_seed_holds_out_the_same_digits_whatever_the_seed():
     _, images, _, labels = split(0)
     assert results["split_seed"] == 0
     assert results["heldout_accuracy"] == (model.predict(images) == labels).mean()
+    # evaluate.py measures the model on those digits, read back from its metadata
+    recorded_images, recorded_labels = heldout(describe(model, results, "0" * 64))
+    assert np.array_equal(recorded_images, images) and np.array_equal(recorded_labels, labels)
+
+
+def test_metadata_without_a_split_seed_holds_out_its_training_seed_s_digits():
+    images, labels = heldout({"hyperparameters": {"random_state": 2}, "data": {}})
+    _, expected_images, _, expected_labels = split(2)
+    assert np.array_equal(images, expected_images) and np.array_equal(labels, expected_labels)
 
 
 def test_the_study_prints_a_row_per_network_and_their_merge(capsys):

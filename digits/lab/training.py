@@ -44,6 +44,14 @@ def split(seed):
                             random_state=seed)
 
 
+def heldout(metadata):
+    """The held-out (images, labels) of the model `metadata` (model.json) describes: the split
+    of its recorded split seed (older metadata: of its training seed)."""
+    seed = metadata["data"].get("split_seed", metadata["hyperparameters"]["random_state"])
+    _, images, _, labels = split(seed)
+    return images, labels
+
+
 def training_set(images, labels, seed, copies=COPIES, n_jobs=2):
     """Augmented features and labels, plus each row's source image (to keep folds honest)."""
     chunks = np.array_split(np.arange(len(images)), max(1, n_jobs * 4))
