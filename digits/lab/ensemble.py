@@ -36,9 +36,9 @@ def merge_networks(networks, temperature=1.0):
                 or network.n_layers_ != first.n_layers_):
             raise ValueError("networks with different classes, inputs, activations or depths "
                              "cannot be merged")
-    merged = _fitted_shell(first, [sum(network.coefs_[layer].shape[1] for network in networks)
-                                   for layer in range(first.n_layers_ - 2)])
     hidden_layers = first.n_layers_ - 2
+    merged = _fitted_shell(first, [sum(network.coefs_[layer].shape[1] for network in networks)
+                                   for layer in range(hidden_layers)])
     merged.coefs_ = ([np.hstack([network.coefs_[0] for network in networks])]
                      + [block_diag(*[network.coefs_[layer] for network in networks])
                         for layer in range(1, hidden_layers)]
