@@ -1,9 +1,13 @@
 """The benchmark's parts (it times nothing here): the floors answer like the service does, and
-the multipart body it sends is a valid upload."""
+the multipart body it sends is a valid upload, and the model comparison lets two models take
+turns and judges each."""
+
+from pathlib import Path
 
 import pytest
 
-from bench import floors, run
+from bench import floors, model_cost, run
+from digits.core.model import load_model
 from service import create_app
 
 
@@ -62,3 +66,36 @@ def test_the_plain_resize_reference_answers_from_the_same_estimator():
                            content_type=f"multipart/form-data; boundary={run.BOUNDARY}")
     assert response.status_code == 200
     assert 0 <= response.get_json()["digit"] <= 9
+
+
+class _Recording:
+    """A real estimator that notes, in `calls`, its name each time it is asked."""
+
+    def __init__(self, name, estimator, calls):
+        self.name, self.estimator, self.calls = name, estimator, calls
+        self.classes_ = estimator.classes_
+
+    def predict_proba(self, rows):
+        self.calls.append(self.name)
+        return self.estimator.predict_proba(rows)
+
+
+def test_the_model_comparison_lets_the_models_take_turns_first():
+    estimator, _ = load_model(Path(__file__).resolve().parent.parent / "artifacts/model.joblib")
+    calls = []
+    models = {name: _Recording(name, estimator, calls) for name in ("before", "after")}
+    upload = run.payloads()[0]
+    results = model_cost.compare([(upload[0], upload[2])], models, rounds=2, repeat=1)
+    turns = [name for index, name in enumerate(calls) if index == 0 or calls[index - 1] != name]
+    assert turns == ["before", "after", "before"]  # round 2 starts with the model that ended 1
+    for figures in results[upload[0]].values():
+        assert len(figures["predict"]) == len(figures["read"]) == 2 and figures["digits"] == 1
+
+
+def test_the_model_comparison_pairs_the_rounds_and_judges_each_model_by_the_target():
+    results = {"number": {"before": {"predict": [0.30, 0.34], "read": [6.0, 7.0], "digits": 6},
+                          "after": {"predict": [0.70, 0.74], "read": [6.5, 7.3], "digits": 6}}}
+    lines, verdicts = model_cost.report(results, "before", "after")
+    assert "+0.400ms" in lines[1] and "+0.400ms" in lines[2]  # the median of paired differences
+    assert [met for _, met in verdicts] == [True, False]
+    assert verdicts[1][0].startswith("after, number: predict_proba on its 6 digit(s) 0.720 ms")
