@@ -37,7 +37,7 @@ def merge_networks(networks, temperature=1.0):
             raise ValueError("networks with different classes, inputs, activations or depths "
                              "cannot be merged")
     hidden_layers = first.n_layers_ - 2
-    merged = _fitted_shell(first, [sum(network.coefs_[layer].shape[1] for network in networks)
+    merged = fitted_shell(first, [sum(network.coefs_[layer].shape[1] for network in networks)
                                    for layer in range(hidden_layers)])
     merged.coefs_ = ([np.hstack([network.coefs_[0] for network in networks])]
                      + [block_diag(*[network.coefs_[layer] for network in networks])
@@ -51,7 +51,7 @@ def merge_networks(networks, temperature=1.0):
     return merged
 
 
-def _fitted_shell(like, hidden_layer_sizes):
+def fitted_shell(like, hidden_layer_sizes):
     """An MLPClassifier with `like`'s settings and classes and these hidden layer sizes, fitted
     for one step on one row per class so that scikit-learn sets every attribute a fitted
     network has; its weights are then replaced."""
