@@ -1,9 +1,10 @@
-"""The writing styles training adds to `load_digits`: a plain 1 and a 7 without its bar, each
-drawn from the digit's own strokes (pictures in the notebook)."""
+"""The writing styles training adds to `load_digits`: a plain 1, a 4 with a raised bar and a 7
+without its bar, each drawn from the digit's own strokes (pictures in the notebook)."""
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from digits.lab import augment
 from digits.lab.augment import STYLES, barless_seven, plain_one, restyle
 
 WIDTH = 6
@@ -23,6 +24,12 @@ def columns_with_ink(bitmap, rows):
 
 SEVEN_WITH_BAR = drawn((12, 6, 50, 6), (50, 6, 26, 60), (20, 34, 52, 34))
 ONE_WITH_FLAG_AND_BASE = drawn((31, 4, 31, 60), (31, 4, 16, 16), (18, 58, 46, 58))
+# load_digits' 4: a closed top over a bar at about 60 % of the height, the upright below it
+FOUR_WITH_LOW_BAR = drawn((40, 4, 40, 60), (40, 4, 14, 38), (14, 38, 52, 38))
+
+
+def widest_row(bitmap):
+    return int(np.argmax(bitmap.sum(axis=1)))
 
 
 def test_barless_seven_keeps_the_top_bar_and_the_downstroke_and_drops_the_crossbar():
@@ -41,9 +48,27 @@ def test_plain_one_cuts_the_flag_and_the_base_away():
     assert one[10:50, 29:34].all()  # the upright itself stays
 
 
+def test_raised_bar_four_lifts_the_bar_above_the_middle_and_keeps_the_digit_s_extent(
+        monkeypatch):
+    monkeypatch.setattr(augment, "RAISED_BAR_POWER", (0.7, 0.7))
+    four = augment.raised_bar_four(FOUR_WITH_LOW_BAR, np.random.default_rng(0))
+    assert 35 <= widest_row(FOUR_WITH_LOW_BAR) <= 41  # the bar before: below the middle
+    assert widest_row(four) <= 31  # after: at or above the middle (row 31.5 of 4..60)
+    rows, before = np.flatnonzero(four.any(axis=1)), np.flatnonzero(FOUR_WITH_LOW_BAR.any(axis=1))
+    assert abs(rows[0] - before[0]) <= 1 and abs(rows[-1] - before[-1]) <= 1  # same extent
+    assert four[45:60, 38:43].all()  # the upright still runs down to the foot
+    assert abs(int(four.sum()) - int(FOUR_WITH_LOW_BAR.sum())) < 0.2 * FOUR_WITH_LOW_BAR.sum()
+
+
+def test_raised_bar_four_varies_how_far_the_bar_rises():
+    bars = {widest_row(augment.raised_bar_four(FOUR_WITH_LOW_BAR, np.random.default_rng(seed)))
+            for seed in range(20)}
+    assert len(bars) >= 3 and max(bars) < widest_row(FOUR_WITH_LOW_BAR)
+
+
 def test_restyle_redraws_only_digits_with_another_style_and_only_as_often_as_asked():
     rng = np.random.default_rng(0)
-    assert set(STYLES) == {1, 7}
+    assert set(STYLES) == {1, 4, 7}
     assert (restyle(SEVEN_WITH_BAR, 7, rng, 1.0) == barless_seven(SEVEN_WITH_BAR)).all()
     assert restyle(SEVEN_WITH_BAR, 7, rng, 0.0) is SEVEN_WITH_BAR
     assert restyle(SEVEN_WITH_BAR, 5, rng, 1.0) is SEVEN_WITH_BAR  # a 5 has no other style here
@@ -54,5 +79,5 @@ def test_restyle_redraws_only_digits_with_another_style_and_only_as_often_as_ask
 
 def test_a_style_that_would_erase_most_of_the_digit_is_not_applied(monkeypatch):
     # a style that misread the strokes and kept a third of the ink
-    monkeypatch.setitem(STYLES, 7, lambda bitmap: bitmap & (np.arange(64) % 3 == 0))
+    monkeypatch.setitem(STYLES, 7, lambda bitmap, rng: bitmap & (np.arange(64) % 3 == 0))
     assert restyle(SEVEN_WITH_BAR, 7, np.random.default_rng(0), 1.0) is SEVEN_WITH_BAR

@@ -1,4 +1,6 @@
-"""train.py: a quick fit in a temporary directory gives a loadable artifact and its metadata."""
+"""train.py: a quick fit in a temporary directory gives a loadable artifact and its metadata; the
+model is the first of several networks, taught by all of them merged, and stays one network's
+size."""
 
 import json
 
@@ -12,10 +14,11 @@ from digits.lab.training import load_estimator
 
 @pytest.fixture(scope="module")
 def quick_artifacts(tmp_path_factory):
-    """A small, fast training run through the real command (fewer copies and epochs)."""
+    """A small, fast training run through the real command (fewer networks, copies and
+    epochs)."""
     out = tmp_path_factory.mktemp("artifacts")
-    train.main(["--output-dir", str(out), "--seed", "3", "--cv-folds", "2", "--copies", "1",
-                "--max-iter", "8"])
+    train.main(["--output-dir", str(out), "--seed", "3", "--networks", "2", "--cv-folds", "2",
+                "--copies", "1", "--max-iter", "8"])
     return out
 
 
@@ -26,6 +29,10 @@ def test_training_writes_one_model_and_its_metadata(quick_artifacts):
     assert metadata["sha256"] == sha256_of(quick_artifacts / "model.joblib")
     assert set(metadata["versions"]) >= {"python", "scikit-learn", "numpy"}
     assert metadata["hyperparameters"]["random_state"] == 3
+    assert metadata["data"]["split_seed"] == 3
+    networks = metadata["networks"]
+    assert networks["count"] == 2 and networks["seeds"] == [3, 4]
+    assert networks["distil_epochs"] == 10 and networks["answer"].startswith("network 3 taught")
     assert metadata["hyperparameters"]["max_iter"] == 8
     assert metadata["classes"] == list(range(10))
     assert metadata["estimator"] == "sklearn.neural_network.MLPClassifier"
@@ -38,16 +45,20 @@ def test_training_writes_one_model_and_its_metadata(quick_artifacts):
 
 
 def test_training_prints_accuracy_report_and_time(tmp_path, capsys):
-    train.main(["--output-dir", str(tmp_path), "--cv-folds", "0", "--copies", "0",
-                "--max-iter", "3"])
+    train.main(["--output-dir", str(tmp_path), "--networks", "1", "--cv-folds", "0",
+                "--copies", "0", "--max-iter", "3"])
     printed = capsys.readouterr().out
     for words in ("precision", "held-out accuracy:", "held-out ECE:", "training time:"):
         assert words in printed
+    # one network is shipped as it was trained, untaught
+    metadata = json.loads((tmp_path / "model.json").read_text())
+    assert metadata["networks"] == {"count": 1, "seeds": [0], "answer": "the one network's"}
 
 
 def test_the_written_artifacts_pass_the_integrity_check(quick_artifacts):
     estimator, metadata = load_model(quick_artifacts / "model.joblib")
     assert list(estimator.classes_) == list(range(10))
+    # taught by two networks, it is still one network of (256, 128): one network's cost
     assert [weights.shape for weights in estimator.coefs_] == [(64, 256), (256, 128), (128, 10)]
     assert metadata["sha256"] == sha256_of(quick_artifacts / "model.joblib")
 

@@ -64,7 +64,7 @@ def study(seeds, split_name="dev", per_kind=None, copies=COPIES, max_iter=None, 
     reader, _ = load_model(reader_path)
     pixels, labels = uploaded_pixels(reader, split_name, per_kind, n_jobs)
     trained = Parallel(n_jobs=n_jobs)(
-        delayed(train)(seed, cv_folds=0, copies=copies, max_iter=max_iter,
+        delayed(train)(seed, cv_folds=0, copies=copies, max_iter=max_iter, networks=1,
                        split_seed=SHIPPED_SPLIT, n_jobs=1)
         for seed in seeds)
     _, heldout_images, _, heldout_labels = split(SHIPPED_SPLIT)
