@@ -8,7 +8,7 @@ from digits.core.segmentation import MAX_DIGITS
 ROOT = Path(__file__).resolve().parents[2]
 # Tuned on the dev split of the handwriting (`python evaluate.py --split dev` prints the curve):
 # the highest threshold (in steps of 0.05) that marks at most 12 % of real handwriting
-# uncertain (9.8 % on dev; 0.7 marks 12.3 %).
+# uncertain (10.5 % on dev; 0.7 marks 12.7 %).
 CONFIDENCE_THRESHOLD = 0.65
 
 # name: (default, type, lowest allowed, what it is) -- the README's configuration table
