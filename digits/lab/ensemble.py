@@ -38,7 +38,7 @@ def merge_networks(networks, temperature=1.0):
                              "cannot be merged")
     hidden_layers = first.n_layers_ - 2
     merged = fitted_shell(first, [sum(network.coefs_[layer].shape[1] for network in networks)
-                                   for layer in range(hidden_layers)])
+                                  for layer in range(hidden_layers)])
     merged.coefs_ = ([np.hstack([network.coefs_[0] for network in networks])]
                      + [block_diag(*[network.coefs_[layer] for network in networks])
                         for layer in range(1, hidden_layers)]
