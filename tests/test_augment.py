@@ -1,8 +1,12 @@
 """The writing styles training adds to `load_digits`: a plain 1, a 4 with a raised bar and a 7
-without its bar, each drawn from the digit's own strokes (pictures in the notebook)."""
+without its bar, each drawn from the digit's own strokes (pictures in the notebook); and the
+distortion, computed only where ink can land, draws what the whole frame would."""
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw
+from scipy import ndimage
+from sklearn.datasets import load_digits
 
 from digits.lab import augment
 from digits.lab.augment import STYLES, barless_seven, plain_one, restyle
@@ -81,3 +85,39 @@ def test_a_style_that_would_erase_most_of_the_digit_is_not_applied(monkeypatch):
     # a style that misread the strokes and kept a third of the ink
     monkeypatch.setitem(STYLES, 7, lambda bitmap, rng: bitmap & (np.arange(64) % 3 == 0))
     assert restyle(SEVEN_WITH_BAR, 7, np.random.default_rng(0), 1.0) is SEVEN_WITH_BAR
+
+
+def distorted_in_the_whole_frame(bitmap, rng):
+    """`augment.distort` as it was written first: every step over the whole padded frame."""
+    size = bitmap.shape[0]
+    angle = np.deg2rad(rng.uniform(-15, 15))
+    shear = rng.uniform(-0.3, 0.3)
+    scale_y, scale_x = rng.uniform(0.85, 1.15), rng.uniform(0.75, 1.25)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    matrix = rotation @ np.array([[1, 0], [shear, 1]]) @ np.diag([1 / scale_y, 1 / scale_x])
+    centre = np.array([size / 2, size / 2])
+    offset = centre - matrix @ centre + rng.uniform(-2, 2, size=2)
+    padded = np.pad(bitmap.astype(np.float32), size // 2)
+    warped = ndimage.affine_transform(padded, matrix, offset=offset + size // 2, order=1)
+    fields = [np.asarray(Image.fromarray(rng.uniform(-8.0, 8.0, (5, 5)).astype(np.float32))
+                         .resize(warped.shape[::-1], Image.Resampling.BICUBIC))
+              for _ in range(2)]
+    ys, xs = np.mgrid[0:warped.shape[0], 0:warped.shape[1]]
+    warped = ndimage.map_coordinates(warped, [ys + fields[0], xs + fields[1]], order=1)
+    width = int(rng.integers(-1, 3))
+    inked = warped >= 0.5
+    if width > 0:
+        inked = ndimage.binary_dilation(inked, iterations=width)
+    elif width < 0 and ndimage.binary_erosion(inked).sum() > 0.3 * inked.sum():
+        inked = ndimage.binary_erosion(inked)
+    return inked if inked.any() else bitmap
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_distortion_draws_exactly_what_the_whole_frame_would(seed):
+    images = load_digits().data
+    for index in range(seed * 40, seed * 40 + 40):
+        bitmap = augment.counts_to_bitmap(images[index])
+        expected = distorted_in_the_whole_frame(bitmap, np.random.default_rng([seed, index]))
+        actual = augment.distort(bitmap, np.random.default_rng([seed, index]))
+        assert actual.shape == expected.shape and np.array_equal(actual, expected)
