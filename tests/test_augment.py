@@ -88,28 +88,16 @@ def test_a_style_that_would_erase_most_of_the_digit_is_not_applied(monkeypatch):
 
 
 def distorted_in_the_whole_frame(bitmap, rng):
-    """`augment.distort` as it was written first: every step over the whole padded frame."""
+    """`augment.distort` with every step over the whole padded frame, as it was first written:
+    the same random draws, no window."""
     size = bitmap.shape[0]
-    angle = np.deg2rad(rng.uniform(-15, 15))
-    shear = rng.uniform(-0.3, 0.3)
-    scale_y, scale_x = rng.uniform(0.85, 1.15), rng.uniform(0.75, 1.25)
-    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    matrix = rotation @ np.array([[1, 0], [shear, 1]]) @ np.diag([1 / scale_y, 1 / scale_x])
-    centre = np.array([size / 2, size / 2])
-    offset = centre - matrix @ centre + rng.uniform(-2, 2, size=2)
+    matrix, offset = augment.random_affine(size, rng)
     padded = np.pad(bitmap.astype(np.float32), size // 2)
-    warped = ndimage.affine_transform(padded, matrix, offset=offset + size // 2, order=1)
-    fields = [np.asarray(Image.fromarray(rng.uniform(-8.0, 8.0, (5, 5)).astype(np.float32))
-                         .resize(warped.shape[::-1], Image.Resampling.BICUBIC))
-              for _ in range(2)]
+    warped = ndimage.affine_transform(padded, matrix, offset=offset, order=1)
+    dy, dx = augment.displacement(warped.shape, rng)
     ys, xs = np.mgrid[0:warped.shape[0], 0:warped.shape[1]]
-    warped = ndimage.map_coordinates(warped, [ys + fields[0], xs + fields[1]], order=1)
-    width = int(rng.integers(-1, 3))
-    inked = warped >= 0.5
-    if width > 0:
-        inked = ndimage.binary_dilation(inked, iterations=width)
-    elif width < 0 and ndimage.binary_erosion(inked).sum() > 0.3 * inked.sum():
-        inked = ndimage.binary_erosion(inked)
+    inked = augment.restroke(ndimage.map_coordinates(warped, [ys + dy, xs + dx], order=1) >= 0.5,
+                             rng)
     return inked if inked.any() else bitmap
 
 

@@ -25,15 +25,8 @@ def distort(bitmap, rng):
     """Rotate, shear, stretch, shift, bend and re-stroke a bitmap at random, within the range
     people's handwriting varies."""
     size = bitmap.shape[0]
-    angle = np.deg2rad(rng.uniform(-15, 15))
-    shear = rng.uniform(-0.3, 0.3)
-    scale_y, scale_x = rng.uniform(0.85, 1.15), rng.uniform(0.75, 1.25)
-    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    matrix = rotation @ np.array([[1, 0], [shear, 1]]) @ np.diag([1 / scale_y, 1 / scale_x])
-    centre = np.array([size / 2, size / 2])
-    offset = centre - matrix @ centre + rng.uniform(-2, 2, size=2)
+    matrix, shift = random_affine(size, rng)
     padded = np.pad(bitmap.astype(np.float32), size // 2)
-    shift = offset + size // 2
     # output pixel o shows the input at matrix @ o + shift: only the output pixels whose source
     # lies within a pixel of the bitmap's ink can be inked, so only their box is computed.
     # This and the bend's window make augmenting a fifth faster and change no value (the
@@ -50,17 +43,37 @@ def distort(bitmap, rng):
     warped[low[0]:high[0], low[1]:high[1]] = ndimage.affine_transform(
         padded, matrix, offset=shift + matrix @ low, output_shape=tuple(high - low), order=1)
     warped, window = _bend(warped, rng)
-    width = int(rng.integers(-1, 3))
-    inked = warped >= 0.5
-    if width > 0:
-        inked = ndimage.binary_dilation(inked, iterations=width)
-    elif width < 0 and ndimage.binary_erosion(inked).sum() > 0.3 * inked.sum():
-        inked = ndimage.binary_erosion(inked)
+    inked = restroke(warped >= 0.5, rng)
     if not inked.any():
         return bitmap
     whole = np.zeros(padded.shape, dtype=bool)
     whole[window] = inked
     return whole
+
+
+def random_affine(size, rng):
+    """A random rotation (±15°), shear, stretch and shift (±2 px) about the centre of a
+    `size` bitmap, for `ndimage.affine_transform` on it padded by size // 2 on every side:
+    (matrix, offset)."""
+    angle = np.deg2rad(rng.uniform(-15, 15))
+    shear = rng.uniform(-0.3, 0.3)
+    scale_y, scale_x = rng.uniform(0.85, 1.15), rng.uniform(0.75, 1.25)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    matrix = rotation @ np.array([[1, 0], [shear, 1]]) @ np.diag([1 / scale_y, 1 / scale_x])
+    centre = np.array([size / 2, size / 2])
+    offset = centre - matrix @ centre + rng.uniform(-2, 2, size=2)
+    return matrix, offset + size // 2
+
+
+def restroke(inked, rng):
+    """The ink with a random stroke change: thinned by a pixel (unless that would erase most of
+    it), kept, or thickened by one or two."""
+    width = int(rng.integers(-1, 3))
+    if width > 0:
+        return ndimage.binary_dilation(inked, iterations=width)
+    if width < 0 and ndimage.binary_erosion(inked).sum() > 0.3 * inked.sum():
+        return ndimage.binary_erosion(inked)
+    return inked
 
 
 def augmented(images, labels, copies, seed, first=0, style_probability=0.0):
@@ -89,12 +102,7 @@ def _bend(image, rng, strength=8.0, knots=5):
     Returns the bent image's part that can hold ink and where it lies in `image`'s frame
     (a pair of slices), with a margin of empty pixels around the ink wide enough for the
     stroke changes that follow; everything outside it is empty."""
-    def field():
-        coarse = rng.uniform(-strength, strength, (knots, knots)).astype(np.float32)
-        return np.asarray(Image.fromarray(coarse).resize(image.shape[::-1],
-                                                         Image.Resampling.BICUBIC))
-
-    dy, dx = field(), field()
+    dy, dx = displacement(image.shape, rng, strength, knots)
     # an output pixel samples the image at (row + dy, column + dx), one pixel's interpolation
     # around it: only pixels within the largest shift (+ 1) of the image's ink can be inked,
     # so only they are computed (a quarter of the padded frame, the same values); the
@@ -112,6 +120,16 @@ def _bend(image, rng, strength=8.0, knots=5):
 
 
 BEND_MARGIN = 3  # empty pixels kept around the bent ink: dilation grows it by at most 2
+
+
+def displacement(shape, rng, strength=8.0, knots=5):
+    """A smooth random displacement field over `shape`, as (rows, columns): `knots` x `knots`
+    random shifts of up to `strength` pixels, interpolated bicubically."""
+    def field():
+        coarse = rng.uniform(-strength, strength, (knots, knots)).astype(np.float32)
+        return np.asarray(Image.fromarray(coarse).resize(shape[::-1], Image.Resampling.BICUBIC))
+
+    return field(), field()
 
 
 # Writing styles that `load_digits`' 43 writers did not use but many people do. Each function
