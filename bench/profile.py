@@ -60,7 +60,8 @@ def steps(data, estimator):
 
 
 def end_to_end(data, estimator, repeat):
-    """Milliseconds to read the upload as POST /read does, whole (median of `repeat` runs)."""
+    """Milliseconds to read the upload as POST /read does, whole (median of `repeat` runs),
+    and the 8x8 counts of the digits it found."""
     def classify(pixels):
         return probabilities(estimator, pixels)
 
@@ -70,7 +71,7 @@ def end_to_end(data, estimator, repeat):
         found = reading.read_number(data, classify)
         classify(np.stack(found.pixels))
         times.append((time.perf_counter() - started) * 1000)
-    return float(np.median(times)), len(found.pixels)
+    return float(np.median(times)), np.stack(found.pixels)
 
 
 def profile(data, estimator, repeat):
@@ -97,12 +98,12 @@ def main(argv=None):
         print(f"{name}: {sum(ms for _, ms in timings):.2f} ms in all")
         for step, ms in timings:
             print(f"  {step:<46} {ms:6.2f} ms")
-        whole, digits = end_to_end(data, estimator, args.repeat)
+        whole, pixels = end_to_end(data, estimator, args.repeat)
         verdict = ""
         if name.startswith("number"):
             verdict = (f"  {'met' if whole <= NUMBER_TARGET_MS else 'MISSED'} "
                        f"(target <= {NUMBER_TARGET_MS:g} ms)")
-        print(f"  {'end to end, median (' + str(digits) + ' digits found)':<46} "
+        print(f"  {'end to end, median (' + str(len(pixels)) + ' digits found)':<46} "
               f"{whole:6.2f} ms{verdict}")
 
 
