@@ -1,0 +1,74 @@
+"""Hostile and broken uploads, made the same way every time: files cut short or with flipped
+bits in every accepted format, images of degenerate shapes, and tiny files whose headers
+declare huge images. The hostile-input tests and `bench/answers.py` send the same ones."""
+
+import io
+import random
+import struct
+
+import numpy as np
+from PIL import Image
+
+FORMATS = ("PNG", "JPEG", "GIF", "TIFF", "BMP", "WEBP", "AVIF")
+
+
+def encode(image, fmt="PNG", **params):
+    """Bytes of a Pillow image (or a uint8 array) saved in `fmt`."""
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def valid_files():
+    """A small noise image in every accepted format, to damage: {format: bytes}."""
+    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 48), dtype=np.uint8))
+    return {fmt: encode(noise.convert("RGB") if fmt == "JPEG" else noise, fmt)
+            for fmt in FORMATS}
+
+
+def mutations(count=150, seed=0):
+    """Broken files, `count` per format: truncated or bit-flipped copies of valid ones, as
+    (format, bytes)."""
+    rng = random.Random(seed)
+    cases = []
+    for fmt, data in valid_files().items():
+        for trial in range(count):
+            broken = bytearray(data)
+            if trial % 2:
+                broken = broken[: rng.randrange(1, len(broken))]
+            else:
+                for _ in range(rng.randrange(1, 8)):
+                    broken[rng.randrange(len(broken))] = rng.randrange(256)
+            cases.append((fmt, bytes(broken)))
+    return cases
+
+
+def degenerate_images():
+    """Images with no room for a digit: {name: Pillow image}."""
+    return {"1x1": Image.new("L", (1, 1), 0), "1x5000": Image.new("L", (1, 5000), 255),
+            "5000x1": Image.new("L", (5000, 1), 0),
+            "2x2-checker": Image.fromarray(np.array([[0, 255], [255, 0]], np.uint8))}
+
+
+def declaring(fmt, width, height):
+    """A tiny GIF, JPEG or TIFF file whose header declares width x height pixels."""
+    if fmt == "GIF":
+        return (b"GIF89a" + struct.pack("<HH", width, height) + b"\x00\x00\x00\x2c"
+                + struct.pack("<HHHH", 0, 0, width, height) + b"\x00\x02\x02\x44\x01\x00\x3b")
+    if fmt == "JPEG":
+        data = bytearray(encode(Image.new("RGB", (16, 16), "white"), "JPEG"))
+        frame = data.find(b"\xff\xc0")
+        data[frame + 5 : frame + 9] = struct.pack(">HH", height, width)
+        return bytes(data)
+    data = bytearray(encode(Image.new("L", (16, 16), 255), "TIFF"))
+    directory = struct.unpack("<I", data[4:8])[0]
+    for entry in range(struct.unpack("<H", data[directory : directory + 2])[0]):
+        at = directory + 2 + 12 * entry
+        tag, kind = struct.unpack("<HH", data[at : at + 4])
+        if tag in (256, 257):
+            value = width if tag == 256 else height
+            data[at + 8 : at + (10 if kind == 3 else 12)] = struct.pack(
+                "<H" if kind == 3 else "<I", value)
+    return bytes(data)
