@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
+from sklearn.utils import shuffle
 
 from digits.lab.ensemble import fitted_shell
 
@@ -47,25 +48,28 @@ def distil(student, teacher, rows, epochs, scale=1.0):
     # the softmax ignores a constant added to a row: fitting each row's level would be wasted
     targets -= targets.mean(axis=1, keepdims=True)
     inputs = rows / scale
+    order = np.random.RandomState(student.random_state)  # the regressor's, drawn on in turn
     regressor = MLPRegressor(hidden_layer_sizes=student.hidden_layer_sizes,
-                             alpha=student.alpha, batch_size=student.batch_size,
-                             learning_rate_init=student.learning_rate_init,
-                             # a generator, not a number: each epoch's call draws a new order
-                             random_state=np.random.RandomState(student.random_state))
+                             alpha=student.alpha, batch_size="auto",  # one row: no warning
+                             learning_rate_init=student.learning_rate_init, random_state=order)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        # one step on one row ("auto": a batch of one, without a warning) sets up every
-        # attribute partial_fit keeps; the weights are then the student's, and the optimizer
-        # is dropped so that the next call starts one on them, not on the weights it replaced
-        regressor.set_params(batch_size="auto").partial_fit(inputs[:1], targets[:1])
-        regressor.set_params(batch_size=student.batch_size)
+        # one step on one row sets up every attribute a fitted regressor has; the weights are
+        # then the student's
+        regressor.partial_fit(inputs[:1], targets[:1])
         regressor.coefs_ = [weights.astype(np.float64, copy=True) for weights in student.coefs_]
         regressor.coefs_[0] *= scale
         regressor.intercepts_ = [bias.astype(np.float64, copy=True)
                                  for bias in student.intercepts_]
-        del regressor._optimizer
-        for _ in range(epochs):
-            regressor.partial_fit(inputs, targets)
+        # Each epoch sees the rows in a new order drawn from the same generator. The first is
+        # a warm-started fit, which starts a new optimizer on the student's weights (the setup
+        # step's must not carry over); partial_fit continues with that optimizer.
+        regressor.set_params(batch_size=student.batch_size, shuffle=False, warm_start=True,
+                             max_iter=1)
+        for epoch in range(epochs):
+            shown = shuffle(np.arange(len(inputs)), random_state=order)
+            fit = regressor.fit if epoch == 0 else regressor.partial_fit
+            fit(inputs[shown], targets[shown])
     taught = fitted_shell(student, student.hidden_layer_sizes)
     taught.coefs_ = [weights.copy() for weights in regressor.coefs_]
     taught.coefs_[0] /= scale

@@ -52,21 +52,18 @@ def merge_networks(networks, temperature=1.0):
 
 
 def fitted_shell(like, hidden_layer_sizes):
-    """An MLPClassifier with `like`'s settings and classes and these hidden layer sizes, fitted
-    for one step on one row per class so that scikit-learn sets every attribute a fitted
-    network has; its weights are then replaced."""
-    params = {**like.get_params(), "hidden_layer_sizes": tuple(hidden_layer_sizes),
-              "max_iter": 1, "batch_size": "auto"}  # "auto": no warning for so few rows
-    shell = MLPClassifier(**params)
+    """An MLPClassifier with `like`'s settings and classes and these hidden layer sizes, whose
+    weights are then replaced: fitted for one step on one row per class so that scikit-learn
+    sets every attribute a fitted network has.
+
+    The step is taken by L-BFGS (which keeps no optimizer state: Adam's would be pickled with
+    the model, three times its weights) on layers one unit wide (its leftover copy of the
+    weights is a few numbers); the shell then takes `like`'s solver and the sizes asked for."""
+    sizes = tuple(hidden_layer_sizes)
+    shell = MLPClassifier(**{**like.get_params(), "hidden_layer_sizes": (1,) * len(sizes),
+                             "max_iter": 1, "solver": "lbfgs"})
     rows = np.zeros((len(like.classes_), like.n_features_in_))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # one step is all it is for
         shell.fit(rows, like.classes_)
-    # the step's optimizer state and best weights would be pickled with the model (three times
-    # its weights), and they and its loss mean nothing once the weights are replaced;
-    # prediction reads none of them
-    for leftover in ("_optimizer", "_best_coefs", "_best_intercepts", "loss_", "best_loss_",
-                     "loss_curve_"):
-        if hasattr(shell, leftover):
-            delattr(shell, leftover)
-    return shell
+    return shell.set_params(solver=like.solver, hidden_layer_sizes=sizes)
