@@ -1,13 +1,14 @@
-"""Read handwritten digits, or numbers (--read), with a running digits service.
+"""Read what is written in images (a digit or a number) with a running digits service.
 
-    python client.py IMAGE... [--read] [--url URL] [--top-k N] [--json] [--batch-size 64]
+    python client.py IMAGE... [--digit] [--url URL] [--top-k N] [--json] [--batch-size 64]
                               [--api-key KEY]
 
-Prints one line per image (file, digit or number, confidence, `?` when uncertain), or the JSON
-answers. One image goes to POST /predict (POST /read with --read); several go to
-/predict/batch (/read/batch), up to --batch-size (and 9 MiB) per request. Exits 1 when an image
-is rejected (the server's problem detail is shown) and 2 when the server cannot be reached or
-refuses the request as a whole (no key, no credits, rate limit).
+Prints one line per image (file, what was read, confidence, `?` when uncertain), or the JSON
+answers. Each image is read as a number, one digit or more, by POST /read (POST /predict with
+--digit, which answers one digit and refuses an image that holds several); several images go
+to /read/batch (/predict/batch), up to --batch-size (and 9 MiB) per request. Exits 1 when an
+image is rejected (the server's problem detail is shown) and 2 when the server cannot be
+reached or refuses the request as a whole (no key, no credits, rate limit).
 """
 
 import argparse
@@ -26,7 +27,7 @@ class Refused(Exception):
     """The server refused a whole request; the message is its problem detail."""
 
 
-def classify(paths, url, top_k, headers=None, timeout=60, endpoint="/predict"):
+def post_images(paths, url, top_k, headers=None, timeout=60, endpoint="/read"):
     """POST the image files to {url}{endpoint} (one) or {url}{endpoint}/batch (several);
     `endpoint` is /predict (a digit) or /read (a number).
 
@@ -69,7 +70,7 @@ def batches(paths, size, max_bytes):
         yield group
 
 
-def describe(path, ok, body):
+def answer_line(path, ok, body):
     """One human-readable line for an answer."""
     if not ok:
         return f"{path}: rejected ({body.get('status')}): {body.get('detail')}"
@@ -82,8 +83,12 @@ def main(argv=None):
     """Read every image given; returns the exit status."""
     parser = argparse.ArgumentParser(description="Read handwritten digits or numbers.")
     parser.add_argument("images", nargs="+", metavar="IMAGE")
+    parser.add_argument("--digit", action="store_true",
+                        help="read each image as one digit (POST /predict: the ten "
+                        "probabilities and the 8x8 image; an image of several digits is "
+                        "rejected)")
     parser.add_argument("--read", action="store_true",
-                        help="read each image as a number (POST /read) instead of one digit")
+                        help="read each image as a number (POST /read): the default")
     parser.add_argument("--url", default=DEFAULT_URL, help=f"service URL (default {DEFAULT_URL})")
     parser.add_argument("--top-k", type=int, default=3, help="how many candidates (1-10)")
     parser.add_argument("--json", action="store_true", help="print the JSON answers")
@@ -104,8 +109,8 @@ def main(argv=None):
             status = 1
     for batch in batches(readable, max(1, args.batch_size), BATCH_BYTES):
         try:
-            results = classify(batch, args.url, args.top_k, headers,
-                               endpoint="/read" if args.read else "/predict")
+            results = post_images(batch, args.url, args.top_k, headers,
+                                  endpoint="/predict" if args.digit else "/read")
         except requests.ConnectionError:
             print(f"error: cannot reach the digits service at {args.url}: is it running? "
                   "(start it with `gunicorn -c gunicorn.conf.py`)", file=sys.stderr)
@@ -120,7 +125,7 @@ def main(argv=None):
             status = status if ok else 1
             answers.append({"file": path, **body})
             if not args.json:
-                print(describe(path, ok, body), file=sys.stdout if ok else sys.stderr)
+                print(answer_line(path, ok, body), file=sys.stdout if ok else sys.stderr)
     if args.json:
         print(json.dumps(answers, indent=2))
     return status

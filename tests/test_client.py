@@ -1,11 +1,21 @@
 """client.py against a real gunicorn process."""
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 
+import pytest
+
 from bench.run import free_port
-from conftest import NUMBER_IMAGES, ROOT, TEST_IMAGES, gunicorn_serving
+from conftest import NUMBER_IMAGES, ROOT, TEST_IMAGES, create_key, gunicorn_serving
+
+
+# the client's lines in the README's code blocks, as a newcomer runs them (the shell expands
+# the globs; here ROOT.glob does)
+README_CLIENT_EXAMPLES = re.findall(r"^\s+(\.venv/bin/python client\.py [^#\n]+?)\s*(?:#.*)?$",
+                                    (ROOT / "README.md").read_text(), re.M)
 
 
 def run_client(*args):
@@ -13,17 +23,29 @@ def run_client(*args):
                           capture_output=True, text=True, timeout=60)
 
 
-def test_one_line_per_image_with_digit_and_confidence(server_url):
-    result = run_client(*TEST_IMAGES, "--url", server_url)
+def test_every_test_image_is_read_digit_or_number_one_line_each(server_url):
+    images = sorted([*TEST_IMAGES, *NUMBER_IMAGES])
+    result = run_client(*images, "--url", server_url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == len(TEST_IMAGES)
-    for path, line in zip(TEST_IMAGES, lines):
-        assert line.startswith(f"{path}: {path.name[0]}  confidence ")
+    assert len(lines) == len(images) == 11
+    for path, line in zip(images, lines):
+        written = path.stem.split("_")[1] if path.name.startswith("number_") else path.name[0]
+        assert line.startswith(f"{path}: {written}  confidence ")
 
 
-def test_json_output(server_url):
-    result = run_client(TEST_IMAGES[0], "--url", server_url, "--json", "--top-k", "5")
+@pytest.mark.parametrize("example", README_CLIENT_EXAMPLES)
+def test_the_readme_s_client_examples_run_and_read_every_file(server_url, example):
+    words = shlex.split(example)
+    files = sorted(path for pattern in words[3:] for path in ROOT.glob(pattern))
+    result = subprocess.run([sys.executable, "client.py", *words[3:], "--url", server_url],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip().splitlines()) == len(files) > 0
+
+
+def test_json_output_of_one_digit(server_url):
+    result = run_client(TEST_IMAGES[0], "--digit", "--url", server_url, "--json", "--top-k", "5")
     assert result.returncode == 0
     (answer,) = json.loads(result.stdout)
     assert answer["file"] == str(TEST_IMAGES[0])
@@ -43,7 +65,7 @@ def test_read_prints_each_number_through_one_batch_or_one_request(server_url):
 
 
 def test_a_number_sent_as_a_digit_is_told_to_use_read(server_url):
-    result = run_client(NUMBER_IMAGES[0], "--url", server_url)
+    result = run_client(NUMBER_IMAGES[0], "--digit", "--url", server_url)
     assert result.returncode == 1
     assert "rejected (422)" in result.stderr and "POST /read" in result.stderr
 
@@ -95,8 +117,7 @@ def test_batches_stay_under_the_body_limit(tmp_path):
 def test_the_api_key_is_sent_when_given(tmp_path):
     from service import create_app
     database = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
-    _, key = create_app({"API_KEYS": True, "DATABASE_URL": database}).extensions[
-        "digits.keys"].create("client", 10)
+    _, key = create_key(create_app({"API_KEYS": True, "DATABASE_URL": database}), 10)
     with gunicorn_serving({"DIGITS_API_KEYS": "true", "DIGITS_DATABASE_URL": database}) as url:
         without = run_client(TEST_IMAGES[0], "--url", url)
         with_key = run_client(*TEST_IMAGES[:2], "--url", url, "--api-key", key)
