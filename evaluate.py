@@ -13,12 +13,12 @@ import json
 
 import numpy as np
 
-from digits.core.model import load_model, probabilities
+from digits.core.model import SHIPPED_MODEL, load_model, probabilities
+from digits.core.reading import Reader
 from digits.lab.evaluation import (answered_when_sure, drawn_as_png, evaluate, evaluate_numbers,
                                    expected_calibration_error, score_uploads)
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.training import heldout
-from digits.service.config import defaults
 
 # the targets for single digits (the model before the style augmentation: 90.0 % mean, 89.0 %
 # worst kind)
@@ -35,11 +35,13 @@ NUMBER_TARGETS = {"separated": {"count_right": 0.98, "digits_right": 0.88},
                   "tight": {"count_right": 0.93}, "touching": {"count_right": 0.75}}
 
 
-def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240,
-            threshold=defaults()["CONFIDENCE_THRESHOLD"]):
+def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240, threshold=None):
     """Every figure of the evaluation as a dict (`numbers` per kind and spacing; 0: none;
-    `threshold`: the confidence under which an answer is marked uncertain)."""
-    kinds = evaluate(estimator, split_name, per_kind)
+    `threshold`: the confidence under which an answer is marked uncertain, the model's own
+    when None)."""
+    threshold = metadata["confidence_threshold"] if threshold is None else threshold
+    reader = Reader(estimator, threshold)
+    kinds = evaluate(reader, split_name, per_kind)
     _, labels = handwriting(split_name, per_kind)
     confusion = np.zeros((10, 10), dtype=int)
     confidence, right = [], []
@@ -52,7 +54,7 @@ def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240,
     uncertain_share, sure_accuracy = answered_when_sure(confidence, right, threshold)
     X_test, y_test = heldout(metadata)
     heldout_answers = probabilities(estimator, X_test)
-    drawn = score_uploads(estimator, [drawn_as_png(image) for image in X_test], y_test)
+    drawn = score_uploads(reader, [drawn_as_png(image) for image in X_test], y_test)
     return {
         "split": split_name,
         "kinds": {kind: {k: v for k, v in score.items() if k not in ("predicted", "confidence")}
@@ -70,7 +72,7 @@ def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240,
         "single_digits": sum(score["n"] for score in kinds.values()),
         "confusion": confusion.tolist(),
         "numbers": [{"kind": kind, "spacing": spacing, **cell} for (kind, spacing), cell in
-                    (evaluate_numbers(estimator, split_name, numbers).items() if numbers
+                    (evaluate_numbers(reader, split_name, numbers).items() if numbers
                      else ())],
     }
 
@@ -162,7 +164,7 @@ def main(argv=None):
                         help="only the first N digits of the split (default: all 1000)")
     parser.add_argument("--numbers", type=int, default=240,
                         help="handwritten numbers per kind and spacing (default 240; 0: none)")
-    parser.add_argument("--model", default=defaults()["MODEL_PATH"])
+    parser.add_argument("--model", default=str(SHIPPED_MODEL))
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     estimator, metadata = load_model(args.model)

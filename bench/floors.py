@@ -15,7 +15,7 @@ import numpy as np
 from flask import Flask, jsonify, request
 from PIL import Image
 
-from digits.service.config import defaults
+from digits.core.model import SHIPPED_MODEL
 
 ANSWER = {"digit": 7, "confidence": 1.0}
 
@@ -47,7 +47,7 @@ def decode_floor():
 def plain_resize():
     """Read the upload, `convert("L").resize((8, 8))`, scale to 0..16, `predict_proba`."""
     app = Flask(__name__)
-    estimator = joblib.load(defaults()["MODEL_PATH"])
+    estimator = joblib.load(SHIPPED_MODEL)
 
     @app.post("/predict")
     def predict():

@@ -30,37 +30,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.profile import end_to_end, number_payload
 from bench.run import payloads
-from digits.core.model import load_model, probabilities
-from digits.service.config import defaults
+from digits.core.model import SHIPPED_MODEL, load_model
+from digits.core.reading import Reader
 
 PREDICT_TARGET_MS = 0.5  # issue 13: "well under" it; the figure shows the headroom
 
 
-def predict_ms(estimator, pixels, repeat):
-    """Median milliseconds of `predict_proba` on `pixels`, as the service calls it."""
+def predict_ms(reader, pixels, repeat):
+    """Median milliseconds of `predict_proba` on `pixels`, as the reader calls it."""
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
-        probabilities(estimator, pixels)
+        reader.probabilities(pixels)
         times.append((time.perf_counter() - started) * 1000)
     return float(np.median(times))
 
 
-def compare(uploads, estimators, rounds, repeat):
-    """Per upload name, per estimator name: {"predict": [ms per round], "read": [...],
-    "digits": n}. Within a round every estimator reads the upload in turn, the first of one
+def compare(uploads, readers, rounds, repeat):
+    """Per upload name, per reader name: {"predict": [ms per round], "read": [...],
+    "digits": n}. Within a round every reader reads the upload in turn, the first of one
     round the last of the next, so that a slow spell of the machine falls on both."""
-    names = list(estimators)
+    names = list(readers)
     results = {upload: {name: {"predict": [], "read": []} for name in names}
                for upload, _ in uploads}
     for round_index in range(rounds):
         order = names if round_index % 2 == 0 else names[::-1]
         for upload, data in uploads:
             for name in order:
-                read, pixels = end_to_end(data, estimators[name], repeat)
+                read, pixels = end_to_end(data, readers[name], repeat)
                 figures = results[upload][name]
                 figures["read"].append(read)
-                figures["predict"].append(predict_ms(estimators[name], pixels, repeat))
+                figures["predict"].append(predict_ms(readers[name], pixels, repeat))
                 figures["digits"] = len(pixels)
     return results
 
@@ -92,17 +92,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("candidate", type=Path, help="directory of the model to measure")
     parser.add_argument("--against", type=Path,
-                        default=Path(defaults()["MODEL_PATH"]).parent,
+                        default=SHIPPED_MODEL.parent,
                         help="directory of the model it is measured against (the shipped one)")
     parser.add_argument("--rounds", type=int, default=15, help="turns each model takes")
     parser.add_argument("--repeat", type=int, default=40, help="runs timed per turn")
     args = parser.parse_args(argv)
-    estimators = {}
+    readers = {}
     for label, folder in (("before", args.against), ("after", args.candidate)):
-        estimators[label], metadata = load_model(folder / "model.joblib")
+        estimator, metadata = load_model(folder / "model.joblib")
+        readers[label] = Reader(estimator, metadata["confidence_threshold"])
         print(f"{label}: {folder / 'model.joblib'} (sha {metadata['sha256'][:12]})")
     uploads = [(name, data) for name, _, data in payloads()] + [number_payload()]
-    lines, verdicts = report(compare(uploads, estimators, args.rounds, args.repeat),
+    lines, verdicts = report(compare(uploads, readers, args.rounds, args.repeat),
                              "before", "after")
     print("\n".join(lines))
     print("\ntargets:")

@@ -3,9 +3,9 @@
     python bench/profile.py [--repeat 300]
 
 For the benchmark's two payloads (bench/run.py, POST /predict) and a 6-digit handwritten
-number in an 800x600 phone photo (POST /read), prints the milliseconds each step of the core
-(`digits.core.reading`) takes on its own and the estimator's `predict_proba`, then the whole read
-end to end, the number's against its target (NUMBER_TARGET_MS). The rest of a request
+number in an 800x600 phone photo (POST /read), prints the milliseconds each stage of the
+reader (`Reader.stages` in `digits.core.reading`, the estimator's `predict_proba` the last)
+takes on its own, then the whole read end to end, the number's against its target (NUMBER_TARGET_MS). The rest of a request
 (gunicorn, Flask, multipart parsing) is what the Flask floor measures.
 """
 
@@ -19,13 +19,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import payloads  # noqa: E402
-from digits.core import preprocess, reading  # noqa: E402
-from digits.core.decoding import decode_image  # noqa: E402
-from digits.core.model import load_model, probabilities  # noqa: E402
-from digits.core.segmentation import segment  # noqa: E402
+from digits.core.model import SHIPPED_MODEL, load_model  # noqa: E402
+from digits.core.reading import Reader  # noqa: E402
 from digits.lab.handwriting import handwriting  # noqa: E402
 from digits.lab.uploads import render_number  # noqa: E402
-from digits.service.config import defaults  # noqa: E402
 
 NUMBER_TARGET_MS = 15.0  # target: a 6-digit number in an 800x600 photo, read in one process
 
@@ -39,49 +36,26 @@ def number_payload():
         images[:6], "photo", "separated", 0)
 
 
-def steps(data, estimator):
-    """The core's path for one upload as (name, function of the previous result) pairs: the
-    same for a digit (POST /predict) and a number (POST /read)."""
-    score = reading.digit_confidence(lambda pixels: probabilities(estimator, pixels))
-    return [
-        ("decode (bounded, reduced, upright)", lambda _: decode_image(data)),
-        ("grayscale (transparency flattened)", preprocess.grayscale),
-        ("locate: paper, ink mask, ruling, components", preprocess.locate),
-        ("the line's region read again", lambda page: preprocess.read_region(
-            page, reading.line_components(page)).mask),
-        ("segment (merge, marks, cut touching digits)", lambda line: [
-            digit.mask for digit in segment(line, score)[0]]),
-        ("fit to the box (deskew, scale, stroke weight)", lambda masks: [
-            preprocess.fit_to_box(mask) for mask in masks]),
-        ("block counts", lambda bitmaps: np.stack([
-            preprocess.block_counts(bitmap) for bitmap in bitmaps])),
-        ("predict_proba", lambda pixels: probabilities(estimator, pixels)),
-    ]
-
-
-def end_to_end(data, estimator, repeat):
+def end_to_end(data, reader, repeat):
     """Milliseconds to read the upload as POST /read does, whole (median of `repeat` runs),
     and the 8x8 counts of the digits it found."""
-    def classify(pixels):
-        return probabilities(estimator, pixels)
-
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
-        found = reading.read_number(data, classify)
-        classify(np.stack(found.pixels))
+        found = reader.read_number(data)
         times.append((time.perf_counter() - started) * 1000)
-    return float(np.median(times)), np.stack(found.pixels)
+    return float(np.median(times)), np.stack([digit.pixels for digit in found.digits])
 
 
-def profile(data, estimator, repeat):
-    """Milliseconds per step (each run `repeat` times on the previous step's result)."""
-    timings, value = [], None
-    for name, step in steps(data, estimator):
-        result = step(value)
+def profile(data, reader, repeat):
+    """Milliseconds per stage of the reader (each run `repeat` times on the previous stage's
+    result)."""
+    timings, value = [], data
+    for name, stage in reader.stages():
+        result = stage(value)
         started = time.perf_counter()
         for _ in range(repeat):
-            step(value)
+            stage(value)
         timings.append((name, (time.perf_counter() - started) / repeat * 1000))
         value = result
     return timings
@@ -91,14 +65,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=300, help="runs of each step")
     args = parser.parse_args(argv)
-    estimator, _ = load_model(defaults()["MODEL_PATH"])
+    estimator, metadata = load_model(SHIPPED_MODEL)
+    reader = Reader(estimator, metadata["confidence_threshold"])
     uploads = [(name, data) for name, _, data in payloads()] + [number_payload()]
     for name, data in uploads:
-        timings = profile(data, estimator, args.repeat)
+        timings = profile(data, reader, args.repeat)
         print(f"{name}: {sum(ms for _, ms in timings):.2f} ms in all")
         for step, ms in timings:
             print(f"  {step:<46} {ms:6.2f} ms")
-        whole, pixels = end_to_end(data, estimator, args.repeat)
+        whole, pixels = end_to_end(data, reader, args.repeat)
         verdict = ""
         if name.startswith("number"):
             verdict = (f"  {'met' if whole <= NUMBER_TARGET_MS else 'MISSED'} "

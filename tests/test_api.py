@@ -7,9 +7,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 import service
-from conftest import digit_png, encode, png_header, post_image
+from conftest import METADATA, digit_png, encode, png_header, post_image
 from digits.service import routes
-from digits.service.config import CONFIDENCE_THRESHOLD
 
 
 def test_predict_answers_the_documented_body(client):
@@ -25,7 +24,7 @@ def test_predict_answers_the_documented_body(client):
     assert body["probabilities"][body["digit"]] == body["confidence"]
     assert [entry["digit"] for entry in body["top"]][0] == body["digit"]
     assert len(body["top"]) == 3
-    assert body["uncertain"] is (body["confidence"] < CONFIDENCE_THRESHOLD)
+    assert body["uncertain"] is (body["confidence"] < METADATA["confidence_threshold"])
     pixels = np.array(body["pixels"])
     assert pixels.shape == (8, 8) and pixels.min() >= 0 and pixels.max() <= 16
 
@@ -166,12 +165,12 @@ def test_health_reports_uptime_start_and_model(client, app):
     assert body["status"] == "ok"
     assert body["uptime_seconds"] >= 0
     assert body["started_at"].endswith("+00:00")
-    assert body["model_sha256"] == app.extensions["digits.metadata"]["sha256"]
+    assert body["model_sha256"] == METADATA["sha256"]
 
 
 def test_model_serves_the_metadata_file(client, app):
     body = client.get("/model").get_json()
-    assert body == app.extensions["digits.metadata"]
+    assert body == METADATA
     assert body["classes"] == list(range(10))
     assert "heldout_accuracy" in body["metrics"]
 

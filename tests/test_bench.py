@@ -2,12 +2,11 @@
 the multipart body it sends is a valid upload, and the model comparison lets two models take
 turns and judges each."""
 
-from pathlib import Path
-
 import pytest
 
 from bench import floors, model_cost, run
-from digits.core.model import load_model
+from digits.core.model import SHIPPED_MODEL, load_model
+from digits.core.reading import Reader
 from service import create_app
 
 
@@ -81,9 +80,10 @@ class _Recording:
 
 
 def test_the_model_comparison_lets_the_models_take_turns_first():
-    estimator, _ = load_model(Path(__file__).resolve().parent.parent / "artifacts/model.joblib")
+    estimator, _ = load_model(SHIPPED_MODEL)
     calls = []
-    models = {name: _Recording(name, estimator, calls) for name in ("before", "after")}
+    models = {name: Reader(_Recording(name, estimator, calls), threshold=0.5)
+              for name in ("before", "after")}
     upload = run.payloads()[0]
     results = model_cost.compare([(upload[0], upload[2])], models, rounds=2, repeat=1)
     turns = [name for index, name in enumerate(calls) if index == 0 or calls[index - 1] != name]

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 import evaluate
+from conftest import ESTIMATOR, METADATA, READER
 from digits.lab import evaluation, uploads
 from digits.lab.handwriting import handwriting
 
@@ -49,17 +50,15 @@ def test_rendered_uploads_are_deterministic_and_of_their_kind():
     assert canvas.mode == "RGBA" and np.asarray(canvas)[..., :3].max() == 0
 
 
-def test_slice_of_real_handwriting_stays_above_its_floor(app):
-    network = app.extensions["digits.model"]
-    scores = evaluation.evaluate(network, "test", per_kind=SLICE)
+def test_slice_of_real_handwriting_stays_above_its_floor():
+    scores = evaluation.evaluate(READER, "test", per_kind=SLICE)
     accuracies = {kind: score["accuracy"] for kind, score in scores.items()}
     assert np.mean(list(accuracies.values())) >= FLOOR_MEAN, accuracies
     assert min(accuracies.values()) >= FLOOR_KIND, accuracies
 
 
-def test_held_out_and_drawn_load_digits_meet_their_targets(app):
-    figures = evaluate.measure(app.extensions["digits.model"], app.extensions["digits.metadata"],
-                               per_kind=1, numbers=0)
+def test_held_out_and_drawn_load_digits_meet_their_targets():
+    figures = evaluate.measure(ESTIMATOR, METADATA, per_kind=1, numbers=0)
     assert figures["heldout_accuracy"] >= evaluate.TARGETS["heldout"]
     assert figures["heldout_ece"] <= evaluate.TARGETS["ece"]
     assert figures["drawn_png_accuracy"] >= evaluate.TARGETS["drawn"]
@@ -111,8 +110,8 @@ def test_answered_when_sure_splits_at_the_threshold():
     assert evaluation.answered_when_sure([0.3], [True], 0.65) == (1.0, None)
 
 
-def test_numbers_are_read_with_the_right_count_on_a_slice(app):
-    figures = evaluation.evaluate_numbers(app.extensions["digits.model"], "test", count=16,
+def test_numbers_are_read_with_the_right_count_on_a_slice():
+    figures = evaluation.evaluate_numbers(READER, "test", count=16,
                                           kinds=("scan", "canvas"), n_jobs=1)
     for (kind, spacing), cell in figures.items():
         assert cell["n"] == 16 and set(cell["exact_by_length"]) == set(range(1, 9))

@@ -9,9 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, TEST_IMAGES
+from conftest import METADATA, ROOT, TEST_IMAGES
 from digits.core.errors import ModelUnavailable
-from digits.core.model import sha256_of
+from digits.core.model import SHIPPED_MODEL, sha256_of
+from digits.service import state
 from digits.service.config import ConfigError
 from service import create_app
 
@@ -22,7 +23,24 @@ def test_defaults():
     assert config["MAX_CONTENT_LENGTH"] == config["MAX_UPLOAD_BYTES"]
     assert config["MAX_PIXELS"] == 40_000_000
     assert config["MAX_DECODED_BYTES"] == 64 * 1024 * 1024
-    assert config["CONFIDENCE_THRESHOLD"] == 0.65
+    assert config["CONFIDENCE_THRESHOLD"] is None  # unset: the model's own
+
+
+def test_the_confidence_threshold_is_the_model_s_unless_it_is_set(monkeypatch):
+    with create_app().app_context():
+        assert state.reader().threshold == METADATA["confidence_threshold"]
+    monkeypatch.setenv("DIGITS_CONFIDENCE_THRESHOLD", "0.8")
+    with create_app().app_context():
+        assert state.reader().threshold == 0.8
+
+
+def test_a_model_without_a_threshold_is_refused(tmp_path):
+    shutil.copy(SHIPPED_MODEL, tmp_path / "model.joblib")
+    metadata = {**METADATA}
+    del metadata["confidence_threshold"]
+    (tmp_path / "model.json").write_text(json.dumps(metadata))
+    with pytest.raises(ModelUnavailable, match="no confidence_threshold"):
+        create_app({"MODEL_PATH": str(tmp_path / "model.joblib")})
 
 
 def test_environment_overrides_defaults(monkeypatch):

@@ -3,8 +3,6 @@ never a crash."""
 
 import io
 import json
-import random
-import struct
 
 import numpy as np
 import pytest
@@ -12,49 +10,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import digit_png, encode, post_image
+from conftest import READER, digit_png, encode, post_image
 from digits.core.errors import DigitsError
-from digits.core.model import load_model, probabilities
-from digits.core.reading import digit_confidence, read_number
 from digits.core.segmentation import segment
-from digits.service.config import defaults
-
-ESTIMATOR, _ = load_model(defaults()["MODEL_PATH"])
-
-
-def valid_files():
-    """A small image in every accepted format, to mutate."""
-    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 48), dtype=np.uint8))
-    return {fmt: encode(noise.convert("RGB") if fmt == "JPEG" else noise, fmt)
-            for fmt in ("PNG", "JPEG", "GIF", "TIFF", "BMP", "WEBP", "AVIF")}
-
-
-def mutations(count=150, seed=0):
-    """Deterministic broken files: truncated or bit-flipped copies of valid ones."""
-    rng = random.Random(seed)
-    cases = []
-    for fmt, data in valid_files().items():
-        for trial in range(count):
-            broken = bytearray(data)
-            if trial % 2:
-                broken = broken[: rng.randrange(1, len(broken))]
-            else:
-                for _ in range(rng.randrange(1, 8)):
-                    broken[rng.randrange(len(broken))] = rng.randrange(256)
-            cases.append((fmt, bytes(broken)))
-    return cases
+from digits.lab.hostile import declaring, degenerate_images, mutations, valid_files
 
 
 def pixels_or_domain_error(data):
     """The reading (POST /read's, of which /predict's is the one-digit case): 8x8 counts per
     digit, or None for a DigitsError (a 4xx)."""
     try:
-        found = read_number(data, lambda pixels: probabilities(ESTIMATOR, pixels))
+        found = READER.read_number(data)
     except DigitsError:
         return None
-    assert 1 <= len(found.pixels) <= 20 and len(found.boxes) == len(found.pixels)
-    assert all(pixels.shape == (8, 8) and pixels.max() <= 16 for pixels in found.pixels)
-    return found.pixels
+    assert 1 <= len(found.digits) <= 20
+    assert all(len(digit.box) == 4 for digit in found.digits)
+    assert all(d.pixels.shape == (8, 8) and d.pixels.max() <= 16 for d in found.digits)
+    return [digit.pixels for digit in found.digits]
 
 
 @settings(max_examples=150, deadline=None)
@@ -63,9 +35,8 @@ def test_any_line_mask_is_cut_into_digits_inside_it_or_refused(height, width, in
     """Segmentation on arbitrary ink: digits left to right inside the mask, at most the limit,
     or a domain error (several lines, too many digits)."""
     line = np.random.default_rng(seed).random((height, width)) < ink
-    score = digit_confidence(lambda pixels: probabilities(ESTIMATOR, pixels))
     try:
-        digits, marks = segment(line, score, max_digits=8)
+        digits, marks = segment(line, READER.confidence_of, max_digits=8)
     except DigitsError:
         return
     assert len(digits) <= 8
@@ -134,12 +105,8 @@ def test_a_batch_of_any_files_gets_one_answer_or_4xx_problem_each(client, bodies
         assert "Traceback" not in json.dumps(result)
 
 
-@pytest.mark.parametrize("image, status", [
-    (Image.new("L", (1, 1), 0), 422),
-    (Image.new("L", (1, 5000), 255), 422),
-    (Image.new("L", (5000, 1), 0), 422),
-    (Image.fromarray(np.array([[0, 255], [255, 0]], np.uint8)), 422),
-], ids=["1x1", "1x5000", "5000x1", "2x2-checker"])
+@pytest.mark.parametrize("image, status", [(image, 422) for image in degenerate_images().values()],
+                         ids=list(degenerate_images()))
 def test_degenerate_images_are_422(client, image, status):
     response = post_image(client, encode(image))
     assert response.status_code == status
@@ -169,35 +136,13 @@ def test_a_png_text_chunk_bomb_is_refused_not_inflated(client):
     assert response.mimetype == "application/problem+json"
 
 
-def _declaring(fmt, width, height):
-    """A tiny file of `fmt` whose header declares width x height pixels."""
-    if fmt == "GIF":
-        return (b"GIF89a" + struct.pack("<HH", width, height) + b"\x00\x00\x00\x2c"
-                + struct.pack("<HHHH", 0, 0, width, height) + b"\x00\x02\x02\x44\x01\x00\x3b")
-    if fmt == "JPEG":
-        data = bytearray(encode(Image.new("RGB", (16, 16), "white"), "JPEG"))
-        frame = data.find(b"\xff\xc0")
-        data[frame + 5 : frame + 9] = struct.pack(">HH", height, width)
-        return bytes(data)
-    data = bytearray(encode(Image.new("L", (16, 16), 255), "TIFF"))
-    directory = struct.unpack("<I", data[4:8])[0]
-    for entry in range(struct.unpack("<H", data[directory : directory + 2])[0]):
-        at = directory + 2 + 12 * entry
-        tag, kind = struct.unpack("<HH", data[at : at + 4])
-        if tag in (256, 257):
-            value = width if tag == 256 else height
-            data[at + 8 : at + (10 if kind == 3 else 12)] = struct.pack(
-                "<H" if kind == 3 else "<I", value)
-    return bytes(data)
-
-
 CORPUS = [
     # (name, multipart fields, status, words in the detail; None: a 200 reading the digit 1)
-    ("GIF declares 60000x60000", {"image": (_declaring("GIF", 60000, 60000), "a.gif")}, 413,
+    ("GIF declares 60000x60000", {"image": (declaring("GIF", 60000, 60000), "a.gif")}, 413,
      "60000x60000"),
-    ("JPEG declares 60000x60000", {"image": (_declaring("JPEG", 60000, 60000), "a.jpg")}, 413,
+    ("JPEG declares 60000x60000", {"image": (declaring("JPEG", 60000, 60000), "a.jpg")}, 413,
      "60000x60000"),
-    ("TIFF declares 60000x60000", {"image": (_declaring("TIFF", 60000, 60000), "a.tif")}, 413,
+    ("TIFF declares 60000x60000", {"image": (declaring("TIFF", 60000, 60000), "a.tif")}, 413,
      "60000x60000"),
     ("PNG of 400 MP zeros (388 kB)", {"image": (encode(Image.new("L", (20000, 20000))), "a.png")},
      413, "20000x20000"),

@@ -9,6 +9,7 @@ import secrets
 import pytest
 
 from conftest import TEST_IMAGES, create_key, gunicorn_serving, parallel_predictions
+from digits.features import keys
 from service import create_app
 
 
@@ -106,7 +107,7 @@ def test_other_endpoints_need_no_key(keyed):
 def test_only_a_hash_of_the_key_is_stored(keyed):
     key_id, key = create_key(keyed, 1)
     secret = key.split("_", 2)[2]
-    with keyed.extensions["digits.keys"]._connect() as connection:
+    with keyed.app_context(), keys.current_ledger()._connect() as connection:
         rows = connection.execute("SELECT * FROM api_keys").fetchall()
     stored = repr(rows)
     assert key_id in stored and secret not in stored and key not in stored

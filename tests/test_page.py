@@ -349,11 +349,10 @@ def test_screenshot(page, request):
 def test_with_api_keys_the_page_asks_for_a_key_and_uses_it(browser, tmp_path):
     from playwright.sync_api import expect
 
-    from conftest import gunicorn_serving
+    from conftest import create_key, gunicorn_serving
     from service import create_app
     database = f"sqlite:///{tmp_path / 'keys.sqlite3'}"
-    _, key = create_app({"API_KEYS": True, "DATABASE_URL": database}).extensions[
-        "digits.keys"].create("page", 5)
+    _, key = create_key(create_app({"API_KEYS": True, "DATABASE_URL": database}), 5)
     path = TEST_IMAGES[0]
     with gunicorn_serving({"DIGITS_API_KEYS": "true", "DIGITS_DATABASE_URL": database}) as url:
         context = browser.new_context()

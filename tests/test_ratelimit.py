@@ -5,8 +5,8 @@ import io
 
 import pytest
 
-from conftest import TEST_IMAGES, gunicorn_serving, parallel_predictions
-from digits.service import app as app_factory
+from conftest import TEST_IMAGES, create_key, gunicorn_serving, parallel_predictions
+from digits import app as app_factory
 from digits.service.config import ConfigError
 from digits.service.routes import reading_routes
 from service import create_app
@@ -62,8 +62,7 @@ def test_successful_answers_carry_no_retry_after():
 
 def test_with_api_keys_the_allowance_is_per_key(tmp_path):
     app = limited(API_KEYS=True, DATABASE_URL=f"sqlite:///{tmp_path / 'k.sqlite3'}")
-    ledger = app.extensions["digits.keys"]
-    (_, first), (_, second) = ledger.create("a", 10), ledger.create("b", 10)
+    (_, first), (_, second) = create_key(app, 10, "a"), create_key(app, 10, "b")
     client = app.test_client()
     assert [post(client, "10.0.0.1", first).status_code for _ in range(3)] == [200, 200, 429]
     assert post(client, "10.0.0.1", second).status_code == 200  # same address, other key
@@ -116,7 +115,7 @@ def test_keys_and_limits_guard_a_route_added_to_the_reading_blueprint(tmp_path, 
 
     monkeypatch.setattr(app_factory, "reading_routes", with_a_new_route)
     app = limited(API_KEYS=True, DATABASE_URL=f"sqlite:///{tmp_path / 'k.sqlite3'}")
-    _, key = app.extensions["digits.keys"].create("a", 10)
+    _, key = create_key(app, 10, "a")
     client = app.test_client()
     assert post(client, path="/read/new").status_code == 401
     assert [post(client, key=key, path=path).status_code

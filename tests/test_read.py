@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import encode, post_image
+from conftest import METADATA, encode, post_image
 from digits.lab.handwriting import handwriting
 from digits.lab.uploads import KINDS, render_upload
-from digits.service.config import CONFIDENCE_THRESHOLD
 from service import create_app
 
 
@@ -35,7 +34,7 @@ def test_read_answers_the_documented_body(client):
     assert list(body) == ["number", "confidence", "uncertain", "digits", "ignored"]
     assert body["number"] == "111" and body["ignored"] == []
     assert body["confidence"] == pytest.approx(np.prod([d["confidence"] for d in body["digits"]]))
-    assert body["uncertain"] == (body["confidence"] < CONFIDENCE_THRESHOLD)
+    assert body["uncertain"] == (body["confidence"] < METADATA["confidence_threshold"])
     for digit, left in zip(body["digits"], [30, 100, 170]):
         assert list(digit) == ["digit", "confidence", "uncertain", "top", "probabilities",
                                "pixels", "box"]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from digits.lab import seeds
-from digits.lab.training import describe, heldout, split, train
+from digits.lab.training import heldout, model_metadata, split, train
 
 
 class AlwaysSays:
@@ -38,12 +38,13 @@ def test_a_refused_upload_counts_as_a_wrong_answer():
 
 
 def test_a_split_seed_holds_out_the_same_digits_whatever_the_seed():
-    model, results = train(seed=1, cv_folds=0, copies=0, max_iter=3, split_seed=0, n_jobs=1)
+    training = train(seed=1, cv_folds=0, copies=0, max_iter=3, split_seed=0, n_jobs=1,
+                     tune=False)
     _, images, _, labels = split(0)
-    assert results["split_seed"] == 0
-    assert results["heldout_accuracy"] == (model.predict(images) == labels).mean()
+    assert training.split_seed == 0
+    assert training.heldout_accuracy == (training.model.predict(images) == labels).mean()
     # evaluate.py measures the model on those digits, read back from its metadata
-    recorded_images, recorded_labels = heldout(describe(model, results, "0" * 64))
+    recorded_images, recorded_labels = heldout(model_metadata(training, "0" * 64))
     assert np.array_equal(recorded_images, images) and np.array_equal(recorded_labels, labels)
 
 

@@ -3,22 +3,13 @@
 import numpy as np
 import pytest
 
+from conftest import READER
 from digits.core.errors import SeveralLines
-from digits.core.model import load_model, probabilities
-from digits.core.reading import digit_confidence, read_number
 from digits.core.segmentation import segment
 from digits.lab.handwriting import handwriting
 from digits.lab.uploads import NUMBER_KINDS, render_number
-from digits.service.config import defaults
 
-ESTIMATOR, _ = load_model(defaults()["MODEL_PATH"])
-
-
-def classify(pixels):
-    return probabilities(ESTIMATOR, pixels)
-
-
-score = digit_confidence(classify)
+score = READER.confidence_of
 
 
 def bar(mask, top, left, height, width):
@@ -82,19 +73,21 @@ def test_numbers_of_each_kind_are_read_with_the_right_count(kind, spacing):
     right = 0
     for start in range(0, 60, 6):  # ten numbers of 3 to 6 digits
         length = 3 + start % 4
-        reading = read_number(render_number(images[start : start + length], kind, spacing,
-                                            start), classify)
-        right += len(reading.pixels) == length
-        assert all(width > 0 and height > 0 for _, _, width, height in reading.boxes)
+        reading = READER.read_number(render_number(images[start : start + length], kind,
+                                                   spacing, start))
+        right += len(reading.digits) == length
+        assert all(width > 0 and height > 0 for _, _, width, height in
+                   (digit.box for digit in reading.digits))
     assert right >= 8
 
 
 def test_boxes_are_in_upload_pixels_left_to_right():
     images, _ = handwriting("dev")
-    reading = read_number(render_number(images[:3], "canvas", "separated", 0), classify)
-    lefts = [box[0] for box in reading.boxes]
+    boxes = [digit.box for digit in READER.read_number(
+        render_number(images[:3], "canvas", "separated", 0)).digits]
+    lefts = [box[0] for box in boxes]
     assert lefts == sorted(lefts)
-    assert 30 <= reading.boxes[0][1] and reading.boxes[0][1] + reading.boxes[0][3] <= 250
+    assert 30 <= boxes[0][1] and boxes[0][1] + boxes[0][3] <= 250
 
 
 def test_a_stroke_broken_by_a_thin_pen_is_not_a_second_line():

@@ -18,7 +18,7 @@ def quick_artifacts(tmp_path_factory):
     epochs)."""
     out = tmp_path_factory.mktemp("artifacts")
     train.main(["--output-dir", str(out), "--seed", "3", "--networks", "2", "--cv-folds", "2",
-                "--copies", "1", "--max-iter", "8"])
+                "--copies", "1", "--max-iter", "8", "--tune-per-kind", "10"])
     return out
 
 
@@ -42,13 +42,17 @@ def test_training_writes_one_model_and_its_metadata(quick_artifacts):
     assert 0.8 < metrics["cv_accuracy"] <= 1.0 and metrics["cv_folds"] == 2
     assert 0.0 <= metrics["heldout_ece"] < 0.2
     assert metrics["training_seconds"] > 0
+    # the threshold belongs to the model: tuned on the dev handwriting, written beside it
+    assert 0 < metadata["confidence_threshold"] < 1
+    assert metadata["threshold_tuning"]["uncertain_share"] <= 0.12
 
 
 def test_training_prints_accuracy_report_and_time(tmp_path, capsys):
     train.main(["--output-dir", str(tmp_path), "--networks", "1", "--cv-folds", "0",
-                "--copies", "0", "--max-iter", "3"])
+                "--copies", "0", "--max-iter", "3", "--tune-per-kind", "5"])
     printed = capsys.readouterr().out
-    for words in ("precision", "held-out accuracy:", "held-out ECE:", "training time:"):
+    for words in ("precision", "held-out accuracy:", "held-out ECE:", "confidence threshold:",
+                  "training time:"):
         assert words in printed
     # one network is shipped as it was trained, untaught
     metadata = json.loads((tmp_path / "model.json").read_text())

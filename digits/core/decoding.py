@@ -19,7 +19,7 @@ from PIL import Image
 from PIL import (AvifImagePlugin, BmpImagePlugin, GifImagePlugin,  # noqa: F401
                  JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin)
 
-from digits.core.errors import ImageTooLarge, NotAnImage
+from digits.core.errors import DecodingTooCostly, ImageTooLarge, NotAnImage
 
 # Our limits are checked first and name the image's size; Pillow's own bomb check would not.
 Image.MAX_IMAGE_PIXELS = None
@@ -106,37 +106,24 @@ def draft_for_work(image):
 def decode_image(data, limits=Limits()):
     """Decode upload bytes (first frame) into a `Decoded` reduced to about WORK_SIDE a side.
 
-    Raises NotAnImage unless the content is one of ACCEPTED_FORMATS and decodes, and
-    ImageTooLarge when the header declares more pixels, or a costlier decoding, than `limits`
-    allow, before any pixel data is decoded.
+    Raises NotAnImage unless the content is one of ACCEPTED_FORMATS and decodes, ImageTooLarge
+    when the header declares more pixels than `limits` allow and DecodingTooCostly (a kind of
+    ImageTooLarge) when decoding would take more memory, before any pixel data is decoded.
     """
     if not data:
-        raise NotAnImage("The uploaded file is empty.")
+        raise NotAnImage("empty")
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except Exception as error:  # Pillow signals unreadable data with many exception types
-        if _is_hevc_heif(data):
-            raise NotAnImage(
-                "The uploaded file is a HEIC/HEIF image (the iPhone camera's format), which this "
-                "service does not read. Send it as a JPEG or PNG: on an iPhone, Settings > "
-                "Camera > Formats > Most Compatible makes the camera save JPEGs; this "
-                "service's web page converts HEIC itself in a browser that can show it "
-                "(Safari).") from error
-        raise NotAnImage(_not_an_image_message()) from error
+        raise NotAnImage("heic" if _is_hevc_heif(data) else "unreadable") from error
     width, height = image.size
     if width * height > limits.pixels:
-        raise ImageTooLarge(f"The image is {width}x{height} pixels ({width * height:,}); at most "
-                            f"{limits.pixels:,} pixels are accepted. Resize or crop it around "
-                            "the digits and try again.")
+        raise ImageTooLarge(width, height, limits.pixels)
     try:
         cost = decoding_cost(image, draft_for_work(image))  # a 12 MP photo decodes cheaply
         if cost > limits.decoded_bytes:
-            over = cost - limits.decoded_bytes
-            raise ImageTooLarge(
-                f"The image is {width}x{height} pixels of mode {image.mode} ({image.format}): "
-                f"decoding it would take {_megabytes(cost)} of memory, over the "
-                f"{_megabytes(limits.decoded_bytes)} allowed by {_megabytes(over)}. "
-                "Send it smaller, as 8-bit grey or colour, or as a JPEG.")
+            raise DecodingTooCostly(width, height, image.mode, image.format, cost,
+                                    limits.decoded_bytes)
         image.load()
         # read after decoding: a PNG's EXIF may follow its pixels, and Pillow would decode them
         orientation = image.getexif().get(_EXIF_ORIENTATION)
@@ -144,7 +131,7 @@ def decode_image(data, limits=Limits()):
     except ImageTooLarge:
         raise
     except Exception as error:  # truncated or corrupt pixel data fails only here, while decoding
-        raise NotAnImage(_not_an_image_message("could not be decoded")) from error
+        raise NotAnImage("undecodable") from error
     factor = max(1, round(max(grey.size) / WORK_SIDE))
     grey, alpha = (_reduce(band, factor) for band in (grey, alpha))
     if orientation in _ORIENTATION:
@@ -153,12 +140,6 @@ def decode_image(data, limits=Limits()):
         if orientation >= 5:  # the tag turns the picture a quarter: width and height swap
             width, height = height, width
     return Decoded(grey, alpha, (width / grey.size[0], height / grey.size[1]), (width, height))
-
-
-def _not_an_image_message(problem="is not an image"):
-    """The detail of a NotAnImage: what went wrong and which formats are accepted."""
-    return (f"The uploaded file {problem}. Send a PNG, JPEG, GIF, BMP, WebP, TIFF or AVIF image "
-            "of handwritten digits.")
 
 
 def _is_hevc_heif(data):
@@ -239,6 +220,3 @@ def _tiff_buffer(image):
     rows = min(int(tags.get(278, height) or height), height)  # RowsPerStrip
     return rows * bytes_per_row
 
-
-def _megabytes(count):
-    return f"{count / 1e6:,.0f} MB"

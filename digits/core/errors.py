@@ -1,134 +1,83 @@
-"""Domain errors raised by the pure functions; `digits.service.problems` maps them to HTTP."""
+"""What the recognition core refuses, as exceptions that carry the facts: what was found and
+which limit it passed. `str(error)` states them in a sentence; what a person should do about
+it, and how that reaches them, is the caller's to say (the service maps each class to a
+problem document in `digits.service.problems`)."""
 
 
 class DigitsError(Exception):
-    """Base class: `str(error)` is a message written for the person who sent the upload."""
-
-    status = 400
-    slug = "bad-request"
-    title = "Bad request"
-    headers = ()
-
-
-class BadUpload(DigitsError):
-    """The request does not carry an image, or a parameter, the way the endpoint expects."""
-
-
-class UnsupportedBody(DigitsError):
-    """The request body is not multipart/form-data."""
-
-    status = 415
-    slug = "unsupported-body"
-    title = "Unsupported request body"
+    """Base class of the core's refusals of an upload."""
 
 
 class NotAnImage(DigitsError):
-    """The bytes are not a decodable image in one of the accepted formats."""
+    """The bytes are not a decodable image in an accepted format. `reason`: "empty",
+    "heic" (an HEVC-coded HEIF, which is not read), "unreadable" (no accepted format) or
+    "undecodable" (the header reads but the pixel data is broken)."""
 
-    status = 415
-    slug = "unsupported-image"
-    title = "Unsupported image"
+    SENTENCES = {"empty": "The uploaded file is empty.",
+                 "heic": ("The uploaded file is a HEIC/HEIF image (the iPhone camera's format), "
+                          "which this service does not read."),
+                 "unreadable": "The uploaded file is not an image.",
+                 "undecodable": "The uploaded file could not be decoded."}
+
+    def __init__(self, reason):
+        super().__init__(self.SENTENCES[reason])
+        self.reason = reason
 
 
 class ImageTooLarge(DigitsError):
-    """The image declares more pixels than the configured limit."""
+    """The header declares more pixels than `limit` allows: `width` x `height`."""
 
-    status = 413
-    slug = "image-too-large"
-    title = "Image too large"
+    def __init__(self, width, height, limit):
+        super().__init__(f"The image is {width}x{height} pixels ({width * height:,}); at most "
+                         f"{limit:,} pixels are accepted.")
+        self.width, self.height, self.limit = width, height, limit
+
+
+class DecodingTooCostly(ImageTooLarge):
+    """Decoding the image would take `cost` bytes of memory, over the `limit` allowed (its
+    `width`, `height`, `mode` and `format` as the header declares them)."""
+
+    def __init__(self, width, height, mode, format, cost, limit):  # noqa: A002 (Pillow's name)
+        DigitsError.__init__(
+            self, f"The image is {width}x{height} pixels of mode {mode} ({format}): decoding it "
+            f"would take {megabytes(cost)} of memory, over the {megabytes(limit)} allowed by "
+            f"{megabytes(cost - limit)}.")
+        self.width, self.height, self.limit = width, height, limit
+        self.mode, self.format, self.cost = mode, format, cost
 
 
 class NoDigitFound(DigitsError):
-    """The image decoded, but nothing in it stands out as ink."""
+    """The image decoded, but nothing in it stands out as a digit."""
 
-    status = 422
-    slug = "no-digit-found"
-    title = "No digit found"
+    def __init__(self):
+        super().__init__("No digit was found: the image looks blank or uniform.")
 
 
 class SeveralLines(DigitsError):
-    """The ink lies in two or more lines; a number is read from one line."""
+    """The ink lies in `lines` lines of writing; a number is read from one line."""
 
-    status = 422
-    slug = "several-lines"
-    title = "Several lines"
-
-
-class SeveralDigits(DigitsError):
-    """`POST /predict` got an image that holds several digits: a number is read by /read."""
-
-    status = 422
-    slug = "several-digits"
-    title = "Several digits"
+    def __init__(self, lines):
+        super().__init__(f"The image holds {lines} lines of writing; one line of digits is read "
+                         "at a time.")
+        self.lines = lines
 
 
 class TooManyDigits(DigitsError):
-    """The line holds more digits than DIGITS_MAX_DIGITS."""
+    """The line holds more digits than `limit`."""
 
-    status = 422
-    slug = "too-many-digits"
-    title = "Too many digits"
-
-
-class TooManyFiles(DigitsError):
-    """A batch holds more images than the configured limit."""
-
-    status = 413
-    slug = "too-many-files"
-    title = "Too many files"
+    def __init__(self, limit):
+        super().__init__(f"The image holds more than {limit} digits; at most {limit} are read in "
+                         "one number.")
+        self.limit = limit
 
 
-class BatchTimeExceeded(DigitsError):
-    """A batch used its time budget before this file's turn came."""
+class SeveralDigits(DigitsError):
+    """A digit was asked for, and the image holds `found` digits (None: more than `limit`)."""
 
-    status = 503
-    slug = "batch-time-exceeded"
-    title = "Not processed in time"
-
-
-class Unauthorized(DigitsError):
-    """API keys are on and the request has no valid key."""
-
-    status = 401
-    slug = "unauthorized"
-    title = "Unauthorized"
-    headers = (("WWW-Authenticate", 'Bearer realm="digits"'),)
-
-
-class CreditsExhausted(DigitsError):
-    """The key has fewer credits left than the request has images."""
-
-    status = 402
-    slug = "credits-exhausted"
-    title = "Credits exhausted"
-
-
-class UrlRefused(DigitsError):
-    """The URL is not one the service will fetch (scheme, or an address that is not public).
-
-    422, not 400: the request is well formed (JSON with a string `url`, as the OpenAPI
-    description says); it is the URL it names that the service will not use.
-    """
-
-    status = 422
-    slug = "url-refused"
-    title = "URL refused"
-
-
-class FetchFailed(DigitsError):
-    """Fetching the image from its URL failed: no connection, or an error status."""
-
-    status = 502
-    slug = "url-fetch-failed"
-    title = "Fetching the URL failed"
-
-
-class FetchTimedOut(DigitsError):
-    """Fetching the image from its URL took longer than allowed."""
-
-    status = 504
-    slug = "url-fetch-timed-out"
-    title = "Fetching the URL timed out"
+    def __init__(self, found, limit):
+        shown = f"more than {limit}" if found is None else str(found)
+        super().__init__(f"The image holds {shown} digits, not one.")
+        self.found, self.limit = found, limit
 
 
 class ModelUnavailable(RuntimeError):
@@ -136,3 +85,8 @@ class ModelUnavailable(RuntimeError):
 
     A RuntimeError, so that gunicorn prints it as one line and exits instead of a traceback.
     """
+
+
+def megabytes(count):
+    """A byte count as it is shown to people: "64 MB"."""
+    return f"{count / 1e6:,.0f} MB"

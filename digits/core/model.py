@@ -14,6 +14,8 @@ import numpy as np
 
 from digits.core.errors import ModelUnavailable
 
+SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "artifacts" / "model.joblib"  # committed
+
 
 def sha256_of(path):
     """Hex sha256 of a file's bytes."""
@@ -30,7 +32,8 @@ def metadata_path(model_path):
 
 
 def load_model(model_path):
-    """The estimator and its metadata, refusing anything that does not match.
+    """The estimator and its metadata (with the confidence threshold tuned for it), refusing
+    anything that does not match.
 
     The file's sha256 and the installed scikit-learn are checked before anything is unpickled.
     Raises ModelUnavailable with a one-line, actionable message when a file is missing or
@@ -66,6 +69,10 @@ def load_model(model_path):
     if not hasattr(estimator, "predict_proba") or getattr(estimator, "n_features_in_", 64) != 64:
         raise ModelUnavailable(f"{model_path} is not a classifier of 8x8 images: run "
                                "`python train.py`")
+    threshold = metadata.get("confidence_threshold")
+    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise ModelUnavailable(f"{meta_path.name} records no confidence_threshold between 0 and "
+                               f"1 (it has {threshold!r}): run `python train.py`")
     return estimator, metadata
 
 

@@ -1,93 +1,175 @@
-"""Upload bytes -> the digits of a handwritten number, each as the 8x8 counts the model sees,
-with its box in the upload: the recognition core end to end.
+"""Upload bytes -> what is written in it: the recognition core end to end, as one Reader.
 
-    locate_ink -> read_region (the whole line) -> segment -> fit_to_box -> block_counts
+    decode_image -> grayscale -> locate (paper, ink, components) -> line_region
+                 -> segment (digits and marks) -> fit_to_box -> block_counts -> probabilities
 
-`POST /read` answers every digit (`read_number`); `POST /predict` answers the one digit and
-refuses an image that holds several (`read_digit`), so that both read a single digit the same
-way.
+A Reader is built once from the estimator and the settings that belong to reading (limits,
+most digits, the confidence threshold); the service, the evaluation, the notebook and the
+benchmarks all read through it. `read_number` answers every digit of a line; `read_digit`
+answers the one digit and refuses an image that holds several, so that both read a single digit
+the same way. The estimator is asked once for all the digits found (and, before that, for the
+pieces of ink too wide for one digit, to choose where they are cut).
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
-from digits.core.decoding import Limits
+from digits.core.decoding import Limits, decode_image
 from digits.core.errors import NoDigitFound, SeveralDigits, TooManyDigits
-from digits.core.preprocess import (Component, block_counts, fit_to_box, joint_box, locate_ink,
-                                    no_digit_message, read_region)
+from digits.core.ink import grayscale, line_region, locate
+from digits.core.model import probabilities
+from digits.core.optdigits import block_counts, fit_to_box
 from digits.core.segmentation import MAX_DIGITS, segment
 
-LINE_SPECK = 2  # small-copy pixels: a blob beside the line larger than this may be a digit
+
+@dataclass(frozen=True)
+class Digit:
+    """One digit read: the 8x8 counts the model saw, its ten probabilities (digit order), its
+    box in the upload's pixels (left, top, width, height) and whether its confidence is under
+    the reader's threshold."""
+
+    pixels: np.ndarray
+    probabilities: np.ndarray
+    box: tuple
+    uncertain: bool
+
+    @property
+    def ranked(self):
+        """The ten digits, most likely first."""
+        return np.argsort(self.probabilities)[::-1]
+
+    @property
+    def digit(self):
+        return int(self.ranked[0])
+
+    @property
+    def confidence(self):
+        return float(self.probabilities[self.digit])
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Ink set aside as not a digit: its `kind` ("dot" or "dash") and box in the upload."""
+
+    kind: str
+    box: tuple
 
 
 @dataclass(frozen=True)
 class Reading:
-    """What was read: one 8x8 count array per digit (left to right) with its box in the
-    upload's pixels (left, top, width, height), and the dots and dashes set aside, as
-    (kind, box)."""
+    """A number read: its digits left to right, the marks set aside, the probability that all
+    its digits are right (the product of theirs) and whether that is under the threshold."""
 
-    pixels: list
-    boxes: list
+    digits: tuple
+    marks: tuple
+    confidence: float
+    uncertain: bool
+
+    @property
+    def number(self):
+        """The digits as a string, left to right."""
+        return "".join(str(digit.digit) for digit in self.digits)
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """The line's ink cut up: the Region it was read in, its digits' Segments (left to right)
+    and its Marks, in pixels of the region's mask."""
+
+    region: object
+    digits: list
     marks: list
 
 
-def line_components(page):
-    """The page's components that make up the line of digits: those not dust, and every blob
-    in the rows they span that lies between them or is more than a speck. On the small copy a
-    thin digit of a long number may be a few small blobs that would pass for dust; the
-    segmentation weighs them again at the line's resolution."""
-    left, top, right, bottom = joint_box(page.components)
-    areas = np.bincount(page.labels.ravel())
-    inside = []
-    for label, (rows, cols) in enumerate(ndimage.find_objects(page.labels), start=1):
-        if rows is None or rows.start >= bottom or rows.stop <= top:
-            continue
-        if (cols.start < right and cols.stop > left) or areas[label] > LINE_SPECK:
-            inside.append(Component(label, int(areas[label]),
-                                    (cols.start, rows.start, cols.stop, rows.stop)))
-    return inside
+@dataclass(frozen=True)
+class Reader:
+    """Reads uploads with one estimator and one set of reading settings."""
+
+    estimator: object
+    threshold: float
+    limits: Limits = Limits()
+    max_digits: int = MAX_DIGITS
+
+    def read_number(self, data):
+        """The number in an upload: a Reading, from its bytes through every stage in turn.
+
+        Raises NotAnImage and ImageTooLarge (decoding), NoDigitFound, SeveralLines and
+        TooManyDigits.
+        """
+        value = data
+        for _name, stage in self.stages():
+            value = stage(value)
+        return value
+
+    def stages(self):
+        """The reading's stages in order, as (name, function of the previous stage's result):
+        what `read_number` runs, and what a profile times one by one."""
+        return (("decode (bounded, reduced, upright)", self.decode),
+                ("locate: paper, ink mask, ruling, components", locate_page),
+                ("the line's region read again", line_region),
+                ("segment (merge, marks, cut touching digits)", self.segment),
+                ("fit to the box, count blocks", count_blocks),
+                ("predict_proba, the answer", self.answer))
+
+    def decode(self, data):
+        """Upload bytes -> a Decoded image, within the reader's limits."""
+        return decode_image(data, self.limits)
+
+    def segment(self, region):
+        """The line's Region -> its Pieces: the digits' masks and the marks set aside.
+        Raises NoDigitFound when there are only marks."""
+        digits, marks = segment(region.mask, self.confidence_of, self.max_digits)
+        if not digits:  # only dots or dashes
+            raise NoDigitFound()
+        return Pieces(region, digits, marks)
+
+    def answer(self, counted):
+        """(Pieces, their 8x8 counts) -> the Reading: one predict_proba call for all digits."""
+        pieces, pixels = counted
+        region = pieces.region
+        digits = tuple(Digit(counts, row, region.upload_box(piece.box),
+                             float(row.max()) < self.threshold)
+                       for counts, row, piece in zip(pixels, self.probabilities(pixels),
+                                                     pieces.digits))
+        confidence = float(np.prod([digit.confidence for digit in digits]))
+        marks = tuple(Mark(mark.kind, region.upload_box(mark.box)) for mark in pieces.marks)
+        return Reading(digits, marks, confidence, confidence < self.threshold)
+
+    def read_digit(self, data):
+        """The one digit in an upload (read as `read_number` reads a number of length one): a
+        Digit.
+
+        Raises what read_number raises, and SeveralDigits when the image holds more than one.
+        """
+        try:
+            reading = self.read_number(data)
+        except TooManyDigits:
+            raise SeveralDigits(None, self.max_digits) from None
+        if len(reading.digits) != 1:
+            raise SeveralDigits(len(reading.digits), self.max_digits)
+        return reading.digits[0]
+
+    def probabilities(self, pixels):
+        """P(digit) rows of the estimator for a stack of 8x8 count arrays (one call)."""
+        return probabilities(self.estimator, pixels)
+
+    def confidence_of(self, masks):
+        """How sure the estimator is of each digit mask read as a digit (its top probability):
+        the score segmentation chooses its cuts by."""
+        return self.probabilities(np.stack([counts_of(mask) for mask in masks])).max(axis=1)
 
 
-def digit_confidence(classify):
-    """The `score` segmentation cuts by: for a list of digit masks, how sure `classify` is of
-    each (its top probability), each mask read as a digit is (fit_to_box -> block_counts)."""
-    def score(masks):
-        return classify(np.stack([block_counts(fit_to_box(mask)) for mask in masks])).max(axis=1)
-
-    return score
+def locate_page(decoded):
+    """A Decoded image -> its Page: the paper, the ink and its components."""
+    return locate(grayscale(decoded), decoded.scale)
 
 
-def read_number(data, classify, limits=Limits(), max_digits=MAX_DIGITS):
-    """Read the number in an upload. `classify(pixels)` gives probability rows for a stack of
-    8x8 count arrays; it chooses where touching digits are cut.
-
-    Raises NotAnImage and ImageTooLarge (decoding), NoDigitFound, SeveralLines, TooManyDigits.
-    """
-    page = locate_ink(data, limits)
-    region = read_region(page, line_components(page))
-    digits, marks = segment(region.mask, digit_confidence(classify), max_digits)
-    if not digits:  # only dots or dashes
-        raise NoDigitFound(no_digit_message())
-    return Reading([block_counts(fit_to_box(digit.mask)) for digit in digits],
-                   [region.upload_box(page, digit.box) for digit in digits],
-                   [(mark.kind, region.upload_box(page, mark.box)) for mark in marks])
+def count_blocks(pieces):
+    """Pieces -> (the Pieces, their digits' 8x8 counts stacked)."""
+    return pieces, np.stack([counts_of(digit.mask) for digit in pieces.digits])
 
 
-def read_digit(data, classify, limits=Limits(), max_digits=MAX_DIGITS):
-    """The 8x8 counts of the one digit in an upload, read as `read_number` reads a number of
-    length one.
-
-    Raises what read_number raises, and SeveralDigits when the image holds more than one digit.
-    """
-    try:
-        reading = read_number(data, classify, limits, max_digits)
-    except TooManyDigits:
-        found = f"more than {max_digits}"
-    else:
-        if len(reading.pixels) == 1:
-            return reading.pixels[0]
-        found = str(len(reading.pixels))
-    raise SeveralDigits(f"The image holds {found} digits, not one. Send it to POST /read to "
-                        "have it read as a number, digit by digit.")
+def counts_of(mask):
+    """A digit's mask as the 8x8 counts the model reads: fit_to_box -> block_counts."""
+    return block_counts(fit_to_box(mask))

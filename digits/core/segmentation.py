@@ -1,6 +1,6 @@
 """A line of handwritten digits -> one ink mask per digit, left to right.
 
-The line's ink is read once (`preprocess.read_region`, at most DIGIT_SIDE pixels tall); here
+The line's ink is read once (`ink.line_region`, at most DIGIT_SIDE pixels tall); here
 its 8-connected pieces become digits:
 
     pieces -> merge the pieces of one digit (pieces stacked over each other: a 5's detached
@@ -30,7 +30,7 @@ MARK_HEIGHT = 0.35  # a piece this much shorter than the line is a dot or a dash
 # Alone on the page it may be one digit drawn wide (a 7 or a 2, its halves about as sure as the
 # whole): then the halves must be ALONE_MARGIN (log probability) surer. Tuned on the dev split
 # (evaluate.py --split dev): a narrower WIDE cut more touching digits but also more wide digits
-# of separated numbers; ALONE_MARGIN keeps POST /predict's several-digits under 0.5 %.
+# of separated numbers; ALONE_MARGIN keeps single digits read as several under 0.5 %.
 WIDE, SEVERAL, ALONE_MARGIN = 1.25, 2.0, 0.5
 DIGIT_ASPECT = 0.62  # a typical digit's width over its height: the cut when no valley is seen
 LINE_SHARE = 0.4  # two bands of ink, each at least this tall against the tallest: two lines
@@ -120,17 +120,13 @@ def _check_one_line(line, pieces, areas):
         inside = [(label, piece) for label, piece in pieces
                   if start <= piece[0].start and piece[0].stop <= stop]
         if inside and len(_merge_stacked(inside, areas, _tallest(inside))) >= 2:
-            raise SeveralLines(
-                f"The image holds {len(bands)} lines of writing; one line of digits is read "
-                "at a time. Crop the image to one line and send each line on its own.")
+            raise SeveralLines(len(bands))
 
 
 def _check_count(count, max_digits):
     """Raise TooManyDigits when `count` digits are more than `max_digits`."""
     if count > max_digits:
-        raise TooManyDigits(
-            f"The image holds more than {max_digits} digits; at most {max_digits} are read in "
-            "one number. Crop it to the number you want read.")
+        raise TooManyDigits(max_digits)
 
 
 def _merge_stacked(pieces, areas, tallest):

@@ -20,8 +20,9 @@ import certifi
 import urllib3
 from flask import current_app, request
 
-from digits.core.errors import BadUpload, FetchFailed, FetchTimedOut, ImageTooLarge, UrlRefused
 from digits.service.config import ConfigError
+from digits.service.errors import BadUpload, FetchFailed, FetchTimedOut, FetchTooLarge, UrlRefused
+from digits.service.forms import accept_body
 
 MAX_REDIRECTS = 3
 MAX_URL_LENGTH = 2048
@@ -33,9 +34,9 @@ NAT64 = ipaddress.ip_network("64:ff9b::/96")
 def register(app, _reading):
     """Let POST /predict and /read take a JSON body naming an image URL."""
     trusted = trusted_networks(app.config["URL_TRUSTED_NETWORKS"])
-    app.extensions["digits.fetch"] = lambda: fetch_image(
+    accept_body(app, "application/json", lambda: fetch_image(
         requested_url(), current_app.config["MAX_UPLOAD_BYTES"],
-        current_app.config["URL_TIMEOUT"], trusted)
+        current_app.config["URL_TIMEOUT"], trusted))
 
 
 def trusted_networks(setting):
@@ -65,7 +66,7 @@ def fetch_image(url, max_bytes, timeout, trusted=()):
     """The bytes at `url`, following at most MAX_REDIRECTS checked redirects.
 
     Raises UrlRefused for a URL the service will not fetch, FetchFailed when the server cannot
-    be reached or answers with an error, FetchTimedOut past `timeout` seconds and ImageTooLarge
+    be reached or answers with an error, FetchTimedOut past `timeout` seconds and FetchTooLarge
     past `max_bytes`.
     """
     deadline = time.monotonic() + timeout
@@ -159,13 +160,13 @@ def _body(response, url, max_bytes, deadline):
     """Read the body in chunks, within the byte limit and the deadline."""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise ImageTooLarge(_too_large(url, max_bytes))
+        raise FetchTooLarge(_too_large(url, max_bytes))
     data = bytearray()
     try:
         while chunk := response.read(CHUNK):
             data += chunk
             if len(data) > max_bytes:
-                raise ImageTooLarge(_too_large(url, max_bytes))
+                raise FetchTooLarge(_too_large(url, max_bytes))
             _remaining(deadline, url)
     except urllib3.exceptions.TimeoutError:
         raise FetchTimedOut(_timed_out(url)) from None

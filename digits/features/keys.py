@@ -20,8 +20,9 @@ import click
 from flask import current_app, g, request
 from flask.cli import AppGroup
 
-from digits.core.errors import CreditsExhausted, Unauthorized
+from digits.service import signals
 from digits.service.config import ConfigError
+from digits.service.errors import CreditsExhausted, Unauthorized
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -151,8 +152,8 @@ class _QmarkConnection:
 
 
 def register(app, reading):
-    """Require a key with credits on the `reading` blueprint's routes (/predict, /read and
-    their batches)."""
+    """Require a key on the `reading` blueprint's routes (/predict, /read and their batches)
+    and charge it one credit per image they accept."""
     ledger = ledger_of(app)
     ledger.create_schema()
     app.extensions["digits.keys"] = ledger
@@ -162,6 +163,19 @@ def register(app, reading):
     @reading.url_value_preprocessor
     def authenticate(_endpoint, _values):
         g.api_key = ledger.authenticate(request.headers.get("Authorization"))
+
+    signals.accepted.connect(lambda _app, images: ledger.charge(current_key(), images),
+                             sender=app, weak=False)
+
+
+def current_ledger():
+    """The current app's Ledger (API keys on)."""
+    return current_app.extensions["digits.keys"]
+
+
+def current_key():
+    """The id of the key the current request was authenticated with; None without one."""
+    return g.get("api_key")
 
 
 def ledger_of(app):

@@ -7,17 +7,18 @@ up to twice the limit); point DIGITS_RATE_LIMIT_STORAGE at Redis to share the co
 a proxy, DIGITS_TRUSTED_PROXIES says how many X-Forwarded-For hops to believe.
 """
 
-from flask import g, request
+from flask import request
 from flask_limiter import Limiter
 from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from digits.features.keys import current_key
 from digits.service.config import ConfigError
 
 
 def client_identity():
     """The API key when the request carries a valid one, else the client's address."""
-    key = g.get("api_key")
+    key = current_key()
     return f"key:{key}" if key else f"address:{request.remote_addr}"
 
 
@@ -46,4 +47,3 @@ def register(app, reading):
     limiter = Limiter(client_identity, app=app, storage_uri=app.config["RATE_LIMIT_STORAGE"],
                       headers_enabled=True, strategy="fixed-window")
     limiter.shared_limit(app.config["RATE_LIMIT"], scope="reading")(reading)
-    app.extensions["digits.limiter"] = limiter

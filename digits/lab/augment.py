@@ -5,7 +5,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from digits.core.preprocess import BOX, block_counts, fit_to_box
+from digits.core.optdigits import BOX, block_counts, fit_to_box
 
 _SCALE = 2  # distort at 64x64 so that small rotations do not just jitter pixels
 

@@ -7,10 +7,13 @@ from joblib import Parallel, delayed
 from PIL import Image
 
 from digits.core.errors import DigitsError, SeveralDigits
-from digits.core.model import probabilities
-from digits.core.reading import read_digit, read_number
+from digits.core.reading import Reader
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.uploads import KINDS, NUMBER_KINDS, SPACINGS, render_number, render_upload
+
+
+THRESHOLD_STEP = 0.05  # the confidence threshold is tuned in these steps
+MOST_UNCERTAIN = 0.12  # the threshold marks at most this share of real handwriting uncertain
 
 
 def expected_calibration_error(probabilities, labels, bins=10):
@@ -34,6 +37,21 @@ def answered_when_sure(confidence, right, threshold):
     return float(1 - sure.mean()), (float(np.asarray(right)[sure].mean()) if sure.any() else None)
 
 
+def tuned_threshold(estimator, split="dev", per_kind=None, n_jobs=2):
+    """The highest confidence threshold, in steps of THRESHOLD_STEP, under which at most
+    MOST_UNCERTAIN of the split's answers lie (every kind of upload, `per_kind` digits each:
+    all by default; refused uploads are not answers), and that share: (threshold, share)."""
+    scores = evaluate(Reader(estimator, threshold=0.0), split, per_kind, n_jobs=n_jobs).values()
+    confidence = np.concatenate([np.asarray(score["confidence"])[np.asarray(score["predicted"])
+                                                                 >= 0] for score in scores])
+    for step in range(round(1 / THRESHOLD_STEP) - 1, 0, -1):
+        threshold = round(step * THRESHOLD_STEP, 2)
+        share, _ = answered_when_sure(confidence, np.ones(len(confidence)), threshold)
+        if share <= MOST_UNCERTAIN:
+            return threshold, share
+    return 0.0, 0.0
+
+
 def drawn_as_png(counts, size=256):
     """An 8x8 `load_digits` image drawn as a size x size PNG, dark ink on white, upscaled
     smoothly (Pillow's default bicubic resize)."""
@@ -45,17 +63,17 @@ def drawn_as_png(counts, size=256):
     return buffer.getvalue()
 
 
-def read_uploads(estimator, uploads):
-    """Each upload read as POST /predict reads it (`estimator` choosing where touching ink is
-    cut): the 8x8 counts as rows of 64, NaN where the upload was rejected, and how many were
-    rejected as several digits."""
-    pixels, several = np.full((len(uploads), 64), np.nan), 0
-    for index, data in enumerate(uploads):
+def read_uploads(reader, uploads):
+    """Each upload read as POST /predict reads it: the Digit read (None where the upload was
+    refused), and how many were refused as several digits."""
+    digits, several = [], 0
+    for data in uploads:
         try:
-            pixels[index] = read_digit(data, lambda rows: probabilities(estimator, rows)).ravel()
+            digits.append(reader.read_digit(data))
         except DigitsError as error:
+            digits.append(None)
             several += isinstance(error, SeveralDigits)
-    return pixels, several
+    return digits, several
 
 
 def kind_uploads(images, kind, offset=0):
@@ -64,17 +82,18 @@ def kind_uploads(images, kind, offset=0):
     return [render_upload(image, kind, offset + i) for i, image in enumerate(images)]
 
 
-def score_uploads(estimator, uploads, labels):
+def score_uploads(reader, uploads, labels):
     """Send each upload through POST /predict's path; accuracy, ECE, how many were rejected
     and how many of those as several digits.
 
     A rejected upload (no digit found, ...) counts as a wrong answer; its `predicted` is -1 and
     its `confidence` 0.
     """
-    pixels, several = read_uploads(estimator, uploads)
-    kept = ~np.isnan(pixels[:, 0])
+    digits, several = read_uploads(reader, uploads)
+    kept = np.array([digit is not None for digit in digits], dtype=bool)
     labels = np.asarray(labels)
-    answers = probabilities(estimator, pixels[kept])
+    answers = np.array([digit.probabilities for digit in digits if digit is not None]).reshape(
+        -1, 10)
     predicted, confidence = np.full(len(labels), -1), np.zeros(len(labels))
     predicted[kept] = answers.argmax(axis=1)
     confidence[kept] = answers.max(axis=1)
@@ -89,21 +108,21 @@ def score_uploads(estimator, uploads, labels):
     }
 
 
-def evaluate_kind(estimator, kind, images, labels, offset=0):
-    """Render every digit as an upload of `kind` and score the model on them."""
-    return score_uploads(estimator, kind_uploads(images, kind, offset), labels)
+def evaluate_kind(reader, kind, images, labels, offset=0):
+    """Render every digit as an upload of `kind` and score the reader on them."""
+    return score_uploads(reader, kind_uploads(images, kind, offset), labels)
 
 
-def evaluate(estimator, split="test", per_kind=None, kinds=KINDS, n_jobs=2):
+def evaluate(reader, split="test", per_kind=None, kinds=KINDS, n_jobs=2):
     """Score every upload kind on a split of the handwriting set: {kind: score}."""
     images, labels = handwriting(split, per_kind)
     offset = SPLITS[split].start
     scores = Parallel(n_jobs=n_jobs)(
-        delayed(evaluate_kind)(estimator, kind, images, labels, offset) for kind in kinds)
+        delayed(evaluate_kind)(reader, kind, images, labels, offset) for kind in kinds)
     return dict(zip(kinds, scores))
 
 
-def read_numbers(estimator, kind, spacing, numbers, offset=0):
+def read_numbers(reader, kind, spacing, numbers, offset=0):
     """Render each number (a list of 28x28 digits, with its labels) as an upload of `kind` and
     `spacing` and read it as POST /read does: per number, (length, digits found, digits right
     when the count is right, whole number right)."""
@@ -111,8 +130,7 @@ def read_numbers(estimator, kind, spacing, numbers, offset=0):
     for index, (images, labels) in enumerate(numbers):
         data = render_number(images, kind, spacing, offset + index)
         try:
-            reading = read_number(data, lambda pixels: probabilities(estimator, pixels))
-            found = probabilities(estimator, np.stack(reading.pixels)).argmax(axis=1)
+            found = np.array([digit.digit for digit in reader.read_number(data).digits])
         except DigitsError:
             found = np.array([], dtype=int)
         right = int((found == labels).sum()) if len(found) == len(labels) else 0
@@ -134,7 +152,7 @@ def number_set(split="test", count=240, longest=8):
     return numbers
 
 
-def evaluate_numbers(estimator, split="test", count=240, kinds=NUMBER_KINDS,
+def evaluate_numbers(reader, split="test", count=240, kinds=NUMBER_KINDS,
                      spacings=tuple(SPACINGS), n_jobs=2):
     """Read `count` numbers of every kind and spacing: {(kind, spacing): figures} with the
     share of numbers whose digits were all found (count_right), the share of digits right
@@ -142,7 +160,7 @@ def evaluate_numbers(estimator, split="test", count=240, kinds=NUMBER_KINDS,
     numbers = number_set(split, count)
     cells = [(kind, spacing) for kind in kinds for spacing in spacings]
     results = Parallel(n_jobs=n_jobs)(
-        delayed(read_numbers)(estimator, kind, spacing, numbers, SPLITS[split].start)
+        delayed(read_numbers)(reader, kind, spacing, numbers, SPLITS[split].start)
         for kind, spacing in cells)
     figures = {}
     for cell, rows in zip(cells, results):

@@ -13,12 +13,12 @@ model (which only decides where touching ink is cut), and every network then ans
 """
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
 
-from digits.core.model import load_model, probabilities
+from digits.core.model import SHIPPED_MODEL, load_model, probabilities
+from digits.core.reading import Reader
 from digits.lab.ensemble import merge_networks
 from digits.lab.evaluation import kind_uploads, read_uploads
 from digits.lab.handwriting import SPLITS, handwriting
@@ -26,7 +26,6 @@ from digits.lab.training import COPIES, split, train
 from digits.lab.uploads import KINDS
 
 SHIPPED_SPLIT = 0  # the load_digits split every network of a study is trained and held out on
-SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "artifacts" / "model.joblib"
 
 
 def uploaded_pixels(reader, split_name="dev", per_kind=None, n_jobs=2):
@@ -61,18 +60,19 @@ def study(seeds, split_name="dev", per_kind=None, copies=COPIES, max_iter=None, 
     uploads, read by the model at `reader_path`: {"seed N": scores, ..., "merged": scores}.
 
     Raises ModelUnavailable when that model cannot be loaded."""
-    reader, _ = load_model(reader_path)
+    estimator, metadata = load_model(reader_path)
+    reader = Reader(estimator, metadata["confidence_threshold"])
     pixels, labels = uploaded_pixels(reader, split_name, per_kind, n_jobs)
     trained = Parallel(n_jobs=n_jobs)(
         delayed(train)(seed, cv_folds=0, copies=copies, max_iter=max_iter, networks=1,
-                       split_seed=SHIPPED_SPLIT, n_jobs=1)
+                       split_seed=SHIPPED_SPLIT, n_jobs=1, tune=False)
         for seed in seeds)
     _, heldout_images, _, heldout_labels = split(SHIPPED_SPLIT)
     heldout = (heldout_images, heldout_labels)
-    figures = {f"seed {seed}": scores(model, pixels, labels, heldout)
-               for seed, (model, _) in zip(seeds, trained)}
-    figures["merged"] = scores(merge_networks(model for model, _ in trained), pixels, labels,
-                               heldout)
+    figures = {f"seed {seed}": scores(training.model, pixels, labels, heldout)
+               for seed, training in zip(seeds, trained)}
+    figures["merged"] = scores(merge_networks(training.model for training in trained), pixels,
+                               labels, heldout)
     return figures
 
 
@@ -105,8 +105,11 @@ def main(argv=None):
 
 
 def _kind_pixels(reader, kind, images, offset):
-    """One kind's uploads, rendered and read in the same worker: rows of 64, NaN if refused."""
-    return read_uploads(reader, kind_uploads(images, kind, offset))[0]
+    """One kind's uploads, rendered and read in the same worker: the 8x8 counts the reader
+    found, as rows of 64 (NaN where the upload was refused), for other networks to answer."""
+    digits = read_uploads(reader, kind_uploads(images, kind, offset))[0]
+    return np.array([np.full(64, np.nan) if digit is None else digit.pixels.ravel()
+                     for digit in digits])
 
 
 if __name__ == "__main__":

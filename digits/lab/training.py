@@ -1,9 +1,11 @@
-"""Fit the MLP on `load_digits`, augmented through the preprocessing path, and describe it."""
+"""Fit the MLP on `load_digits`, augmented through the recognition core's path, tune its
+confidence threshold on the dev handwriting, and write it with its metadata."""
 
 import json
 import platform
 import time
 import warnings
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +23,8 @@ from digits.core.model import load_model, metadata_path, sha256_of
 from digits.lab.augment import augmented
 from digits.lab.distillation import distil
 from digits.lab.ensemble import merge_networks
-from digits.lab.evaluation import expected_calibration_error
+from digits.lab.evaluation import (MOST_UNCERTAIN, THRESHOLD_STEP, expected_calibration_error,
+                                   tuned_threshold)
 
 HYPERPARAMETERS = {
     "hidden_layer_sizes": (256, 128),
@@ -49,6 +52,34 @@ TEMPERATURE = 1.2
 # logits (dev split: 10 and 20 read the same; 60 from a fresh start read no better)
 DISTIL_EPOCHS = 10
 COUNT_SCALE = 16.0  # counts are 0..16; the network trains on 0..1
+
+
+@dataclass(frozen=True)
+class Training:
+    """A trained model and what was measured while it was made: `threshold` (tuned on the dev
+    handwriting) and `uncertain_share` (the share it marks uncertain there) are None when the
+    threshold was not tuned."""
+
+    model: MLPClassifier
+    seed: int
+    seeds: list
+    split_seed: int
+    copies: int
+    max_iter: int
+    distil_epochs: int
+    train_samples: int
+    augmented_rows: int
+    test_samples: int
+    heldout_accuracy: float
+    heldout_ece: float
+    cv_folds: int
+    cv_accuracy: float | None
+    cv_accuracy_std: float | None
+    training_seconds: float
+    loss_curves: list  # each network's, before any teaching
+    report: str  # scikit-learn's classification report on the held-out digits
+    threshold: float | None
+    uncertain_share: float | None
 
 
 def split(seed):
@@ -100,8 +131,8 @@ def _fold_accuracy(test_images, test_labels, features, targets, seed, max_iter):
 
 
 def train(seed=0, cv_folds=3, copies=COPIES, max_iter=None, split_seed=None, n_jobs=2,
-          networks=NETWORKS, distil_epochs=DISTIL_EPOCHS):
-    """Train and measure: returns (model, results) where results feed `describe`.
+          networks=NETWORKS, distil_epochs=DISTIL_EPOCHS, tune=True, tune_per_kind=None):
+    """Train and measure: a Training.
 
     The model is one MLP. With `networks` > 1, that many are trained apart (the i-th augmented
     and initialised with seed + i), merged into one that answers their consensus
@@ -111,6 +142,8 @@ def train(seed=0, cv_folds=3, copies=COPIES, max_iter=None, split_seed=None, n_j
     `split_seed` (default: `seed`) picks the held-out digits apart from the augmentation and
     the networks' seeds; `n_jobs` processes augment the digits and fit the networks.
     Cross-validation measures one network of the recipe, as it was before it was taught.
+    With `tune`, the confidence threshold is tuned on the dev handwriting (`tuned_threshold`;
+    `tune_per_kind` digits of each kind, all by default).
     """
     started = time.perf_counter()
     split_seed = seed if split_seed is None else split_seed
@@ -137,76 +170,83 @@ def train(seed=0, cv_folds=3, copies=COPIES, max_iter=None, split_seed=None, n_j
                        distil_epochs, COUNT_SCALE)
     probabilities = model.predict_proba(X_test)
     predicted = model.classes_[probabilities.argmax(axis=1)]
-    results = {
-        "seed": seed,
-        "seeds": seeds,
-        "split_seed": split_seed,
-        "copies": copies,
-        "max_iter": max_iter or HYPERPARAMETERS["max_iter"],
-        "distil_epochs": distil_epochs if networks > 1 else 0,
-        "train_samples": int(len(X_train)),
-        "augmented_rows": int(len(features)),
-        "test_samples": int(len(X_test)),
-        "heldout_accuracy": float((predicted == y_test).mean()),
-        "heldout_ece": expected_calibration_error(probabilities, y_test),
-        "cv_folds": cv_folds,
-        "cv_accuracy": float(np.mean(fold_scores)) if fold_scores else None,
-        "cv_accuracy_std": float(np.std(fold_scores)) if fold_scores else None,
-        "training_seconds": round(time.perf_counter() - started, 1),
-        "loss_curves": [member.loss_curve_ for member in members],  # before any teaching
-        "report": classification_report(y_test, predicted, digits=3),
-    }
-    return model, results
+    threshold, uncertain_share = (tuned_threshold(model, per_kind=tune_per_kind, n_jobs=n_jobs)
+                                  if tune else (None, None))
+    return Training(
+        model=model, seed=seed, seeds=seeds, split_seed=split_seed, copies=copies,
+        max_iter=max_iter or HYPERPARAMETERS["max_iter"],
+        distil_epochs=distil_epochs if networks > 1 else 0,
+        train_samples=int(len(X_train)), augmented_rows=int(len(features)),
+        test_samples=int(len(X_test)),
+        heldout_accuracy=float((predicted == y_test).mean()),
+        heldout_ece=expected_calibration_error(probabilities, y_test),
+        cv_folds=cv_folds,
+        cv_accuracy=float(np.mean(fold_scores)) if fold_scores else None,
+        cv_accuracy_std=float(np.std(fold_scores)) if fold_scores else None,
+        training_seconds=round(time.perf_counter() - started, 1),
+        loss_curves=[member.loss_curve_ for member in members],
+        report=classification_report(y_test, predicted, digits=3),
+        threshold=threshold, uncertain_share=uncertain_share)
 
 
-def describe(model, results, sha256):
-    """The metadata written to model.json."""
+def model_metadata(training, sha256):
+    """The metadata written to model.json for a tuned Training whose file has `sha256`."""
     return {
         "sha256": sha256,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
                      "numpy": np.__version__, "joblib": joblib.__version__},
         "estimator": "sklearn.neural_network.MLPClassifier",
-        "hyperparameters": {**HYPERPARAMETERS, "max_iter": results["max_iter"],
-                            "random_state": results["seed"]},
-        "networks": _networks(results),
+        "hyperparameters": {**HYPERPARAMETERS, "max_iter": training.max_iter,
+                            "random_state": training.seed},
+        "networks": _networks(training),
         "input": "8x8 counts 0..16 (optdigits), row-major, 64 features",
-        "classes": [int(c) for c in model.classes_],
+        "classes": [int(c) for c in training.model.classes_],
+        "confidence_threshold": training.threshold,
+        "threshold_tuning": {
+            "rule": (f"the highest threshold in steps of {THRESHOLD_STEP} that marks at most "
+                     f"{MOST_UNCERTAIN:.0%} of the dev handwriting's answers uncertain"),
+            "uncertain_share": training.uncertain_share},
         "data": {"dataset": "sklearn.datasets.load_digits", "test_size": TEST_SIZE,
-                 "split_seed": results["split_seed"],
-                 "train_samples": results["train_samples"],
-                 "test_samples": results["test_samples"],
-                 "augmented_rows": results["augmented_rows"],
-                 "augmentation": (f"{results['copies']} distorted copies per digit (rotation, "
+                 "split_seed": training.split_seed,
+                 "train_samples": training.train_samples,
+                 "test_samples": training.test_samples,
+                 "augmented_rows": training.augmented_rows,
+                 "augmentation": (f"{training.copies} distorted copies per digit (rotation, "
                                   "shear, stretch, shift, elastic bend, stroke width; "
                                   f"{STYLE_PROBABILITY:.0%} of the copies of 1s, 4s and 7s "
                                   "redrawn as a plain 1, a 4 with a raised bar or a 7 without "
                                   f"a bar) + {RAW_REPEATS}x the originals, per network")},
-        "metrics": {key: results[key] for key in
-                    ("heldout_accuracy", "heldout_ece", "cv_folds", "cv_accuracy",
-                     "cv_accuracy_std", "training_seconds")},
+        "metrics": {"heldout_accuracy": training.heldout_accuracy,
+                    "heldout_ece": training.heldout_ece, "cv_folds": training.cv_folds,
+                    "cv_accuracy": training.cv_accuracy,
+                    "cv_accuracy_std": training.cv_accuracy_std,
+                    "training_seconds": training.training_seconds},
     }
 
 
-def _networks(results):
+def _networks(training):
     """How the shipped network came about: alone, or taught by several merged."""
-    seeds = results["seeds"]
+    seeds = training.seeds
     if len(seeds) == 1:
         return {"count": 1, "seeds": seeds, "answer": "the one network's"}
     return {"count": len(seeds), "seeds": seeds, "temperature": TEMPERATURE,
-            "distil_epochs": results["distil_epochs"],
-            "answer": (f"network {seeds[0]} taught for {results['distil_epochs']} epochs to "
+            "distil_epochs": training.distil_epochs,
+            "answer": (f"network {seeds[0]} taught for {training.distil_epochs} epochs to "
                        f"answer as the {len(seeds)} networks merged do: the softmax of their "
                        f"mean logits / {TEMPERATURE}")}
 
 
-def write_artifacts(model, results, out_dir):
-    """Write model.joblib and model.json into `out_dir`; returns the metadata."""
+def write_artifacts(training, out_dir):
+    """Write model.joblib and model.json of a tuned Training into `out_dir`; returns the
+    metadata. Raises ValueError for a Training whose threshold was not tuned."""
+    if training.threshold is None:
+        raise ValueError("a model is written with its tuned threshold: train(tune=True)")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / "model.joblib"
-    joblib.dump(model, model_path, compress=3)
-    metadata = describe(model, results, sha256_of(model_path))
+    joblib.dump(training.model, model_path, compress=3)
+    metadata = model_metadata(training, sha256_of(model_path))
     metadata_path(model_path).write_text(json.dumps(metadata, indent=2) + "\n")
     return metadata
 

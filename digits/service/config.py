@@ -3,25 +3,24 @@
 from pathlib import Path
 
 from digits.core.decoding import MAX_DECODED_BYTES, MAX_PIXELS
+from digits.core.model import SHIPPED_MODEL
 from digits.core.segmentation import MAX_DIGITS
 
 ROOT = Path(__file__).resolve().parents[2]
-# Tuned on the dev split of the handwriting (`python evaluate.py --split dev` prints the curve):
-# the highest threshold (in steps of 0.05) that marks at most 12 % of real handwriting
-# uncertain (10.5 % on dev; 0.7 marks 12.7 %).
-CONFIDENCE_THRESHOLD = 0.65
 
 # name: (default, type, lowest allowed, what it is) -- the README's configuration table
 SETTINGS = {
-    "MODEL_PATH": (str(ROOT / "artifacts" / "model.joblib"), str, None,
+    "MODEL_PATH": (str(SHIPPED_MODEL), str, None,
                    "the trained model (joblib); its metadata (`model.json`) sits beside it"),
     "MAX_UPLOAD_BYTES": (10 * 1024 * 1024, int, 1, "largest request body accepted, in bytes"),
     "MAX_PIXELS": (MAX_PIXELS, int, 1, "largest image accepted, in pixels (width x height)"),
     "MAX_DECODED_BYTES": (MAX_DECODED_BYTES, int, 1,
                           "most memory one image may take while it is decoded: width x height x "
                           "bytes per pixel of its mode, plus its decoder's buffer"),
-    "CONFIDENCE_THRESHOLD": (CONFIDENCE_THRESHOLD, float, 0.0,
-                             "below this confidence a prediction is marked uncertain"),
+    "CONFIDENCE_THRESHOLD": (None, float, 0.0,
+                             "below this confidence a prediction is marked uncertain; unset: "
+                             "the model's own (`confidence_threshold` in `model.json`, tuned "
+                             "by `train.py`)"),
     "MAX_DIGITS": (MAX_DIGITS, int, 1,
                    "most digits `POST /read` reads in one number; more is 422"),
     "BATCH_MAX_FILES": (64, int, 1, "most images in one `POST /predict/batch` or "
@@ -70,8 +69,11 @@ def validate(config):
 
     Raises ConfigError for a value that is not of the right type or is out of range.
     """
-    for name, (_default, kind, lowest, _about) in SETTINGS.items():
+    for name, (default, kind, lowest, _about) in SETTINGS.items():
         value = config[name]
+        if default is None and value in (None, ""):  # unset: decided elsewhere
+            config[name] = None
+            continue
         try:
             if kind is bool:
                 value = value if isinstance(value, bool) else BOOLEANS[str(value).lower()]
@@ -86,7 +88,7 @@ def validate(config):
         if lowest is not None and value < lowest:
             raise ConfigError(f"DIGITS_{name}={value} must be at least {lowest}")
         config[name] = value
-    if config["CONFIDENCE_THRESHOLD"] > 1:
+    if (config["CONFIDENCE_THRESHOLD"] or 0) > 1:
         raise ConfigError("DIGITS_CONFIDENCE_THRESHOLD must be between 0 and 1")
     config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_BYTES"]
     return config

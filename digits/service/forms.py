@@ -2,9 +2,9 @@
 
 import re
 
-from flask import request
+from flask import current_app, request
 
-from digits.core.errors import BadUpload, TooManyFiles, UnsupportedBody
+from digits.service.errors import BadUpload, TooManyFiles, UnsupportedBody
 
 FILE_FIELDS = ("image", "file")  # `file` is accepted as an alias
 BATCH_FIELD = "images"
@@ -18,6 +18,20 @@ def parse_top_k(raw):
     if not re.fullmatch(r"[0-9]{1,2}", raw) or not 1 <= int(raw) <= MAX_TOP_K:
         raise BadUpload(f"top_k must be a whole number from 1 to {MAX_TOP_K}; got {raw[:20]!r}.")
     return int(raw)
+
+
+def accept_body(app, mimetype, read):
+    """Let the app's reading routes take a request body of `mimetype` (besides multipart
+    uploads): `read()` gives the image's bytes from it. How an optional feature adds a way to
+    send an image (URL fetching: JSON)."""
+    app.extensions.setdefault("digits.bodies", {})[mimetype] = read
+
+
+def image_bytes():
+    """The bytes of the request's one image: from a body a feature accepts (`accept_body`),
+    else from the multipart upload (`uploaded_bytes`)."""
+    read = current_app.extensions.get("digits.bodies", {}).get(request.mimetype)
+    return read() if read else uploaded_bytes()
 
 
 def uploaded_bytes():

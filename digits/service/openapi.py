@@ -1,7 +1,7 @@
 """The OpenAPI description of the running service: `openapi.json` cut to its configuration.
 
 `openapi.json` describes the service with every optional feature on. Each part that only exists
-with a feature carries `"x-feature": "<SETTING>"`; `describe` drops the parts whose setting is
+with a feature carries `"x-feature": "<SETTING>"`; `openapi_document` drops the parts whose setting is
 off and fills in the limits that are settings, so that a client (or schemathesis) reads exactly
 what this server answers: no `/metrics` when metrics are off, no 401 without API keys.
 """
@@ -28,7 +28,7 @@ def _full_description():
     return json.loads(FULL_DESCRIPTION.read_text())
 
 
-def describe(config):
+def openapi_document(config):
     """The OpenAPI 3.1 document (a dict) for a service running with `config`."""
     document = _without_features(copy.deepcopy(_full_description()),
                                  {name for name in FEATURE_NAMES if config[name]})

@@ -1,13 +1,68 @@
-"""Every error as an RFC 9457 problem document (`application/problem+json`), from one place."""
+"""Every error as an RFC 9457 problem document (`application/problem+json`), from one place:
+the table of what each refusal is called, its status and the advice a person acts on."""
 
 import json
+from dataclasses import dataclass
 
 from flask import Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from digits.core.errors import DigitsError
+from digits.core import errors as core
+from digits.service import errors as service
 
 PROBLEM_TYPE = "tag:digits-service,2026:{slug}"  # an identifier; docs/api.md lists every slug
+FORMATS = "Send a PNG, JPEG, GIF, BMP, WebP, TIFF or AVIF image of handwritten digits."
+
+
+@dataclass(frozen=True)
+class Problem:
+    """How a class of refusal is answered: `advice` follows the error's own sentence (one per
+    `reason` when it is a dict)."""
+
+    status: int
+    slug: str
+    title: str
+    advice: str | dict = ""
+    headers: tuple = ()
+
+
+PROBLEMS = {
+    # the image (the recognition core's refusals)
+    core.NotAnImage: Problem(415, "unsupported-image", "Unsupported image", {
+        "empty": "", "unreadable": FORMATS, "undecodable": FORMATS,
+        "heic": ("Send it as a JPEG or PNG: on an iPhone, Settings > Camera > Formats > Most "
+                 "Compatible makes the camera save JPEGs; this service's web page converts HEIC "
+                 "itself in a browser that can show it (Safari).")}),
+    core.DecodingTooCostly: Problem(413, "image-too-large", "Image too large",
+                                    "Send it smaller, as 8-bit grey or colour, or as a JPEG."),
+    core.ImageTooLarge: Problem(413, "image-too-large", "Image too large",
+                                "Resize or crop it around the digits and try again."),
+    core.NoDigitFound: Problem(422, "no-digit-found", "No digit found",
+                               "Send an image with a handwritten digit that stands out from the "
+                               "paper."),
+    core.SeveralLines: Problem(422, "several-lines", "Several lines",
+                               "Crop the image to one line and send each line on its own."),
+    core.SeveralDigits: Problem(422, "several-digits", "Several digits",
+                                "Send it to POST /read to have it read as a number, digit by "
+                                "digit."),
+    core.TooManyDigits: Problem(422, "too-many-digits", "Too many digits",
+                                "Crop it to the number you want read."),
+    # the request (the service's and its features' refusals; their message says it all)
+    service.BadUpload: Problem(400, "bad-request", "Bad request"),
+    service.UnsupportedBody: Problem(415, "unsupported-body", "Unsupported request body"),
+    service.TooManyFiles: Problem(413, "too-many-files", "Too many files"),
+    service.BatchTimeExceeded: Problem(503, "batch-time-exceeded", "Not processed in time"),
+    service.Unauthorized: Problem(401, "unauthorized", "Unauthorized",
+                                  headers=(("WWW-Authenticate", 'Bearer realm="digits"'),)),
+    service.CreditsExhausted: Problem(402, "credits-exhausted", "Credits exhausted"),
+    # 422, not 400: the request is well formed (JSON with a string `url`); it is the URL it
+    # names that the service will not use
+    service.UrlRefused: Problem(422, "url-refused", "URL refused"),
+    service.FetchFailed: Problem(502, "url-fetch-failed", "Fetching the URL failed"),
+    service.FetchTimedOut: Problem(504, "url-fetch-timed-out", "Fetching the URL timed out"),
+    service.FetchTooLarge: Problem(413, "image-too-large", "Image too large"),
+}
+REFUSALS = (core.DigitsError, service.RequestError)  # what PROBLEMS answers
 
 _DETAILS = {
     404: "There is nothing at {path}. The endpoints are {endpoints}.",
@@ -19,6 +74,19 @@ _DETAILS = {
           "seconds as the Retry-After header says, then try again."),
     500: "The server failed to handle this request. It has been logged; try again later.",
 }
+
+
+def problem_of(error):
+    """The Problem that answers a refusal (the nearest class of its own in PROBLEMS)."""
+    return next(PROBLEMS[kind] for kind in type(error).__mro__ if kind in PROBLEMS)
+
+
+def problem_body(error):
+    """The problem document of a refusal, as a dict (a batch lists one per failed file)."""
+    found = problem_of(error)
+    advice = found.advice.get(error.reason, "") if isinstance(found.advice, dict) else found.advice
+    return document(found.status, found.title, " ".join(filter(None, (str(error), advice))),
+                    found.slug)
 
 
 def document(status, title, detail, slug=None):
@@ -38,19 +106,17 @@ def problem(status, title, detail, slug=None, headers=None):
 
 
 def register(app):
-    """Install handlers that turn domain errors and HTTP exceptions into problem documents."""
-    app.register_error_handler(DigitsError, _domain_problem)
+    """Install handlers that turn refusals and HTTP exceptions into problem documents."""
+    for refusal in REFUSALS:
+        app.register_error_handler(refusal, _refusal_problem)
     app.register_error_handler(HTTPException, _http_problem)
     app.register_error_handler(Exception, _unexpected_problem)
 
 
-def problem_body(error):
-    """The problem document of a domain error, as a dict (a batch lists one per failed file)."""
-    return document(error.status, error.title, str(error), error.slug)
-
-
-def _domain_problem(error):
-    return problem(error.status, error.title, str(error), error.slug, headers=list(error.headers))
+def _refusal_problem(error):
+    body = problem_body(error)
+    return Response(json.dumps(body), status=body["status"],
+                    headers=list(problem_of(error).headers), mimetype="application/problem+json")
 
 
 def _http_problem(error):

@@ -3,15 +3,12 @@ into JSON. Two blueprints, so that features guard the reading routes as a group.
 
 import time
 
-import numpy as np
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
-from digits.core.decoding import Limits
-from digits.core.errors import BatchTimeExceeded, DigitsError
-from digits.core.model import probabilities
-from digits.core.reading import read_digit, read_number
-from digits.service import problems, signals
-from digits.service.forms import parse_top_k, uploaded_batch, uploaded_bytes
+from digits.core.errors import DigitsError
+from digits.service import problems, signals, state
+from digits.service.errors import BatchTimeExceeded
+from digits.service.forms import image_bytes, parse_top_k, uploaded_batch
 from digits.service.responses import number_body, prediction_body
 
 
@@ -43,13 +40,13 @@ def page_route():
 
 def openapi_route():
     """GET /openapi.json: the OpenAPI 3.1 description of this configuration's endpoints."""
-    return jsonify(current_app.extensions["digits.openapi"])
+    return jsonify(state.openapi())
 
 
 def health_route():
     """GET /health: liveness, uptime and which model is loaded."""
-    started, started_at = current_app.extensions["digits.started"]
-    metadata = current_app.extensions["digits.metadata"]
+    started, started_at = state.started()
+    metadata = state.model_metadata()
     return jsonify({
         "status": "ok",
         "uptime_seconds": round(time.monotonic() - started, 3),
@@ -61,7 +58,7 @@ def health_route():
 
 def model_route():
     """GET /model: the loaded model's metadata (`model.json`)."""
-    return jsonify(current_app.extensions["digits.metadata"])
+    return jsonify(state.model_metadata())
 
 
 def predict_route():
@@ -87,9 +84,8 @@ def read_batch_route():
 def answer_one(answer):
     """The body `answer(data, top_k)` gives for the request's one image (one credit)."""
     top_k = parse_top_k(request.args.get("top_k"))
-    fetch = current_app.extensions.get("digits.fetch")
-    data = fetch() if fetch and request.mimetype == "application/json" else uploaded_bytes()
-    charge(1)
+    data = image_bytes()
+    accept(1)
     return answer(data, top_k)
 
 
@@ -99,7 +95,7 @@ def answer_batch(answer):
     are still answered."""
     top_k = parse_top_k(request.args.get("top_k"))
     uploads = uploaded_batch(current_app.config["BATCH_MAX_FILES"])
-    charge(len(uploads))
+    accept(len(uploads))
     deadline = time.monotonic() + current_app.config["BATCH_SECONDS"]
     results = []
     for upload in uploads:
@@ -110,50 +106,39 @@ def answer_batch(answer):
                     f"The batch used its {current_app.config['BATCH_SECONDS']:g} seconds before "
                     "this file's turn. Send the files that were not processed again.")
             results.append({"filename": name, **answer(upload.read(), top_k)})
-        except DigitsError as error:
+        except problems.REFUSALS as error:
             results.append({"filename": name, "error": problems.problem_body(error)})
     return {"results": results}
 
 
 def digit_answer(data, top_k):
-    """The prediction body for one image's bytes; raises the reading's DigitsErrors (also
-    SeveralDigits for an image that holds a number)."""
-    pixels = observed(read_digit, data)
-    body = prediction_body(classify(pixels)[0], pixels, top_k,
-                           current_app.config["CONFIDENCE_THRESHOLD"])
-    signals.predicted.send(current_app._get_current_object(), digit=body["digit"])
-    return body
+    """The prediction body for one image's bytes; raises the reader's refusals (SeveralDigits
+    for an image that holds a number)."""
+    digit = read_and_report(state.reader().read_digit, data)
+    signals.predicted.send(current_app._get_current_object(), digit=digit.digit)
+    return prediction_body(digit, top_k)
 
 
 def number_answer(data, top_k):
-    """The number body for one image's bytes; raises the reading's DigitsErrors."""
-    reading = observed(read_number, data)
-    body = number_body(classify(np.stack(reading.pixels)), reading, top_k,
-                       current_app.config["CONFIDENCE_THRESHOLD"])
-    for digit in body["digits"]:
-        signals.predicted.send(current_app._get_current_object(), digit=digit["digit"])
-    return body
+    """The number body for one image's bytes; raises the reader's refusals."""
+    reading = read_and_report(state.reader().read_number, data)
+    for digit in reading.digits:
+        signals.predicted.send(current_app._get_current_object(), digit=digit.digit)
+    return number_body(reading, top_k)
 
 
-def observed(read, data):
-    """`read(data, classify, limits, max_digits)` with this configuration's limits; a
-    DigitsError is signalled as a rejected upload (metrics count them) and raised again."""
-    config = current_app.config
+def read_and_report(read, data):
+    """`read(data)`; a refusal of the image is reported to the listeners (metrics count them
+    by problem type) and raised again."""
     try:
-        return read(data, classify, Limits(config["MAX_PIXELS"], config["MAX_DECODED_BYTES"]),
-                    config["MAX_DIGITS"])
+        return read(data)
     except DigitsError as error:
-        signals.rejected.send(current_app._get_current_object(), reason=error.slug)
+        signals.rejected.send(current_app._get_current_object(),
+                              reason=problems.problem_of(error).slug)
         raise
 
 
-def classify(pixels):
-    """P(digit) rows of the loaded model for a stack of 8x8 count arrays."""
-    return probabilities(current_app.extensions["digits.model"], pixels)
-
-
-def charge(images):
-    """Take one credit per image from the caller's key when API keys are on."""
-    ledger = current_app.extensions.get("digits.keys")
-    if ledger is not None:
-        ledger.charge(g.api_key, images)
+def accept(images):
+    """Tell the listeners that the request's `images` are accepted for reading (with API keys
+    on, they are charged: one credit each, or CreditsExhausted)."""
+    signals.accepted.send(current_app._get_current_object(), images=images)

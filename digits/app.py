@@ -1,16 +1,17 @@
-"""The app factory: settings, the model, the routes and the optional features that are on."""
+"""The app factory: settings, the reader, the routes and the optional features that are on.
+
+It sits above both the service (`digits.service`) and the features (`digits.features`): the
+service knows no feature, and each feature attaches itself to the app and to the reading routes'
+blueprint it is given.
+"""
 
 import importlib
-import time
-from datetime import datetime, timezone
 
 from flask import Flask
 
-from digits.core.model import load_model
 from digits.features import keys
 from digits.service import config as settings
-from digits.service import problems
-from digits.service.openapi import describe
+from digits.service import problems, state
 from digits.service.routes import about_routes, reading_routes
 
 STATIC = settings.ROOT / "digits" / "service" / "static"
@@ -32,15 +33,13 @@ def create_app(config=None):
     Raises ConfigError for an unusable setting and ModelUnavailable when the model is missing
     or fails its integrity check, so that a broken deploy refuses to start.
     """
-    app = Flask(__name__, root_path=str(settings.ROOT), static_folder=str(STATIC))
+    app = Flask("digits", root_path=str(settings.ROOT), static_folder=str(STATIC))
     app.json.sort_keys = False  # keep answers in the documented order: digit first
     app.config.update(settings.defaults())
     app.config.from_prefixed_env("DIGITS")
     app.config.update(config or {})
     settings.validate(app.config)
-    app.extensions["digits.model"], app.extensions["digits.metadata"] = load_model(
-        app.config["MODEL_PATH"])
-    app.extensions["digits.started"] = (time.monotonic(), datetime.now(timezone.utc))
+    state.init_app(app)
     problems.register(app)
     app.cli.add_command(keys.cli)  # `flask --app service keys ...`, whether keys are on or not
     # Each feature guards the reading routes through their blueprint, so it is attached to the
@@ -51,5 +50,4 @@ def create_app(config=None):
             importlib.import_module(module).register(app, reading)
     app.register_blueprint(about_routes())
     app.register_blueprint(reading)
-    app.extensions["digits.openapi"] = describe(app.config)
     return app

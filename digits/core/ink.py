@@ -1,15 +1,10 @@
-"""Upload bytes -> the 8x8 images of 0..16 counts that `load_digits` is made of.
+"""Where the digits are on a page: the paper, the ink, its blobs and the line they make.
 
-`load_digits` (UCI optdigits) was scanned to 32x32 binary bitmaps with the digit scaled to the
-box's full height, then cut into 4x4 blocks whose set pixels were counted. Each step below
-rebuilds one part of that, so that a phone photo, a scan or a canvas drawing reaches the model
-in the representation it was trained on:
-
-    decode_image -> grayscale -> paper_model -> ink_mask -> find_components
-                 -> digit_mask (each digit) -> fit_to_box -> block_counts
+    grayscale -> small_copy -> paper_model -> ink_mask -> remove_ruling -> find_components
+              -> line_region (the line's ink read again at the resolution its digits need)
 
 The ink is located once on a small copy of the page (at most LOCATE_SIDE pixels a side); only
-each digit's own region is then read at the resolution its 32x32 box needs.
+the line's own region is then read again from the grey page, at most DIGIT_SIDE pixels tall.
 """
 
 from dataclasses import dataclass
@@ -19,24 +14,17 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from digits.core.decoding import Limits, decode_image
 from digits.core.errors import NoDigitFound
 
-BOX = 32
-BLOCK = 4
-DIGIT_WIDTH = 20  # optdigits scaled digits into a 20x32 region of the 32x32 box
-TARGET_INK = 0.305  # mean share of set pixels in an optdigits bitmap, whatever the digit
 LOCATE_SIDE = 64  # the ink is located on a copy of the page at most this large
-DIGIT_SIDE = 2 * BOX  # a digit's region is read at most this tall
-MARGIN = 4  # room around the box while the pen's weight is set, so no stroke is cut
+DIGIT_SIDE = 64  # the line's region is read at most this tall: twice optdigits' 32x32 box
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1) to count as a digit
 LINE_SPAN = 0.6  # a straight run this long (fraction of the side) is ruling, not a stroke
 RULING_WIDTH = 2  # ruled lines are at most this thick (pixels) on the small copy
 RULING_SPAN = LOCATE_SIDE // 2  # ruling is looked for only along sides at least this long
-MAX_WIDENINGS = 4  # a stroke is blurred wider at most this often (each time by 2 pixels a side)
 SPECK_AREA = 0.05  # ink blobs under 5 % of the largest blob are dust
+LINE_SPECK = 2  # small-copy pixels: a blob beside the line larger than this may be a digit
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
-_BLUR = np.array([0.1, 0.2, 0.4, 0.2, 0.1], dtype=np.float32)  # about 2 pixels of the box
 
 
 @dataclass(frozen=True)
@@ -76,13 +64,6 @@ class Page:
     labels: np.ndarray
     components: list
     scale: tuple
-
-    def upload_box(self, component):
-        """A component's bounding box in the upload's own pixels: (left, top, width, height)."""
-        left, top, right, bottom = component.box
-        scale_x, scale_y = self.scale
-        left, top = round(left * scale_x), round(top * scale_y)
-        return left, top, round(right * scale_x) - left, round(bottom * scale_y) - top
 
 
 @dataclass(frozen=True)
@@ -146,7 +127,7 @@ def paper_model(small, tiles=8):
     ends = [int(0.001 * darkness.size), int(0.999 * darkness.size)]
     light, dark = np.partition(darkness, ends)[ends] * (-1, 1)
     if max(dark, light) < MIN_CONTRAST * 255:
-        raise NoDigitFound(no_digit_message())
+        raise NoDigitFound()
     return Paper(tuple(float(value) for value in coef), 1 if dark >= light else -1)
 
 
@@ -157,7 +138,7 @@ def ink_mask(ink):
     """
     strong = ink[ink > MIN_CONTRAST * 255]
     if strong.size < 4:
-        raise NoDigitFound(no_digit_message())
+        raise NoDigitFound()
     return ink > max(MIN_CONTRAST * 255, 0.5 * _quantile(strong, 0.9))
 
 
@@ -196,7 +177,7 @@ def find_components(mask):
     """
     labels, count = ndimage.label(mask.view(np.uint8), _EIGHT_NEIGHBOURS)
     if count == 0:
-        raise NoDigitFound(no_digit_message())
+        raise NoDigitFound()
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     largest = areas[1:].max()
     components = [Component(label, int(areas[label]),
@@ -209,19 +190,19 @@ def find_components(mask):
 @dataclass(frozen=True)
 class Region:
     """Ink read again from the grey page: `mask` (at most DIGIT_SIDE pixels tall) showing `box`
-    (left, top, right, bottom) in pixels of the page's grey image."""
+    (left, top, right, bottom) in pixels of the page's grey image, whose pixels each span
+    `upload_scale` pixels of the upload along x and y."""
 
     mask: np.ndarray
     box: tuple
+    upload_scale: tuple
 
-    def upload_box(self, page, part):
+    def upload_box(self, part):
         """`part` (left, top, right, bottom in pixels of `mask`) in the upload's own pixels, as
         a person sees it: (left, top, width, height)."""
         left, top, right, bottom = self.box
         height, width = self.mask.shape
-        # upload pixels per grey pixel, from the page's upload pixels per small-copy pixel
-        per_x = page.scale[0] * page.labels.shape[1] / page.grey.size[0]
-        per_y = page.scale[1] * page.labels.shape[0] / page.grey.size[1]
+        per_x, per_y = self.upload_scale
         scale_x, scale_y = (right - left) / width * per_x, (bottom - top) / height * per_y
         x0, y0 = left * per_x, top * per_y  # the region's corner in upload pixels
         box_left, box_top = round(x0 + part[0] * scale_x), round(y0 + part[1] * scale_y)
@@ -260,60 +241,31 @@ def read_region(page, components):
     grown[:, 1:] |= grown[:, :-1].copy()
     grown[:, :-1] |= grown[:, 1:].copy()
     mask = ink_mask(page.paper.ink(region, box, grey.size)) & grown[rows[:, None], cols[None, :]]
-    return Region(mask, box)
+    # upload pixels per grey pixel, from the page's upload pixels per small-copy pixel
+    return Region(mask, box, (page.scale[0] * labels.shape[1] / grey.size[0],
+                              page.scale[1] * labels.shape[0] / grey.size[1]))
 
 
-def digit_mask(page, components):
-    """The ink of `components` read again from the grey page (see `read_region`): a mask."""
-    return read_region(page, components).mask
+def line_components(page):
+    """The page's components that make up the line of digits: those not dust, and every blob
+    in the rows they span that lies between them or is more than a speck. On the small copy a
+    thin digit of a long number may be a few small blobs that would pass for dust; the
+    segmentation weighs them again at the line's resolution."""
+    left, top, right, bottom = joint_box(page.components)
+    areas = np.bincount(page.labels.ravel())
+    inside = []
+    for label, (rows, cols) in enumerate(ndimage.find_objects(page.labels), start=1):
+        if rows is None or rows.start >= bottom or rows.stop <= top:
+            continue
+        if (cols.start < right and cols.stop > left) or areas[label] > LINE_SPECK:
+            inside.append(Component(label, int(areas[label]),
+                                    (cols.start, rows.start, cols.stop, rows.stop)))
+    return inside
 
 
-def fit_to_box(mask, box=BOX):
-    """Scale a digit's mask into the box as optdigits did: slant straightened, full height, at
-    most DIGIT_WIDTH wide (aspect kept below that), centred, strokes as thick as theirs.
-
-    One affine warp does the crop, shear and scale; a blur and the threshold that leaves
-    optdigits' share of ink set it to their stroke weight whatever the pen.
-    """
-    digit = _cropped(mask)
-    coverage = _mask_image(digit)
-    shrink = digit.shape[0] // (2 * box)  # a bilinear warp would skip pixels below half size
-    if shrink > 1:
-        coverage = coverage.reduce(shrink)
-        digit = np.asarray(coverage) > 127
-    soft = _warped(coverage, digit, box)
-    if not soft.any():
-        # A stroke narrower than the warp's step between samples falls between them (a dead
-        # straight 1 drawn with a thin pen): widen it to that step and warp again.
-        step = int(np.ceil(_warp(digit, box)[0]))
-        digit = ndimage.binary_dilation(np.pad(digit, ((0, 0), (step, step))),
-                                        np.ones((1, 2 * step + 1), dtype=bool))
-        soft = _warped(_mask_image(digit), digit, box)
-    # optdigits' strokes always hold about TARGET_INK of the box, even a 1's single stroke; a
-    # thinner one, blurred once, still covers less: blur it again until it could.
-    for _ in range(MAX_WIDENINGS):
-        if np.count_nonzero(soft) >= TARGET_INK * box * box:
-            break
-        soft = _blurred(soft)
-    # A thicker pen grows the digit past its outline; it is scaled back to the box's height
-    # below, so ask for that much more ink first: optdigits' share is what remains.
-    inked = _largest(soft, TARGET_INK * box * box)
-    growth = np.count_nonzero(inked.any(axis=1)) / box
-    inked = _largest(soft, TARGET_INK * box * box * growth * growth)
-    region = _cropped(inked)
-    height, width = region.shape
-    new_width = min(max(1, round(width * box / height)), DIGIT_WIDTH * box // BOX)
-    scaled = _mask_image(region).resize((new_width, box), Image.Resampling.BOX)
-    bitmap = np.zeros((box, box), dtype=bool)
-    left = (box - new_width) // 2
-    bitmap[:, left : left + new_width] = np.asarray(scaled) >= 128
-    return bitmap
-
-
-def block_counts(bitmap, block=BLOCK):
-    """Count set pixels in each block x block tile: a 32x32 bitmap becomes 8x8 values 0..16."""
-    side = bitmap.shape[0] // block
-    return bitmap.reshape(side, block, side, block).sum(axis=(1, 3)).astype(np.uint8)
+def line_region(page):
+    """The ink of the page's line of digits (`line_components`) read again: a Region."""
+    return read_region(page, line_components(page))
 
 
 def locate(grey, scale=(1.0, 1.0)):
@@ -324,28 +276,6 @@ def locate(grey, scale=(1.0, 1.0)):
     labels, components = find_components(remove_ruling(ink_mask(paper.ink(small))))
     return Page(grey, paper, labels, components, (scale[0] * grey.size[0] / small.shape[1],
                                                   scale[1] * grey.size[1] / small.shape[0]))
-
-
-def locate_ink(data, limits=Limits()):
-    """Decode an upload and find its ink: a Page. Raises NotAnImage and ImageTooLarge (from
-    decode_image) and NoDigitFound."""
-    decoded = decode_image(data, limits)
-    return locate(grayscale(decoded), decoded.scale)
-
-
-def upload_to_pixels(data, limits=Limits()):
-    """Upload bytes -> the 8x8 counts of all the ink that is not dust, taken as one digit,
-    with no segmentation. The service reads through `digits.core.reading` instead (which also
-    finds several digits); this is the plain path the notebook and the preprocessing tests
-    show step by step."""
-    page = locate_ink(data, limits)
-    return block_counts(fit_to_box(digit_mask(page, page.components)))
-
-
-def no_digit_message():
-    """The detail of a NoDigitFound."""
-    return ("No digit was found: the image looks blank or uniform. Send an image with a "
-            "handwritten digit that stands out from the paper.")
 
 
 @lru_cache(maxsize=64)
@@ -362,59 +292,3 @@ def _quantile(values, q):
     flat = values.ravel()
     index = min(flat.size - 1, int(q * flat.size))
     return float(np.partition(flat, index)[index])
-
-
-def _cropped(mask):
-    """The mask cut to the bounding box of its set pixels."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-
-
-def _warped(coverage, digit, box):
-    """The digit's coverage warped into the box's canvas (see `_warp`) and blurred to about
-    optdigits' pen: float32, 0..255."""
-    canvas = box + 2 * MARGIN
-    soft = np.asarray(coverage.transform((canvas, canvas), Image.Transform.AFFINE,
-                                         _warp(digit, box), Image.Resampling.BILINEAR),
-                      dtype=np.float32)
-    return _blurred(soft)
-
-
-def _blurred(values):
-    """`values` blurred by _BLUR down the columns and along the rows (zero past the edges)."""
-    return ndimage.correlate1d(ndimage.correlate1d(values, _BLUR, 0, mode="constant"), _BLUR, 1,
-                               mode="constant")
-
-
-def _mask_image(mask):
-    """A boolean mask as an 8-bit Pillow image: 255 where set, 0 elsewhere."""
-    return Image.fromarray(mask.view(np.uint8) * np.uint8(255))
-
-
-def _warp(digit, box):
-    """Affine coefficients (output point -> input point) that straighten the digit's slant and
-    scale it to the box's height, at most DIGIT_WIDTH wide, centred."""
-    height, width = digit.shape
-    ys, xs = np.nonzero(digit)
-    y_mean = ys.mean()
-    dy = ys - y_mean
-    slant = min(1.0, max(-1.0, float(dy @ (xs - xs.mean())) / max(float(dy @ dy), 1.0)))
-    upright = xs - slant * dy  # x once the slant is taken out
-    left, right = float(upright.min()), float(upright.max()) + 1
-    scale_y = box / height
-    scale_x = min(scale_y, DIGIT_WIDTH * box / BOX / (right - left))
-    # Pillow maps each output point (u, v) to the input point (a u + b v + c, d u + e v + f),
-    # pixel centres at +0.5: v = MARGIN + y * scale_y, u = middle of the canvas
-    # + (x' - middle of the digit) * scale_x.
-    a, e = 1 / scale_x, 1 / scale_y
-    f = -MARGIN * e
-    c = (left + right) / 2 - (box / 2 + MARGIN) * a + slant * (f - y_mean - 0.5)
-    return (a, slant * e, c, 0.0, e, f)
-
-
-def _largest(values, count):
-    """The `count` largest values (at least one) as a boolean image."""
-    flat = values.ravel()
-    count = min(max(1, round(count)), flat.size)
-    level = np.partition(flat, flat.size - count)[flat.size - count]
-    return values >= max(level, 1e-6)

@@ -1,4 +1,5 @@
-"""Each step of the upload -> 8x8 path, in the order the data flows through it."""
+"""Each stage of the reader's upload -> 8x8 path, in the order the data flows through it, run
+through the reader itself (the path the service runs)."""
 
 import io
 
@@ -7,8 +8,8 @@ import pytest
 from PIL import Image, ImageDraw
 from sklearn.datasets import load_digits
 
-from conftest import encode, png_header
-from digits.core import decoding, preprocess
+from conftest import READER, encode, png_header
+from digits.core import decoding, optdigits
 from digits.core.errors import ImageTooLarge, NoDigitFound, NotAnImage
 from digits.lab.evaluation import drawn_as_png
 
@@ -26,26 +27,18 @@ def page(height=160, width=128, ink=20, paper=245):
 
 
 def mask_of(data):
-    """The digit's ink as the core reads it, in the work image's pixels (page() is small
-    enough to be worked on at its own size)."""
-    page = preprocess.locate_ink(data)
-    mask = np.zeros(page.grey.size[::-1], dtype=bool)
-    region = preprocess.digit_mask(page, page.components)
-    (left, top), height = _joint_origin(page), region.shape[0]
-    mask[top : top + height, left : left + region.shape[1]] = region
+    """The digit's ink as the reader reads it, in the work image's pixels (page() is small
+    enough to be worked on at its own size): the reader's stages up to the line's region."""
+    decoded, locate, read_line = READER.decode(data), READER.stages()[1][1], READER.stages()[2][1]
+    region = read_line(locate(decoded))
+    (left, top), (height, width) = region.box[:2], region.mask.shape
+    mask = np.zeros(decoded.grey.size[::-1], dtype=bool)
+    mask[top : top + height, left : left + width] = region.mask
     return mask
 
 
-def _joint_origin(page):
-    scale_x = page.grey.size[0] / page.labels.shape[1]
-    scale_y = page.grey.size[1] / page.labels.shape[0]
-    left = max(0, min(c.box[0] for c in page.components) - 1)
-    top = max(0, min(c.box[1] for c in page.components) - 1)
-    return round(left * scale_x), round(top * scale_y)
-
-
 def pixels_of(data):
-    return preprocess.upload_to_pixels(data)
+    return READER.read_digit(data).pixels
 
 
 REFERENCE = None
@@ -117,9 +110,10 @@ HEIC_STARTS = [b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic",
 
 
 @pytest.mark.parametrize("start", HEIC_STARTS, ids=["heic", "mif1-heix"])
-def test_heic_is_refused_with_what_to_send_instead(start):
-    with pytest.raises(NotAnImage, match=r"HEIC/HEIF image .* Send it as a JPEG or PNG"):
+def test_heic_is_refused_as_heic(start):
+    with pytest.raises(NotAnImage, match=r"HEIC/HEIF image") as refused:
         decoding.decode_image(start + bytes(200))
+    assert refused.value.reason == "heic"
 
 
 def test_an_avif_is_not_taken_for_heic():
@@ -182,11 +176,9 @@ def test_ruled_lines_are_removed_and_the_digit_kept():
     ruling = np.full((160, 128), 255, dtype=np.uint8)
     ruling[::25, :] = 60  # dark enough to pass the ink threshold: only their shape gives them away
     ruling[1::25, :] = 60
-    located = preprocess.locate_ink(encode(np.minimum(page(), ruling)))
-    assert len(located.components) == 1, "a ruled line was taken for ink"
-    expected = preprocess.locate_ink(encode(page()))
-    assert located.upload_box(located.components[0]) == expected.upload_box(
-        expected.components[0])
+    located = READER.read_number(encode(np.minimum(page(), ruling)))
+    assert len(located.digits) == 1 and not located.marks, "a ruled line was taken for ink"
+    assert located.digits[0].box == READER.read_digit(encode(page())).box
     assert np.abs(pixels_of(encode(np.minimum(page(), ruling))).astype(int)
                   - reference()).mean() < 1.0
 
@@ -206,17 +198,17 @@ def test_dust_specks_are_removed():
 ], ids=["white", "black", "faint-noise", "gradient"])
 def test_blank_or_uniform_images_have_no_digit(image):
     with pytest.raises(NoDigitFound):
-        preprocess.upload_to_pixels(encode(image))
+        READER.read_digit(encode(image))
 
 
 # --- fit_to_box and block_counts: the optdigits geometry -------------------------------------
 
 def test_fit_to_box_fills_the_height_keeps_width_within_20_and_centres():
-    bitmap = preprocess.fit_to_box(page() < 128)
+    bitmap = optdigits.fit_to_box(page() < 128)
     rows, cols = np.flatnonzero(bitmap.any(axis=1)), np.flatnonzero(bitmap.any(axis=0))
     assert bitmap.shape == (32, 32)
     assert rows[0] == 0 and rows[-1] == 31
-    assert cols[-1] - cols[0] + 1 <= preprocess.DIGIT_WIDTH
+    assert cols[-1] - cols[0] + 1 <= optdigits.DIGIT_WIDTH
     assert abs((cols[0] + cols[-1]) / 2 - 15.5) <= 1
 
 
@@ -226,8 +218,8 @@ def test_fit_to_box_gives_optdigits_stroke_weight_whatever_the_pen(stroke):
     rows, cols = np.ogrid[:300, :300]
     distance = np.hypot((rows - 150) / 130, (cols - 150) / 90)  # a '0': an upright ring
     mask[np.abs(distance - 1) * 110 <= stroke / 2] = True
-    bitmap = preprocess.fit_to_box(mask)
-    assert bitmap.mean() == pytest.approx(preprocess.TARGET_INK, abs=0.03)
+    bitmap = optdigits.fit_to_box(mask)
+    assert bitmap.mean() == pytest.approx(optdigits.TARGET_INK, abs=0.03)
 
 
 @pytest.mark.parametrize("stroke", [2, 6, 20], ids=["thin-pen", "pen", "marker"])
@@ -235,7 +227,7 @@ def test_a_single_straight_stroke_is_as_heavy_as_optdigits_ones(stroke):
     # their plainest 1s hold 0.18-0.31 of the box; one blur leaves a plain stroke at 0.16
     mask = np.zeros((300, 300), dtype=bool)
     mask[30:270, 150 - stroke // 2 : 150 - stroke // 2 + stroke] = True
-    assert 0.24 <= preprocess.fit_to_box(mask).mean() <= preprocess.TARGET_INK + 0.03
+    assert 0.24 <= optdigits.fit_to_box(mask).mean() <= optdigits.TARGET_INK + 0.03
 
 
 def test_slanted_writing_is_stood_upright():
@@ -243,7 +235,7 @@ def test_slanted_writing_is_stood_upright():
     for row in range(20, 180):
         col = 60 + (row - 20) // 2  # leaning by 1 in 2
         slanted[row, col : col + 10] = True
-    bitmap = preprocess.fit_to_box(slanted)
+    bitmap = optdigits.fit_to_box(slanted)
     cols = np.flatnonzero(bitmap.any(axis=0))
     assert cols[-1] - cols[0] + 1 <= 12  # a straight stroke, not a wide diagonal
 
@@ -253,7 +245,7 @@ def test_block_counts_counts_set_pixels_per_4x4_block():
     bitmap[:4, :4] = True
     bitmap[4:8, 4:6] = True
     bitmap[28:, 31] = True
-    counts = preprocess.block_counts(bitmap)
+    counts = optdigits.block_counts(bitmap)
     assert counts.shape == (8, 8)
     assert counts[0, 0] == 16 and counts[1, 1] == 8 and counts[7, 7] == 4
     assert counts.sum() == bitmap.sum()
@@ -326,27 +318,25 @@ def test_the_decoding_cost_counts_the_decoded_pixels_and_the_grey_bands(mode):
     assert decoding.decoding_cost(image) == 100 * 50 * per_pixel + strip
 
 
-# --- components: where the ink is, in the upload's own pixels --------------------------------
+# --- boxes: where the digits are, in the upload's own pixels ---------------------------------
 
-def test_components_are_found_left_to_right_with_boxes_in_upload_pixels():
+def test_digits_are_found_left_to_right_with_boxes_in_upload_pixels():
     sheet = np.full((300, 600), 250, dtype=np.uint8)
     sheet[50:250, 400:430] = 20  # a '1' on the right
     sheet[100:200, 100:180] = 20  # a block on the left
-    located = preprocess.locate_ink(encode(sheet))
-    boxes = [located.upload_box(c) for c in located.components]
+    boxes = [digit.box for digit in READER.read_number(encode(sheet)).digits]
     assert len(boxes) == 2
     assert boxes[0] == pytest.approx((100, 100, 80, 100), abs=12)
     assert boxes[1] == pytest.approx((400, 50, 30, 200), abs=12)
 
 
-def test_component_boxes_follow_the_exif_orientation():
+def test_digit_boxes_follow_the_exif_orientation():
     sheet = np.full((300, 600), 250, dtype=np.uint8)
     sheet[50:250, 400:430] = 20
     stored = Image.fromarray(sheet).transpose(Image.Transpose.ROTATE_90)  # 300 wide, 600 tall
     exif = Image.Exif()
     exif[0x0112] = 6  # shown turned back: as `sheet`
-    located = preprocess.locate_ink(encode(stored, "JPEG", quality=95, exif=exif.tobytes()))
-    [box] = [located.upload_box(c) for c in located.components]
+    box = READER.read_digit(encode(stored, "JPEG", quality=95, exif=exif.tobytes())).box
     assert box == pytest.approx((400, 50, 30, 200), abs=12)
 
 
@@ -357,6 +347,6 @@ def test_a_dead_straight_thin_stroke_is_read_like_a_thick_one(pen):
     def line(width):
         image = Image.new("L", (280, 280), 255)
         ImageDraw.Draw(image).line([(140, 30), (140, 250)], fill=0, width=width)
-        return preprocess.upload_to_pixels(encode(image))
+        return pixels_of(encode(image))
 
     assert (line(pen) == line(18)).all()
