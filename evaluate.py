@@ -9,7 +9,9 @@ handwritten numbers read as POST /read reads them, per upload kind and spacing.
 """
 
 import argparse
+import dataclasses
 import json
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,8 +37,29 @@ NUMBER_TARGETS = {"separated": {"count_right": 0.98, "digits_right": 0.88},
                   "tight": {"count_right": 0.93}, "touching": {"count_right": 0.75}}
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """Every figure of one evaluation (`measure`), each against its target in `report`."""
+
+    split: str
+    kinds: dict  # upload kind -> {n, accuracy, ece, rejected, several_digits}
+    threshold: float
+    uncertain_share: float  # of the answers, marked uncertain at `threshold`
+    sure_accuracy: float | None  # of the rest, right
+    curve: list  # (threshold, uncertain share, accuracy of the rest) for each of CURVE
+    mean_accuracy: float
+    handwriting_ece: float
+    heldout_accuracy: float
+    heldout_ece: float
+    drawn_png_accuracy: float
+    several_digits: int  # single digits refused as several
+    single_digits: int
+    confusion: list  # rows: true digit, columns: answered
+    numbers: list  # per kind and spacing: {kind, spacing, n, count_right, digits_right, ...}
+
+
 def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240, threshold=None):
-    """Every figure of the evaluation as a dict (`numbers` per kind and spacing; 0: none;
+    """Every figure of the evaluation, an Evaluation (`numbers` per kind and spacing; 0: none;
     `threshold`: the confidence under which an answer is marked uncertain, the model's own
     when None)."""
     threshold = metadata["confidence_threshold"] if threshold is None else threshold
@@ -55,26 +78,24 @@ def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240, 
     X_test, y_test = heldout(metadata)
     heldout_answers = probabilities(estimator, X_test)
     drawn = score_uploads(reader, [drawn_as_png(image) for image in X_test], y_test)
-    return {
-        "split": split_name,
-        "kinds": {kind: {k: v for k, v in score.items() if k not in ("predicted", "confidence")}
-                  for kind, score in kinds.items()},
-        "threshold": threshold,
-        "uncertain_share": uncertain_share,
-        "sure_accuracy": sure_accuracy,
-        "curve": [(t, *answered_when_sure(confidence, right, t)) for t in CURVE],
-        "mean_accuracy": float(np.mean([score["accuracy"] for score in kinds.values()])),
-        "handwriting_ece": float(np.mean([score["ece"] for score in kinds.values()])),
-        "heldout_accuracy": float((heldout_answers.argmax(axis=1) == y_test).mean()),
-        "heldout_ece": expected_calibration_error(heldout_answers, y_test),
-        "drawn_png_accuracy": drawn["accuracy"],
-        "several_digits": sum(score["several_digits"] for score in kinds.values()),
-        "single_digits": sum(score["n"] for score in kinds.values()),
-        "confusion": confusion.tolist(),
-        "numbers": [{"kind": kind, "spacing": spacing, **cell} for (kind, spacing), cell in
-                    (evaluate_numbers(reader, split_name, numbers).items() if numbers
-                     else ())],
-    }
+    return Evaluation(
+        split=split_name,
+        kinds={kind: {k: v for k, v in score.items() if k not in ("predicted", "confidence")}
+               for kind, score in kinds.items()},
+        threshold=threshold,
+        uncertain_share=uncertain_share,
+        sure_accuracy=sure_accuracy,
+        curve=[(t, *answered_when_sure(confidence, right, t)) for t in CURVE],
+        mean_accuracy=float(np.mean([score["accuracy"] for score in kinds.values()])),
+        handwriting_ece=float(np.mean([score["ece"] for score in kinds.values()])),
+        heldout_accuracy=float((heldout_answers.argmax(axis=1) == y_test).mean()),
+        heldout_ece=expected_calibration_error(heldout_answers, y_test),
+        drawn_png_accuracy=drawn["accuracy"],
+        several_digits=sum(score["several_digits"] for score in kinds.values()),
+        single_digits=sum(score["n"] for score in kinds.values()),
+        confusion=confusion.tolist(),
+        numbers=[{"kind": kind, "spacing": spacing, **cell} for (kind, spacing), cell in
+                 (evaluate_numbers(reader, split_name, numbers).items() if numbers else ())])
 
 
 def report(figures):
@@ -82,49 +103,49 @@ def report(figures):
     def verdict(ok):
         return "ok" if ok else "BELOW TARGET"
 
-    mean_ok = (figures["mean_accuracy"] >= TARGETS["mean"]
-               and figures["handwriting_ece"] <= TARGETS["ece"])
-    several = figures["several_digits"] / max(1, figures["single_digits"])
-    lines = [f"real handwriting ({figures['split']} split), sent as uploads:",
+    mean_ok = (figures.mean_accuracy >= TARGETS["mean"]
+               and figures.handwriting_ece <= TARGETS["ece"])
+    several = figures.several_digits / max(1, figures.single_digits)
+    lines = [f"real handwriting ({figures.split} split), sent as uploads:",
              f"{'kind':<10} {'n':>5} {'accuracy':>9} {'ECE':>7} {'rejected':>9}"]
-    for kind, score in figures["kinds"].items():
+    for kind, score in figures.kinds.items():
         lines.append(f"{kind:<10} {score['n']:>5} {score['accuracy']:>9.3f} {score['ece']:>7.3f} "
                      f"{score['rejected']:>9}  {verdict(score['accuracy'] >= TARGETS['kind'])}")
     lines += [
-        f"{'mean':<10} {'':>5} {figures['mean_accuracy']:>9.3f} {figures['handwriting_ece']:>7.3f}"
+        f"{'mean':<10} {'':>5} {figures.mean_accuracy:>9.3f} {figures.handwriting_ece:>7.3f}"
         f"{'':>11}{verdict(mean_ok)}"
         f" (targets: mean >= {TARGETS['mean']}, each kind >= {TARGETS['kind']}, "
         f"ECE <= {TARGETS['ece']})",
-        f"single digits refused as several digits: {figures['several_digits']} of "
-        f"{figures['single_digits']} ({several:.2%})  "
+        f"single digits refused as several digits: {figures.several_digits} of "
+        f"{figures.single_digits} ({several:.2%})  "
         f"{verdict(several <= TARGETS['several_digits'])} (<= {TARGETS['several_digits']:.1%})",
-        f"answers not marked uncertain (confidence >= {figures['threshold']}): "
-        f"{figures['sure_accuracy']:.3f} right  "
-        f"{verdict(figures['sure_accuracy'] >= TARGETS['sure'])} (>= {TARGETS['sure']})",
-        f"answers marked uncertain: {figures['uncertain_share']:.1%}  "
-        f"{verdict(figures['uncertain_share'] <= TARGETS['uncertain_share'])} "
+        f"answers not marked uncertain (confidence >= {figures.threshold}): "
+        f"{figures.sure_accuracy:.3f} right  "
+        f"{verdict(figures.sure_accuracy >= TARGETS['sure'])} (>= {TARGETS['sure']})",
+        f"answers marked uncertain: {figures.uncertain_share:.1%}  "
+        f"{verdict(figures.uncertain_share <= TARGETS['uncertain_share'])} "
         f"(<= {TARGETS['uncertain_share']:.0%})",
         "accuracy against share answered, as the threshold rises:",
-        "  threshold " + "".join(f"{t:>7}" for t, _, _ in figures["curve"]),
-        "  answered  " + "".join(f"{1 - share:>7.1%}" for _, share, _ in figures["curve"]),
+        "  threshold " + "".join(f"{t:>7}" for t, _, _ in figures.curve),
+        "  answered  " + "".join(f"{1 - share:>7.1%}" for _, share, _ in figures.curve),
         "  right     " + "".join(f"{accuracy:>7.3f}" if accuracy is not None else f"{'-':>7}"
-                                 for _, _, accuracy in figures["curve"]),
+                                 for _, _, accuracy in figures.curve),
         "",
-        f"held-out load_digits accuracy: {figures['heldout_accuracy']:.4f}  "
-        f"{verdict(figures['heldout_accuracy'] >= TARGETS['heldout'])} (>= {TARGETS['heldout']})",
-        f"held-out load_digits ECE:      {figures['heldout_ece']:.4f}  "
-        f"{verdict(figures['heldout_ece'] <= TARGETS['ece'])} (<= {TARGETS['ece']})",
-        f"load_digits drawn as 256x256 PNG uploads: {figures['drawn_png_accuracy']:.4f}  "
-        f"{verdict(figures['drawn_png_accuracy'] >= TARGETS['drawn'])} (>= {TARGETS['drawn']})",
+        f"held-out load_digits accuracy: {figures.heldout_accuracy:.4f}  "
+        f"{verdict(figures.heldout_accuracy >= TARGETS['heldout'])} (>= {TARGETS['heldout']})",
+        f"held-out load_digits ECE:      {figures.heldout_ece:.4f}  "
+        f"{verdict(figures.heldout_ece <= TARGETS['ece'])} (<= {TARGETS['ece']})",
+        f"load_digits drawn as 256x256 PNG uploads: {figures.drawn_png_accuracy:.4f}  "
+        f"{verdict(figures.drawn_png_accuracy >= TARGETS['drawn'])} (>= {TARGETS['drawn']})",
         "",
         "confusion on real handwriting, all kinds (rows: true digit, columns: predicted;\n"
         "rejected uploads left out):",
         "      " + "".join(f"{digit:>6}" for digit in range(10)),
     ]
     lines += [f"{digit:>6}" + "".join(f"{count:>6}" for count in row)
-              for digit, row in enumerate(figures["confusion"])]
-    if figures["numbers"]:
-        lines += ["", number_report(figures["numbers"], figures["split"])]
+              for digit, row in enumerate(figures.confusion)]
+    if figures.numbers:
+        lines += ["", number_report(figures.numbers, figures.split)]
     return "\n".join(lines)
 
 
@@ -169,7 +190,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     estimator, metadata = load_model(args.model)
     figures = measure(estimator, metadata, args.split, args.per_kind, args.numbers)
-    print(json.dumps(figures, indent=2) if args.json else report(figures))
+    print(json.dumps(dataclasses.asdict(figures), indent=2) if args.json else report(figures))
 
 
 if __name__ == "__main__":

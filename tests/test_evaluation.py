@@ -59,9 +59,9 @@ def test_slice_of_real_handwriting_stays_above_its_floor():
 
 def test_held_out_and_drawn_load_digits_meet_their_targets():
     figures = evaluate.measure(ESTIMATOR, METADATA, per_kind=1, numbers=0)
-    assert figures["heldout_accuracy"] >= evaluate.TARGETS["heldout"]
-    assert figures["heldout_ece"] <= evaluate.TARGETS["ece"]
-    assert figures["drawn_png_accuracy"] >= evaluate.TARGETS["drawn"]
+    assert figures.heldout_accuracy >= evaluate.TARGETS["heldout"]
+    assert figures.heldout_ece <= evaluate.TARGETS["ece"]
+    assert figures.drawn_png_accuracy >= evaluate.TARGETS["drawn"]
 
 
 def test_evaluate_command_prints_every_figure(capsys):
@@ -78,7 +78,8 @@ def test_the_report_holds_each_line_to_its_target():
     kind = {"n": 10, "accuracy": 0.95, "ece": 0.02, "rejected": 0}
     cell = {"kind": "scan", "n": 10, "count_right": 0.99, "digits_right": 0.9, "exact": 0.5,
             "exact_by_length": {1: 1.0, 2: 0.5}}
-    figures = {"split": "test", "kinds": {"scan": kind, "photo": {**kind, "accuracy": 0.7}},
+    figures = evaluate.Evaluation(**{
+               "split": "test", "kinds": {"scan": kind, "photo": {**kind, "accuracy": 0.7}},
                "mean_accuracy": 0.95, "handwriting_ece": 0.08, "heldout_accuracy": 0.99,
                "threshold": 0.65, "sure_accuracy": 0.98, "uncertain_share": 0.15,
                "curve": [(0.5, 0.05, 0.96), (0.99, 1.0, None)],
@@ -86,7 +87,7 @@ def test_the_report_holds_each_line_to_its_target():
                "several_digits": 6, "single_digits": 1000,
                "numbers": [{**cell, "spacing": "separated"},
                            {**cell, "spacing": "tight", "count_right": 0.92},
-                           {**cell, "spacing": "touching", "count_right": 0.75}]}
+                           {**cell, "spacing": "touching", "count_right": 0.75}]})
     report = evaluate.report(figures).splitlines()
     lines = {tuple(line.split()[:2]): line for line in report if line}
     lines.update({line.split()[0]: line.split() for line in report
