@@ -2,13 +2,14 @@
 through the reader itself (the path the service runs)."""
 
 import io
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from sklearn.datasets import load_digits
 
-from conftest import READER, encode, png_header
+from conftest import READER, ROOT, encode, png_header
 from digits.core import decoding, optdigits
 from digits.core.errors import ImageTooLarge, NoDigitFound, NotAnImage
 from digits.lab.evaluation import drawn_as_png
@@ -350,3 +351,25 @@ def test_a_dead_straight_thin_stroke_is_read_like_a_thick_one(pen):
         return pixels_of(encode(image))
 
     assert (line(pen) == line(18)).all()
+
+
+def test_an_upload_goes_through_each_core_module_once_in_the_pipeline_s_order():
+    """The reader conducts; the work goes decoding -> ink -> segmentation -> optdigits ->
+    model, each entered once (a separated number: no cut for segmentation to score)."""
+    entered = []
+
+    def note(frame, event, _arg):
+        module = frame.f_globals.get("__name__", "")
+        if event == "call" and module.startswith("digits.core.") and module not in (
+                "digits.core.reading", "digits.core.errors"):
+            if not entered or entered[-1] != module:
+                entered.append(module)
+
+    data = (ROOT / "test_images" / "number_3411_canvas.png").read_bytes()
+    sys.setprofile(note)
+    try:
+        READER.read_number(data)
+    finally:
+        sys.setprofile(None)
+    assert [module.removeprefix("digits.core.") for module in entered] == [
+        "decoding", "ink", "segmentation", "optdigits", "model"]

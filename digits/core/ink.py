@@ -197,18 +197,6 @@ class Region:
     box: tuple
     upload_scale: tuple
 
-    def upload_box(self, part):
-        """`part` (left, top, right, bottom in pixels of `mask`) in the upload's own pixels, as
-        a person sees it: (left, top, width, height)."""
-        left, top, right, bottom = self.box
-        height, width = self.mask.shape
-        per_x, per_y = self.upload_scale
-        scale_x, scale_y = (right - left) / width * per_x, (bottom - top) / height * per_y
-        x0, y0 = left * per_x, top * per_y  # the region's corner in upload pixels
-        box_left, box_top = round(x0 + part[0] * scale_x), round(y0 + part[1] * scale_y)
-        return (box_left, box_top, round(x0 + part[2] * scale_x) - box_left,
-                round(y0 + part[3] * scale_y) - box_top)
-
 
 def joint_box(components):
     """(left, top, right, bottom) around the boxes of `components`."""

@@ -12,6 +12,7 @@ pieces of ink too wide for one digit, to choose where they are cut).
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class Digit:
     box: tuple
     uncertain: bool
 
-    @property
+    @cached_property
     def ranked(self):
         """The ten digits, most likely first."""
         return np.argsort(self.probabilities)[::-1]
@@ -128,12 +129,12 @@ class Reader:
         """(Pieces, their 8x8 counts) -> the Reading: one predict_proba call for all digits."""
         pieces, pixels = counted
         region = pieces.region
-        digits = tuple(Digit(counts, row, region.upload_box(piece.box),
+        digits = tuple(Digit(counts, row, upload_box(region, piece.box),
                              float(row.max()) < self.threshold)
                        for counts, row, piece in zip(pixels, self.probabilities(pixels),
                                                      pieces.digits))
         confidence = float(np.prod([digit.confidence for digit in digits]))
-        marks = tuple(Mark(mark.kind, region.upload_box(mark.box)) for mark in pieces.marks)
+        marks = tuple(Mark(mark.kind, upload_box(region, mark.box)) for mark in pieces.marks)
         return Reading(digits, marks, confidence, confidence < self.threshold)
 
     def read_digit(self, data):
@@ -158,6 +159,19 @@ class Reader:
         """How sure the estimator is of each digit mask read as a digit (its top probability):
         the score segmentation chooses its cuts by."""
         return self.probabilities(np.stack([counts_of(mask) for mask in masks])).max(axis=1)
+
+
+def upload_box(region, part):
+    """`part` of a line Region (left, top, right, bottom in pixels of its mask) in the upload's
+    own pixels, as a person sees it: (left, top, width, height)."""
+    left, top, right, bottom = region.box
+    height, width = region.mask.shape
+    per_x, per_y = region.upload_scale
+    scale_x, scale_y = (right - left) / width * per_x, (bottom - top) / height * per_y
+    x0, y0 = left * per_x, top * per_y  # the region's corner in upload pixels
+    box_left, box_top = round(x0 + part[0] * scale_x), round(y0 + part[1] * scale_y)
+    return (box_left, box_top, round(x0 + part[2] * scale_x) - box_left,
+            round(y0 + part[3] * scale_y) - box_top)
 
 
 def locate_page(decoded):
