@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
-from PIL import Image
 
 from bench.run import free_port, start, wait_listening, wait_ready
 from digits.core.model import SHIPPED_MODEL, load_model
 from digits.core.reading import Reader
+from digits.lab.hostile import encode  # noqa: F401 (the tests' encoder, from conftest)
 from service import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,15 +51,6 @@ def app():
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def encode(image, fmt="PNG", **params):
-    """Bytes of a Pillow image (or a uint8 array) saved in `fmt`."""
-    if isinstance(image, np.ndarray):
-        image = Image.fromarray(image)
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **params)
-    return buffer.getvalue()
 
 
 def png_header(width, height):

@@ -1,9 +1,10 @@
 """The OpenAPI description of the running service: `openapi.json` cut to its configuration.
 
 `openapi.json` describes the service with every optional feature on. Each part that only exists
-with a feature carries `"x-feature": "<SETTING>"`; `openapi_document` drops the parts whose setting is
-off and fills in the limits that are settings, so that a client (or schemathesis) reads exactly
-what this server answers: no `/metrics` when metrics are off, no 401 without API keys.
+with a feature carries `"x-feature": "<SETTING>"`; `openapi_document` drops the parts whose
+setting is off and fills in the limits that are settings, so that a client (or schemathesis)
+reads exactly what this server answers: no `/metrics` when metrics are off, no 401 without API
+keys.
 """
 
 import copy
