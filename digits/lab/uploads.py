@@ -310,13 +310,14 @@ _RENDERERS = {"screen": _screen, "scan": _scan, "photo": _photo, "canvas": _canv
 
 # The committed test_images/: file name (expected digit first) -> (dev-split index, kind,
 # options). Chosen from the dev split, never the reported one, among digits the shipped model
-# reads with confidence >= 0.6.
+# reads with confidence >= 0.65, its threshold (tests/test_images.py holds them to it); the 4
+# is the first such screen 4 after the one an earlier model read surely.
 TEST_IMAGES = {
     "7_photo.jpg": (109, "photo", {"size": (4000, 3000)}),
     "3_canvas.png": (153, "canvas", {}),
     "2_scan.tiff": (131, "scan", {}),
     "5_ruled.jpg": (108, "ruled", {}),
-    "4_screen.png": (112, "screen", {}),
+    "4_screen.png": (135, "screen", {}),
     "8_marker.webp": (101, "marker", {}),
     "6_photo.avif": (65, "photo", {"fmt": "AVIF"}),  # sideways: an irot box, read as EXIF
 }
