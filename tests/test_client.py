@@ -36,9 +36,11 @@ def test_every_test_image_is_read_digit_or_number_one_line_each(server_url):
 
 @pytest.mark.parametrize("example", README_CLIENT_EXAMPLES)
 def test_the_readme_s_client_examples_run_and_read_every_file(server_url, example):
-    words = shlex.split(example)
-    files = sorted(path for pattern in words[3:] for path in ROOT.glob(pattern))
-    result = subprocess.run([sys.executable, "client.py", *words[3:], "--url", server_url],
+    words = shlex.split(example)[2:]  # after ".venv/bin/python client.py"
+    options = [word for word in words if word.startswith("--")]
+    files = sorted(str(path.relative_to(ROOT)) for pattern in words if not pattern.startswith("--")
+                   for path in ROOT.glob(pattern))
+    result = subprocess.run([sys.executable, "client.py", *options, *files, "--url", server_url],
                             capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip().splitlines()) == len(files) > 0
