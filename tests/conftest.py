@@ -136,49 +136,73 @@ def pytest_addoption(parser):
                      help="save a screenshot of the browser page to this path (README)")
 
 
+class PostgresServer:
+    """A throwaway PostgreSQL server (Debian's postgresql package) in a temporary folder, that
+    a test can stop and start again: `url` is its base URL."""
+
+    def __init__(self):
+        binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+        if not binaries:
+            if os.environ.get("CI"):
+                pytest.fail("CI must run the PostgreSQL key tests: install Debian's postgresql")
+            pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+        self.bin, self.data = binaries[-1], tempfile.mkdtemp(prefix="digits-pg-")
+        self.as_owner = []
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            shutil.chown(self.data, "postgres")
+            self.as_owner = ["runuser", "-u", "postgres", "--"]
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}"
+        self._run("initdb", "-D", f"{self.data}/db", "--auth=trust", "-U", "postgres")
+        self.start()
+
+    def _run(self, tool, *args):
+        subprocess.run([*self.as_owner, f"{self.bin}/{tool}", *args], check=True,
+                       capture_output=True)
+
+    def start(self):
+        self._run("pg_ctl", "-D", f"{self.data}/db", "-w", "-l", f"{self.data}/log", "-o",
+                  f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1", "start")
+
+    def stop(self):
+        self._run("pg_ctl", "-D", f"{self.data}/db", "-m", "immediate", "stop")
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def postgres():
-    """A throwaway PostgreSQL server (Debian's postgresql package); yields its base URL."""
-    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    if not binaries:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PostgreSQL key tests: install Debian's postgresql")
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    data = tempfile.mkdtemp(prefix="digits-pg-")
-    as_owner = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(data, "postgres")
-        as_owner = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-
-    def run(*args):
-        subprocess.run([*as_owner, *args], check=True, capture_output=True)
-
-    run(f"{binaries[-1]}/initdb", "-D", f"{data}/db", "--auth=trust", "-U", "postgres")
-    run(f"{binaries[-1]}/pg_ctl", "-D", f"{data}/db", "-w", "-l", f"{data}/log", "-o",
-        f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start")
+    """A throwaway PostgreSQL server for a module; yields its base URL."""
+    server = PostgresServer()
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}"
+        yield server.url
     finally:
-        run(f"{binaries[-1]}/pg_ctl", "-D", f"{data}/db", "-m", "immediate", "stop")
-        shutil.rmtree(data, ignore_errors=True)
+        server.remove()
 
 
-@contextmanager
-def redis_serving(folder):
-    """A throwaway redis-server on a free port (Debian's redis-server package); yields its URL.
-    Skips where it is not installed (a failure under CI)."""
+def start_redis(folder, port):
+    """A throwaway redis-server on `port` (Debian's redis-server package), listening once this
+    returns: its process. Skips where it is not installed (a failure under CI)."""
     server = shutil.which("redis-server")
     if server is None:
         if os.environ.get("CI"):
             pytest.fail("CI must run the shared-limit tests: install Debian's redis-server")
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
     process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
                                 "--save", "", "--appendonly", "no", "--dir", str(folder)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_listening(port, process)
+    return process
+
+
+@contextmanager
+def redis_serving(folder):
+    """A throwaway redis-server on a free port; yields its URL."""
+    port = free_port()
+    process = start_redis(folder, port)
     try:
-        wait_listening(port, process)
         yield f"redis://127.0.0.1:{port}"
     finally:
         process.terminate()

@@ -8,8 +8,10 @@ import secrets
 
 import pytest
 
-from conftest import TEST_IMAGES, create_key, gunicorn_serving, parallel_predictions
+from conftest import (TEST_IMAGES, PostgresServer, create_key, free_port, gunicorn_serving,
+                      parallel_predictions)
 from digits.features import keys
+from digits.service.config import ConfigError
 from service import create_app
 
 
@@ -140,7 +142,6 @@ def test_keys_are_off_by_default(client):
 
 
 def test_an_unsupported_database_url_refuses_to_start():
-    from digits.service.config import ConfigError
     with pytest.raises(ConfigError, match="use sqlite:///path or postgresql://"):
         create_app({"API_KEYS": True, "DATABASE_URL": "mysql://db/digits"})
 
@@ -154,3 +155,36 @@ def test_parallel_requests_never_spend_more_than_the_balance(database):
         statuses = parallel_predictions(url, 20, TEST_IMAGES[0].read_bytes(),
                                         headers={"Authorization": f"Bearer {key}"}, threads=20)
     assert sorted(statuses) == [200] * 7 + [402] * 13
+
+
+def test_with_postgresql_gone_a_request_gets_a_503_problem_and_keys_work_again_when_it_is_back():
+    """No 500 and no traceback while the key store is down; nothing to restart afterwards; the
+    ledger takes exactly one credit per answered image across the outage."""
+    server = PostgresServer()
+    try:
+        app = create_app({"TESTING": True, "API_KEYS": True,
+                          "DATABASE_URL": f"{server.url}/postgres"})
+        client = app.test_client()
+        _, key = create_key(app, 10)
+        assert post(client, key).status_code == 200
+        server.stop()
+        down = [post(client, key) for _ in range(3)]
+        server.start()
+        back = [post(client, key) for _ in range(2)]
+        with app.app_context():
+            [balance] = [row["credits"] for row in keys.current_ledger().list()]
+    finally:
+        server.remove()
+    for response in down:
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["type"].endswith("key-store-unavailable")
+        assert "Traceback" not in response.get_data(as_text=True)
+    assert [response.status_code for response in back] == [200, 200]
+    assert balance == 10 - 3  # the three answered images, none of the refused ones
+
+
+def test_a_key_store_unreachable_at_start_stops_the_service_with_one_line(tmp_path):
+    with pytest.raises(ConfigError, match="the key store cannot be reached at start"):
+        create_app({"API_KEYS": True,
+                    "DATABASE_URL": f"postgresql://nobody@127.0.0.1:{free_port()}/keys"})

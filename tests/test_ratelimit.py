@@ -2,10 +2,12 @@
 problem document with Retry-After; off by default."""
 
 import io
+import time
 
 import pytest
 
-from conftest import TEST_IMAGES, create_key, gunicorn_serving, parallel_predictions
+from conftest import (TEST_IMAGES, create_key, free_port, gunicorn_serving, parallel_predictions,
+                      start_redis)
 from digits import app as app_factory
 from digits.service.config import ConfigError
 from digits.service.routes import reading_routes
@@ -121,3 +123,36 @@ def test_keys_and_limits_guard_a_route_added_to_the_reading_blueprint(tmp_path, 
     assert [post(client, key=key, path=path).status_code
             for path in ("/read/new", "/predict", "/read/new")] == [200, 200, 429]
     assert client.get("/health").status_code == 200
+
+
+def test_with_redis_gone_requests_are_served_and_limits_are_shared_again_when_it_is_back(
+        tmp_path):
+    """Fail open: while Redis is away each worker counts in its own memory (no 500, no 503);
+    once Redis answers again the limits are counted there, shared, with nothing restarted."""
+    import redis
+    port = free_port()
+    storage = f"redis://127.0.0.1:{port}"
+    server = start_redis(tmp_path, port)
+    first = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=storage).test_client()
+    assert post(first).status_code == 200
+    server.kill()
+    server.wait(timeout=10)
+    during = [post(first) for _ in range(2)]
+    server = start_redis(tmp_path, port)
+    try:
+        counted = redis.Redis(host="127.0.0.1", port=port)
+        for _ in range(60):  # the limiter looks for Redis again after 1, 2, 4 ... s
+            back = post(first)
+            stored = counted.dbsize()
+            if stored:
+                break
+            time.sleep(0.5)
+        second = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=storage).test_client()
+        remaining = [int(post(client).headers["X-RateLimit-Remaining"])
+                     for client in (first, second, first)]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert [response.status_code for response in during] == [200, 200]
+    assert back.status_code == 200 and stored > 0
+    assert remaining[1] == remaining[0] - 1 and remaining[2] == remaining[0] - 2  # one count

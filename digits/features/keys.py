@@ -12,7 +12,7 @@ balance. SQLite is the embedded default; `postgresql://` URLs need psycopg
 import hashlib
 import hmac
 import secrets
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +22,8 @@ from flask.cli import AppGroup
 
 from digits.service import signals
 from digits.service.config import ConfigError
-from digits.service.errors import CreditsExhausted, Unauthorized
+from digits.service.errors import CreditsExhausted, KeyStoreUnavailable, Unauthorized
+from digits.service.problems import KEY_STORE_RETRY_SECONDS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
     revoked_at TEXT
 )"""
 _UNKNOWN = hashlib.sha256(b"no such key").hexdigest()  # compared against for unknown ids
+CONNECT_SECONDS = 5  # the longest a request waits for the key store before a 503
 
 cli = AppGroup("keys", help="Create, refill, revoke and list API keys (DIGITS_DATABASE_URL).")
 
@@ -126,16 +128,30 @@ class Ledger:
         return [dict(zip(("id", "name", "credits", "created_at", "revoked_at"), row))
                 for row in rows]
 
+    @contextmanager
     def _connect(self):
         """A connection in autocommit mode (each statement its own transaction), closed when
         the `with` block ends. The drivers are imported here: with keys off (the default) a
-        worker never loads them (sqlite3 alone is about 1 MB)."""
+        worker never loads them (sqlite3 alone is about 1 MB).
+
+        Raises KeyStoreUnavailable when the database cannot be reached, or the connection
+        breaks, within the block: a request then gets a 503, not a 500, and the next one
+        connects afresh (nothing is pooled, so nothing needs restarting when it is back)."""
         if self.path:
             import sqlite3
-            return closing(sqlite3.connect(self.path, timeout=30, isolation_level=None))
-        import psycopg
-        return closing(_QmarkConnection(psycopg.connect(self.url, autocommit=True,
-                                                        connect_timeout=10)))
+            unavailable, connect = sqlite3.OperationalError, lambda: sqlite3.connect(
+                self.path, timeout=30, isolation_level=None)
+        else:
+            import psycopg
+            unavailable, connect = psycopg.OperationalError, lambda: _QmarkConnection(
+                psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_SECONDS))
+        try:
+            with closing(connect()) as connection:
+                yield connection
+        except unavailable as error:
+            raise KeyStoreUnavailable(
+                "The store of API keys and credits cannot be reached right now, so the key "
+                f"could not be checked. Try again in {KEY_STORE_RETRY_SECONDS} seconds.") from error
 
 
 class _QmarkConnection:
@@ -155,7 +171,11 @@ def register(app, reading):
     """Require a key on the `reading` blueprint's routes (/predict, /read and their batches)
     and charge it one credit per image they accept."""
     ledger = ledger_of(app)
-    ledger.create_schema()
+    try:
+        ledger.create_schema()
+    except KeyStoreUnavailable as error:  # a one-line exit; a restart policy tries again
+        raise ConfigError(f"DIGITS_DATABASE_URL: the key store cannot be reached at start "
+                          f"({str(error.__cause__).strip()[:200]})") from None
     app.extensions["digits.keys"] = ledger
 
     # A blueprint's URL-value preprocessors run before every before_request function, the rate

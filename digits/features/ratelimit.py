@@ -36,14 +36,20 @@ def register(app, reading):
 
     @app.after_request
     def retry_after_only_on_429(response):
-        # runs after Flask-Limiter's header hook (registered later, so called earlier)
-        if response.status_code != 429:
+        # runs after Flask-Limiter's header hook (registered later, so called earlier); a 503
+        # keeps the Retry-After of its own problem (the limiter only ever lengthens it)
+        if response.status_code not in (429, 503):
             response.headers.pop("Retry-After", None)
         return response
 
     if app.config["TRUSTED_PROXIES"]:
         # behind nginx every request comes from nginx: the client is in X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
+    # Fail open: with Redis unreachable each worker counts the same limits in its own memory
+    # (logged once as a warning) and goes back to Redis by itself once it answers again
+    # (checked after 1, 2, 4 ... 32 s). A limit protects capacity; refusing every reading
+    # request because its counter is away would turn a small outage into a whole one.
     limiter = Limiter(client_identity, app=app, storage_uri=app.config["RATE_LIMIT_STORAGE"],
-                      headers_enabled=True, strategy="fixed-window")
+                      headers_enabled=True, strategy="fixed-window",
+                      in_memory_fallback_enabled=True, swallow_errors=True)
     limiter.shared_limit(app.config["RATE_LIMIT"], scope="reading")(reading)

@@ -31,6 +31,10 @@ class CreditsExhausted(RequestError):
     """The key has fewer credits left than the request has images."""
 
 
+class KeyStoreUnavailable(RequestError):
+    """API keys are on and their database cannot be reached."""
+
+
 class UrlRefused(RequestError):
     """The URL is not one the service will fetch (scheme, or an address that is not public)."""
 

@@ -12,6 +12,7 @@ from digits.service import errors as service
 
 PROBLEM_TYPE = "tag:digits-service,2026:{slug}"  # an identifier; docs/api.md lists every slug
 FORMATS = "Send a PNG, JPEG, GIF, BMP, WebP, TIFF or AVIF image of handwritten digits."
+KEY_STORE_RETRY_SECONDS = 5  # a database restarting is back in seconds
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ PROBLEMS = {
     service.Unauthorized: Problem(401, "unauthorized", "Unauthorized",
                                   headers=(("WWW-Authenticate", 'Bearer realm="digits"'),)),
     service.CreditsExhausted: Problem(402, "credits-exhausted", "Credits exhausted"),
+    service.KeyStoreUnavailable: Problem(503, "key-store-unavailable", "API keys unavailable",
+                                         headers=(("Retry-After",
+                                                   str(KEY_STORE_RETRY_SECONDS)),)),
     # 422, not 400: the request is well formed (JSON with a string `url`); it is the URL it
     # names that the service will not use
     service.UrlRefused: Problem(422, "url-refused", "URL refused"),
