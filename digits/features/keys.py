@@ -150,8 +150,8 @@ class Ledger:
                 yield connection
         except unavailable as error:
             raise KeyStoreUnavailable(
-                "The store of API keys and credits cannot be reached right now, so the key "
-                f"could not be checked. Try again in {KEY_STORE_RETRY_SECONDS} seconds.") from error
+                "The store of API keys and credits cannot be reached right now. Try again in "
+                f"{KEY_STORE_RETRY_SECONDS} seconds.") from error
 
 
 class _QmarkConnection:
