@@ -105,8 +105,7 @@ def document(status, title, detail, slug=None):
 
 def problem(status, title, detail, slug=None, headers=None):
     """A problem+json response (see `document`)."""
-    return Response(json.dumps(document(status, title, detail, slug)), status=status,
-                    headers=headers, mimetype="application/problem+json")
+    return _response(document(status, title, detail, slug), headers)
 
 
 def register(app):
@@ -117,10 +116,14 @@ def register(app):
     app.register_error_handler(Exception, _unexpected_problem)
 
 
+def _response(body, headers=None):
+    """A problem document as a problem+json response with its status."""
+    return Response(json.dumps(body), status=body["status"], headers=headers,
+                    mimetype="application/problem+json")
+
+
 def _refusal_problem(error):
-    body = problem_body(error)
-    return Response(json.dumps(body), status=body["status"],
-                    headers=list(problem_of(error).headers), mimetype="application/problem+json")
+    return _response(problem_body(error), list(problem_of(error).headers))
 
 
 def _http_problem(error):
