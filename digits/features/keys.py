@@ -11,7 +11,9 @@ balance. SQLite is the embedded default; `postgresql://` URLs need psycopg
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,12 +54,14 @@ class Ledger:
             raise ValueError(f"DIGITS_DATABASE_URL={database_url!r}: use sqlite:///path or "
                              "postgresql://user@host/database")
         self.url = database_url
+        self._kept = threading.local()  # PostgreSQL: (pid, connection) of this process's thread
 
     def create_schema(self):
         """Create the database file (SQLite) and the table if they do not exist yet."""
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
+        # not kept: this runs in gunicorn's master, whose connection the workers must not share
+        with self._connect(keep=False) as connection:
             if self.path:
                 connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for writers
             connection.execute(SCHEMA)
@@ -129,29 +133,70 @@ class Ledger:
                 for row in rows]
 
     @contextmanager
-    def _connect(self):
-        """A connection in autocommit mode (each statement its own transaction), closed when
-        the `with` block ends. The drivers are imported here: with keys off (the default) a
-        worker never loads them (sqlite3 alone is about 1 MB).
+    def _connect(self, keep=True):
+        """A connection in autocommit mode (each statement its own transaction). The drivers are
+        imported here: with keys off (the default) a worker never loads them (sqlite3 alone is
+        about 1 MB).
+
+        SQLite: a connection of its own, closed when the `with` block ends. PostgreSQL: with
+        `keep`, the one this process (and thread) keeps, made after gunicorn's fork and checked
+        with a round trip before each use. Connecting afresh twice a request would cost two
+        name lookups, TCP handshakes and password exchanges each time, and a name lookup may be
+        lost while the container engine reloads its DNS (podman's aardvark-dns 1.4 drops
+        queries whenever a container starts or stops).
 
         Raises KeyStoreUnavailable when the database cannot be reached, or the connection
-        breaks, within the block: a request then gets a 503, not a 500, and the next one
-        connects afresh (nothing is pooled, so nothing needs restarting when it is back)."""
+        breaks, within the block: a request then gets a 503, not a 500; the broken connection
+        is dropped and the next request connects afresh, so nothing needs restarting when the
+        database is back."""
         if self.path:
             import sqlite3
-            unavailable, connect = sqlite3.OperationalError, lambda: sqlite3.connect(
-                self.path, timeout=30, isolation_level=None)
+            unavailable = sqlite3.OperationalError
         else:
             import psycopg
-            unavailable, connect = psycopg.OperationalError, lambda: _QmarkConnection(
-                psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_SECONDS))
+            unavailable = psycopg.OperationalError
         try:
-            with closing(connect()) as connection:
+            with self._opened(keep) as connection:
                 yield connection
         except unavailable as error:
+            self._kept.__dict__.pop("connection", None)
             raise KeyStoreUnavailable(
                 "The store of API keys and credits cannot be reached right now. Try again in "
                 f"{KEY_STORE_RETRY_SECONDS} seconds.") from error
+
+    def _opened(self, keep):
+        """The connection `_connect` hands out, as a context manager."""
+        if self.path:
+            import sqlite3
+            return closing(sqlite3.connect(self.path, timeout=30, isolation_level=None))
+        return self._kept_connection() if keep else closing(self._new_connection())
+
+    def _new_connection(self):
+        import psycopg
+        # tcp_user_timeout: a statement sent to a server that has vanished fails within the
+        # same bound as connecting does, instead of waiting for TCP to give up (minutes)
+        return _QmarkConnection(psycopg.connect(self.url, autocommit=True,
+                                                connect_timeout=CONNECT_SECONDS,
+                                                tcp_user_timeout=CONNECT_SECONDS * 1000))
+
+    @contextmanager
+    def _kept_connection(self):
+        """This process's kept PostgreSQL connection, made if there is none (or only one
+        inherited through a fork, which belongs to the parent) or if the check fails.
+
+        Raises psycopg.OperationalError when a new one cannot be made."""
+        import psycopg
+        pid, connection = getattr(self._kept, "connection", (None, None))
+        if pid == os.getpid():
+            try:
+                connection.execute("SELECT 1")
+            except psycopg.OperationalError:
+                connection.close()
+                pid = None
+        if pid != os.getpid():
+            connection = self._new_connection()
+            self._kept.connection = (os.getpid(), connection)
+        yield connection
 
 
 class _QmarkConnection:
