@@ -8,6 +8,7 @@ import ctypes.util
 import gc
 import os
 import shutil
+import signal
 import tempfile
 
 from digits.service.config import BOOLEANS  # the service's own reading of true/false settings
@@ -60,6 +61,24 @@ def when_ready(server):
     memory, and stalls of hundreds of milliseconds right after each fork)."""
     gc.collect()
     gc.freeze()
+
+
+def post_worker_init(worker):
+    """Make SIGTERM close the worker's listening sockets at once, then finish as gunicorn does.
+
+    On SIGTERM the master closes its copy of the sockets, but each worker keeps its own until it
+    exits: a worker still finishing a request holds the socket open, nobody accepts from it,
+    and the connections that queue there meanwhile are reset once it exits, after the proxy has
+    sent them (502 for a POST, which nginx must not retry). Closed at once, the socket refuses
+    new connections instead, and nginx tries the next replica (a rolling restart loses
+    nothing: tests/test_compose.py)."""
+    def stop_listening(signum, frame):
+        for listener in worker.sockets:
+            listener.close()
+        worker.handle_exit(signum, frame)
+
+    signal.signal(signal.SIGTERM, stop_listening)
+    signal.siginterrupt(signal.SIGTERM, False)
 
 
 def on_exit(server):
