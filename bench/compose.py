@@ -1,0 +1,449 @@
+"""compose.yaml's topology brought up for real with podman-compose (nginx, three replicas, Redis,
+PostgreSQL), a steady load through nginx, and the faults the topology must survive.
+
+Used by tests/test_compose.py (which asserts what happens) and by
+
+    python -m bench.compose
+
+which brings the topology up once and prints, per fault, the requests sent and failed (and how
+they failed) and the time to recover. Needs podman, podman-compose (requirements-dev.txt) and
+the nginx, redis and postgres images; where no registry is reachable,
+../shared/ci/service-images.sh builds stand-ins under the official names.
+"""
+
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from bench.run import free_port, multipart, BOUNDARY
+
+ROOT = Path(__file__).resolve().parent.parent
+IMAGE = ROOT / "test_images" / "3_canvas.png"
+CLIENT_TIMEOUT_SECONDS = 10  # the bound on any answer through nginx, failures included
+RATE_LIMIT = "300/minute"  # per key; a load client sends at most 10 a second, with its own key
+
+
+def engine_ready():
+    """Why the topology cannot be brought up here, or None when it can."""
+    for command in (["podman", "--version"], [sys.executable, "-m", "podman_compose", "version"]):
+        try:
+            subprocess.run(command, capture_output=True, check=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return f"{command[0] if command[0] == 'podman' else 'podman-compose'} is not usable"
+    for image in ("nginx:1.27", "redis:7", "postgres:16"):
+        if subprocess.run(["podman", "image", "exists", f"docker.io/library/{image}"],
+                          timeout=60).returncode != 0:
+            return f"the image {image} is missing (../shared/ci/service-images.sh makes stand-ins)"
+    return None
+
+
+@dataclass
+class Topology:
+    """One compose project of compose.yaml, on its own host port."""
+
+    project: str = field(default_factory=lambda: f"digits{secrets.token_hex(3)}")
+    port: int = field(default_factory=free_port)
+    rate_limit: str = RATE_LIMIT
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def compose(self, *args, timeout=900, check=True):
+        """Run podman-compose on compose.yaml for this project; returns the CompletedProcess."""
+        environment = {**os.environ, "POSTGRES_PASSWORD": f"pw-{self.project}",
+                       "DIGITS_PORT": str(self.port), "DIGITS_RATE_LIMIT": self.rate_limit}
+        return subprocess.run([sys.executable, "-m", "podman_compose", "-p", self.project,
+                               "-f", str(ROOT / "compose.yaml"), *args],
+                              cwd=ROOT, env=environment, capture_output=True, text=True,
+                              timeout=timeout, check=check)
+
+    def up(self, seconds=180):
+        """Build and start everything; returns once every replica answers /health itself and
+        nginx answers it too.
+
+        Raises RuntimeError (with the logs) if that does not happen within `seconds`."""
+        self.compose("up", "-d", "--build")
+        deadline = time.monotonic() + seconds
+        for name in self.replicas():
+            self.wait_ready(name, deadline - time.monotonic())
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/health", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"nginx does not answer /health:\n{self.logs('nginx')}")
+
+    def down(self):
+        """Stop and remove the containers, the network and the volume."""
+        self.compose("down", "-v", "-t", "30", check=False)
+
+    def leftovers(self):
+        """What of this project is still on the machine: containers, volumes, networks."""
+        label = f"label=io.podman.compose.project={self.project}"
+        found = []
+        for kind in ("container", "volume", "network"):
+            listing = ["podman", kind, "ls", "-q", "--filter", label]
+            if kind == "container":
+                listing.insert(3, "-a")
+            found += [f"{kind} {name}" for name in _run(*listing).split()]
+        return found
+
+    def containers(self, service):
+        """The names of the service's containers, in replica order."""
+        names = _run("podman", "ps", "-a", "--format", "{{.Names}}",
+                     "--filter", f"label=io.podman.compose.project={self.project}",
+                     "--filter", f"label=com.docker.compose.service={service}").split()
+        return sorted(names, key=lambda name: int(name.rsplit("_", 1)[1]))
+
+    def replicas(self):
+        return self.containers("digits")
+
+    def exec(self, name, *command):
+        """Run a command inside a container; returns its output.
+
+        Raises subprocess.CalledProcessError when it fails."""
+        return _run("podman", "exec", name, *command)
+
+    def create_key(self, credits, replica=None, name="ci", attempts=3):
+        """An API key made with the admin CLI inside a replica (the first unless named).
+
+        Tried again after a second when the CLI fails: right after a container starts or
+        stops, podman's aardvark-dns 1.4 may drop the CLI's lookup of `postgres`."""
+        for attempt in range(attempts):
+            try:
+                printed = self.exec(replica or self.replicas()[0], "flask", "--app", "service",
+                                    "keys", "create", "--name", name, "--credits", str(credits))
+                return re.search(r"^dg_\S+$", printed, re.M).group(0)
+            except subprocess.CalledProcessError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(1)
+
+    def credits(self, key):
+        """The credits left on a key, read in PostgreSQL itself."""
+        key_id = key.split("_")[1]
+        return int(self.exec(self.containers("postgres")[0], "psql", "-U", "digits", "-d",
+                             "digits", "-tAc",
+                             f"SELECT credits FROM api_keys WHERE id = '{key_id}'").strip())
+
+    def logs(self, name, since=None):
+        """A container's output (stdout and stderr), from `since` (a Unix time) if given."""
+        extra = ["--since", f"{since:.3f}"] if since else []
+        return subprocess.run(["podman", "logs", *extra, name], capture_output=True, text=True,
+                              timeout=60).stdout
+
+    def served(self, name, since=None):
+        """How many reading requests a replica logged (gunicorn's access log), from `since`."""
+        return len(re.findall(r'"POST /(?:predict|read)', self.logs(name, since)))
+
+    def restarts(self, name):
+        return int(_run("podman", "inspect", "-f", "{{.RestartCount}}", name))
+
+    def running(self, name):
+        return _run("podman", "inspect", "-f", "{{.State.Running}}", name).strip() == "true"
+
+    def kill(self, name):
+        """SIGKILL the container's main process from the host, as the kernel's OOM killer or a
+        crash would (`podman kill` would count as a stop by the user and skip the restart
+        policy)."""
+        os.kill(int(_run("podman", "inspect", "-f", "{{.State.Pid}}", name)), signal.SIGKILL)
+
+    def stop(self, name):
+        """SIGTERM, as the engine stops a container; returns once it has exited."""
+        _run("podman", "stop", "-t", "30", name)
+
+    def start(self, name):
+        _run("podman", "start", name)
+
+    def wait_ready(self, name, seconds=60):
+        """Wait until a replica answers /health from inside its container.
+
+        Raises RuntimeError with its logs if it does not within `seconds`."""
+        deadline = time.monotonic() + seconds
+        probe = ("import urllib.request; "
+                 "urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)")
+        while time.monotonic() < deadline:
+            if subprocess.run(["podman", "exec", name, "python", "-c", probe],
+                              capture_output=True, timeout=30).returncode == 0:
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"{name} does not answer /health:\n{self.logs(name)[-3000:]}")
+
+
+def _run(*command):
+    return subprocess.run(command, capture_output=True, text=True, check=True,
+                          timeout=120).stdout
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One request through nginx: its status (None when no answer came), whether the answer
+    was a problem document, the error (the problem's title, or the exception when no answer
+    came), its Retry-After and X-RateLimit-Remaining headers, when it was sent and how long it
+    took."""
+
+    status: int | None
+    problem: bool
+    error: str | None
+    retry_after: str | None
+    remaining: int | None
+    sent: float
+    seconds: float
+
+    @property
+    def failed(self):
+        return self.status != 200
+
+
+def post(url, key=None, image=IMAGE, path="/predict", timeout=CLIENT_TIMEOUT_SECONDS):
+    """POST an image file through nginx as a client would; returns its Outcome."""
+    started = time.monotonic()
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    try:
+        response = requests.post(f"{url}{path}", data=multipart(image.name, image.read_bytes()),
+                                 headers=headers, timeout=timeout)
+    except requests.RequestException as error:
+        return Outcome(None, False, type(error).__name__, None, None, started,
+                       time.monotonic() - started)
+    return outcome_of(response, started)
+
+
+def outcome_of(response, started):
+    """The Outcome of a requests.Response received `started` (time.monotonic()) onwards."""
+    problem = is_problem(response)
+    remaining = response.headers.get("X-RateLimit-Remaining")
+    return Outcome(response.status_code, problem,
+                   response.json().get("title") if problem else None,
+                   response.headers.get("Retry-After"),
+                   int(remaining) if remaining is not None else None,
+                   started, time.monotonic() - started)
+
+
+def is_problem(response):
+    """Whether a response is an RFC 9457 problem document carrying its own status."""
+    if not response.headers.get("Content-Type", "").startswith("application/problem+json"):
+        return False
+    try:
+        return json.loads(response.text).get("status") == response.status_code
+    except ValueError:
+        return False
+
+
+def summary(outcomes):
+    """'sent N, failed M (how), slowest answer S s' for some outcomes."""
+    failed = [outcome for outcome in outcomes if outcome.failed]
+    kinds = {}
+    for outcome in failed:
+        kind = (f"{outcome.status} problem '{outcome.error}'" if outcome.problem else
+                f"{outcome.status} not a problem" if outcome.status else outcome.error)
+        kinds[kind] = kinds.get(kind, 0) + 1
+    how = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+    slowest = max((outcome.seconds for outcome in outcomes), default=0.0)
+    return (f"sent {len(outcomes)}, failed {len(failed)}{f' ({how})' if how else ''}, "
+            f"slowest answer {slowest:.2f} s")
+
+
+class SteadyLoad:
+    """A few clients, each with its own key, each sending one request every `interval` seconds
+    (at most `bound` each) until stopped; `outcomes` holds what happened, in order sent."""
+
+    def __init__(self, url, keys, interval=0.1, bound=1000):
+        self.url, self.keys, self.interval, self.bound = url, keys, interval, bound
+        self.outcomes = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._client, args=(key,), daemon=True)
+                         for key in keys]
+
+    def _client(self, key):
+        for _ in range(self.bound):
+            if self._stop.is_set():
+                return
+            outcome = post(self.url, key)
+            with self._lock:
+                self.outcomes.append(outcome)
+            self._stop.wait(max(0.0, self.interval - outcome.seconds))
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=CLIENT_TIMEOUT_SECONDS + 5)
+
+    def all(self):
+        with self._lock:
+            return list(self.outcomes)
+
+
+def wait_until(condition, seconds, step=0.25):
+    """Poll `condition` until it is true; returns the seconds it took, or None on timeout."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(step)
+    return None
+
+
+@contextmanager
+def topology_up(**settings):
+    """A Topology brought up, and brought down (with everything it made) afterwards."""
+    topology = Topology(**settings)
+    try:
+        topology.up()
+        yield topology
+    finally:
+        topology.down()
+
+
+@dataclass
+class Fault:
+    """What one fault did to the requests sent meanwhile: their outcomes, the seconds from the
+    fault's end (a replica killed, Redis or PostgreSQL started again) until the topology did
+    what it did before, and what else was checked (the ledger)."""
+
+    name: str
+    outcomes: list
+    recovered_after: float | None
+    checked: str = ""
+
+    def report(self):
+        recovered = ("not within the bound" if self.recovered_after is None
+                     else f"{self.recovered_after:.1f} s")
+        return (f"{self.name}: {summary(self.outcomes)}; back to normal after {recovered}"
+                f"{'; ' + self.checked if self.checked else ''}")
+
+
+def load_keys(topology, clients=3, credits=5000):
+    """One fresh key per load client (each has its own rate-limit allowance)."""
+    return [topology.create_key(credits, name=f"load{index}") for index in range(clients)]
+
+
+def kill_a_replica(topology, keys, victim=None):
+    """SIGKILL one replica under steady load; ends once its restart policy has brought it back
+    and nginx sends it requests again (recovered_after counts from the kill)."""
+    victim = victim or topology.replicas()[1]
+    restarts = topology.restarts(victim)
+    with SteadyLoad(topology.url, keys) as load:
+        time.sleep(2)
+        topology.kill(victim)
+        killed = time.monotonic()
+        back = wait_until(lambda: topology.restarts(victim) > restarts
+                          and topology.running(victim), 60)
+        started = time.time()
+        serving = back is not None and wait_until(
+            lambda: topology.served(victim, since=started) > 0, 60) is not None
+        recovered = time.monotonic() - killed if serving else None
+        time.sleep(2)
+    return Fault(f"replica {victim} killed (SIGKILL)", load.all(), recovered,
+                 f"restarted by its policy: {topology.restarts(victim) > restarts}")
+
+
+def rolling_restart(topology, keys):
+    """Each replica stopped with SIGTERM and started again, one at a time, the next one only
+    once the last answers /health and has taken requests again, under steady load
+    (recovered_after: the whole restart)."""
+    with SteadyLoad(topology.url, keys) as load:
+        time.sleep(2)
+        begun = time.monotonic()
+        for name in topology.replicas():
+            topology.stop(name)
+            started = time.time()
+            topology.start(name)
+            topology.wait_ready(name)
+            wait_until(lambda: topology.served(name, since=started) >= 4, 30)
+        took = time.monotonic() - begun
+        time.sleep(2)
+    return Fault("rolling restart (SIGTERM, one replica at a time)", load.all(), took)
+
+
+def counted_in_redis(topology, key, requests_in_a_row=12):
+    """Whether `requests_in_a_row` requests of one key, spread over every replica, are counted
+    against one shared allowance (X-RateLimit-Remaining down by exactly one each time)."""
+    remaining = [post(topology.url, key).remaining for _ in range(requests_in_a_row)]
+    return None not in remaining and all(
+        later == earlier - 1 for earlier, later in zip(remaining, remaining[1:]))
+
+
+def redis_outage(topology, keys, probe_key, seconds=3):
+    """Redis stopped for `seconds` under steady load, then started again; recovered_after is
+    how long until every replica counts in Redis again, nothing else restarted."""
+    redis = topology.containers("redis")[0]
+    with SteadyLoad(topology.url, keys, interval=0.25) as load:
+        time.sleep(1)
+        topology.stop(redis)
+        time.sleep(seconds)
+        topology.start(redis)
+        recovered = wait_until(lambda: counted_in_redis(topology, probe_key), 90, step=1)
+    return Fault(f"Redis stopped for {seconds} s", load.all(), recovered,
+                 f"counted in Redis again: {recovered is not None}")
+
+
+def postgres_outage(topology, key, seconds=3):
+    """PostgreSQL stopped for `seconds` while one client keeps sending, then started again;
+    recovered_after is how long until a key works again, nothing else restarted. The ledger
+    is read before and after: the key must have lost exactly one credit per answered image."""
+    postgres = topology.containers("postgres")[0]
+    before = topology.credits(key)
+    outcomes = []
+
+    def send_for(duration):
+        end = time.monotonic() + duration
+        while time.monotonic() < end:
+            outcomes.append(post(topology.url, key))
+            time.sleep(0.1)
+
+    send_for(1)
+    topology.stop(postgres)
+    send_for(seconds)
+    topology.start(postgres)
+
+    def answered():
+        outcomes.append(post(topology.url, key))
+        return outcomes[-1].status == 200
+
+    recovered = wait_until(answered, 60)
+    send_for(1)
+    after = topology.credits(key)
+    answered_images = sum(outcome.status == 200 for outcome in outcomes)
+    return Fault(f"PostgreSQL stopped for {seconds} s", outcomes,
+                 recovered,
+                 f"ledger {before} credits before, {after} after, {answered_images} images "
+                 f"answered: {'balanced' if before - after == answered_images else 'NOT balanced'}")
+
+
+def main():
+    reason = engine_ready()
+    if reason:
+        sys.exit(reason)
+    with topology_up() as topology:
+        print(f"{len(topology.replicas())} replicas behind nginx at {topology.url}")
+        print(kill_a_replica(topology, load_keys(topology)).report())
+        print(rolling_restart(topology, load_keys(topology)).report())
+        print(redis_outage(topology, load_keys(topology, 2), topology.create_key(1000)).report())
+        print(postgres_outage(topology, topology.create_key(1000)).report())
+    print(f"left behind: {topology.leftovers() or 'nothing'}")
+
+
+if __name__ == "__main__":
+    main()
