@@ -156,3 +156,24 @@ def test_with_redis_gone_requests_are_served_and_limits_are_shared_again_when_it
     assert [response.status_code for response in during] == [200, 200]
     assert back.status_code == 200 and stored > 0
     assert remaining[1] == remaining[0] - 1 and remaining[2] == remaining[0] - 2  # one count
+
+
+def test_requests_counted_in_memory_while_redis_is_gone_are_counted_in_metrics(tmp_path):
+    import re
+    port = free_port()
+    server = start_redis(tmp_path, port)
+    client = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=f"redis://127.0.0.1:{port}",
+                     METRICS=True).test_client()
+
+    def unshared():
+        text = client.get("/metrics").get_data(as_text=True)
+        return float(re.search(r"^digits_rate_limit_unshared_requests_total (\S+)$", text,
+                               re.M).group(1))
+
+    try:
+        assert post(client).status_code == 200 and unshared() == 0  # counted in Redis
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    assert [post(client).status_code for _ in range(3)] == [200] * 3
+    assert unshared() == 3

@@ -29,6 +29,9 @@ def register(app, _reading):
                           registry=registry)
     rejected = Counter("digits_rejected_uploads", "Images refused, by problem type",
                        ["reason"], registry=registry)
+    unshared = Counter("digits_rate_limit_unshared_requests",
+                       "Reading requests whose rate limit was counted in one worker's memory, "
+                       "the shared storage (Redis) being unreachable", registry=registry)
 
     @app.before_request
     def start_clock():
@@ -47,6 +50,7 @@ def register(app, _reading):
                               sender=app, weak=False)
     signals.rejected.connect(lambda _app, reason: rejected.labels(reason).inc(),
                              sender=app, weak=False)
+    signals.limits_unshared.connect(lambda _app: unshared.inc(), sender=app, weak=False)
     routes = Blueprint("metrics", __name__)
     routes.add_url_rule("/metrics", "metrics_route", lambda: exposition(registry))
     app.register_blueprint(routes)

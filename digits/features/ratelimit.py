@@ -13,6 +13,7 @@ from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from digits.features.keys import current_key
+from digits.service import signals
 from digits.service.config import ConfigError
 
 
@@ -53,3 +54,10 @@ def register(app, reading):
                       headers_enabled=True, strategy="fixed-window",
                       in_memory_fallback_enabled=True, swallow_errors=True)
     limiter.shared_limit(app.config["RATE_LIMIT"], scope="reading")(reading)
+
+    @reading.after_request
+    def tell_when_unshared(response):
+        # the limiter answers from its in-memory fallback while the storage is unreachable
+        if limiter.limiter.storage is not limiter.storage:
+            signals.limits_unshared.send(app)
+        return response
