@@ -1,11 +1,12 @@
 """Measure the shipped model on real handwriting sent as real uploads, and on load_digits.
 
-    python evaluate.py [--split test|dev] [--per-kind N] [--numbers N] [--json]
+    python evaluate.py [--split test|dev] [--per-kind N] [--numbers N] [--marks N] [--json]
 
 Prints, each against the project's target: accuracy and calibration (ECE) per upload kind for
 single digits (POST /predict's path) and their mean, how many single digits were refused as
 several digits, held-out load_digits accuracy, load_digits drawn as 256x256 PNG uploads; then
-handwritten numbers read as POST /read reads them, per upload kind and spacing.
+handwritten numbers read as POST /read reads them, per upload kind and spacing; then numbers
+with a point, a dash or a space written between two digits.
 """
 
 import argparse
@@ -17,8 +18,9 @@ import numpy as np
 
 from digits.core.model import SHIPPED_MODEL, load_model, probabilities
 from digits.core.reading import Reader
-from digits.lab.evaluation import (answered_when_sure, drawn_as_png, evaluate, evaluate_numbers,
-                                   expected_calibration_error, score_uploads)
+from digits.lab.evaluation import (MARK_SYMBOLS, answered_when_sure, drawn_as_png, evaluate,
+                                   evaluate_marks, evaluate_numbers, expected_calibration_error,
+                                   score_uploads)
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.training import heldout
 
@@ -35,6 +37,7 @@ CURVE = (0.3, 0.5, 0.6, 0.65, 0.7, 0.8, 0.9, 0.95, 0.99)  # thresholds of the pr
 # least share of digits right where the count is
 NUMBER_TARGETS = {"separated": {"count_right": 0.98, "digits_right": 0.88},
                   "tight": {"count_right": 0.93}, "touching": {"count_right": 0.75}}
+MARK_TARGET = 0.95  # numbers with a point, dash or space read with it in its place
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,14 @@ class Evaluation:
     single_digits: int
     confusion: list  # rows: true digit, columns: answered
     numbers: list  # per kind and spacing: {kind, spacing, n, count_right, digits_right, ...}
+    marks: dict  # per kind: {point, dash, space: share in place; none: the same numbers plain}
 
 
-def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240, threshold=None):
-    """Every figure of the evaluation, an Evaluation (`numbers` per kind and spacing; 0: none;
-    `threshold`: the confidence under which an answer is marked uncertain, the model's own
-    when None)."""
+def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240, threshold=None,
+            marks=120):
+    """Every figure of the evaluation, an Evaluation (`numbers` per kind and spacing, `marks`
+    numbers per kind written with each mark; 0: none; `threshold`: the confidence under which
+    an answer is marked uncertain, the model's own when None)."""
     threshold = metadata["confidence_threshold"] if threshold is None else threshold
     reader = Reader(estimator, threshold)
     kinds = evaluate(reader, split_name, per_kind)
@@ -95,7 +100,8 @@ def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240, 
         single_digits=sum(score["n"] for score in kinds.values()),
         confusion=confusion.tolist(),
         numbers=[{"kind": kind, "spacing": spacing, **cell} for (kind, spacing), cell in
-                 (evaluate_numbers(reader, split_name, numbers).items() if numbers else ())])
+                 (evaluate_numbers(reader, split_name, numbers).items() if numbers else ())],
+        marks=evaluate_marks(reader, split_name, marks) if marks else {})
 
 
 def report(figures):
@@ -146,6 +152,24 @@ def report(figures):
               for digit, row in enumerate(figures.confusion)]
     if figures.numbers:
         lines += ["", number_report(figures.numbers, figures.split)]
+    if figures.marks:
+        lines += ["", mark_report(figures.marks, figures.split)]
+    return "\n".join(lines)
+
+
+def mark_report(marks, split_name):
+    """The marks' table: per kind, the share of numbers read with each mark in its place."""
+    names = list(MARK_SYMBOLS)
+    lines = [f"numbers of 3-6 digits with a mark between two digits ({split_name} split), read "
+             "with the digits counted right and the mark in its place (plain: the same numbers "
+             "without a mark, read with none):",
+             f"{'kind':<7} " + " ".join(f"{name:>6}" for name in names) + f" {'plain':>6}"]
+    for kind, shares in marks.items():
+        missed = [name for name in names if shares[name] < MARK_TARGET]
+        lines.append(f"{kind:<7} " + " ".join(f"{shares[name]:>6.3f}" for name in names)
+                     + f" {shares['none']:>6.3f}  "
+                     + ("ok" if not missed else "BELOW TARGET: " + ", ".join(missed)))
+    lines.append(f"target: each mark >= {MARK_TARGET}")
     return "\n".join(lines)
 
 
@@ -185,11 +209,14 @@ def main(argv=None):
                         help="only the first N digits of the split (default: all 1000)")
     parser.add_argument("--numbers", type=int, default=240,
                         help="handwritten numbers per kind and spacing (default 240; 0: none)")
+    parser.add_argument("--marks", type=int, default=120,
+                        help="numbers per kind written with each mark (default 120; 0: none)")
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     estimator, metadata = load_model(args.model)
-    figures = measure(estimator, metadata, args.split, args.per_kind, args.numbers)
+    figures = measure(estimator, metadata, args.split, args.per_kind, args.numbers,
+                      marks=args.marks)
     print(json.dumps(dataclasses.asdict(figures), indent=2) if args.json else report(figures))
 
 

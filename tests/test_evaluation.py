@@ -58,19 +58,19 @@ def test_slice_of_real_handwriting_stays_above_its_floor():
 
 
 def test_held_out_and_drawn_load_digits_meet_their_targets():
-    figures = evaluate.measure(ESTIMATOR, METADATA, per_kind=1, numbers=0)
+    figures = evaluate.measure(ESTIMATOR, METADATA, per_kind=1, numbers=0, marks=0)
     assert figures.heldout_accuracy >= evaluate.TARGETS["heldout"]
     assert figures.heldout_ece <= evaluate.TARGETS["ece"]
     assert figures.drawn_png_accuracy >= evaluate.TARGETS["drawn"]
 
 
 def test_evaluate_command_prints_every_figure(capsys):
-    evaluate.main(["--per-kind", "3", "--numbers", "2"])
+    evaluate.main(["--per-kind", "3", "--numbers", "2", "--marks", "2"])
     printed = capsys.readouterr().out
     for words in ["photo", "canvas", "mean", "held-out load_digits accuracy",
                   "held-out load_digits ECE", "drawn as 256x256 PNG", "confusion on real",
                   "refused as several digits", "handwritten numbers", "touching",
-                  "exact by length"]:
+                  "exact by length", "a mark between two digits", "point", "dash"]:
         assert words in printed
 
 
@@ -87,7 +87,9 @@ def test_the_report_holds_each_line_to_its_target():
                "several_digits": 6, "single_digits": 1000,
                "numbers": [{**cell, "spacing": "separated"},
                            {**cell, "spacing": "tight", "count_right": 0.92},
-                           {**cell, "spacing": "touching", "count_right": 0.75}]})
+                           {**cell, "spacing": "touching", "count_right": 0.75}],
+               "marks": {"canvas": {"point": 0.96, "dash": 0.9, "space": 0.97, "none": 0.97},
+                         "ruled": {"point": 0.96, "dash": 0.95, "space": 0.97, "none": 0.9}}})
     report = evaluate.report(figures).splitlines()
     lines = {tuple(line.split()[:2]): line for line in report if line}
     lines.update({line.split()[0]: line.split() for line in report
@@ -98,6 +100,8 @@ def test_the_report_holds_each_line_to_its_target():
     assert "BELOW TARGET" in lines["answers", "marked"]  # 15 % uncertain > 12 %
     assert lines["answered"][-2:] == ["95.0%", "0.0%"] and lines["right"][-1] == "-"
     assert "BELOW TARGET" in lines["load_digits", "drawn"]  # drawn PNG 0.96 < 0.97
+    assert lines["canvas", "0.960"].endswith("BELOW TARGET: dash")  # 0.90 < 0.95
+    assert lines["ruled", "0.960"].endswith("ok")
     assert "BELOW TARGET" in lines["single", "digits"]  # 0.6 % refused as several digits
     assert lines["scan", "separated"].endswith("ok")
     assert lines["scan", "tight"].endswith("BELOW TARGET: count right")  # 0.92 < 0.93
@@ -119,3 +123,9 @@ def test_numbers_are_read_with_the_right_count_on_a_slice():
         if spacing != "touching":
             assert cell["count_right"] >= NUMBER_FLOOR_COUNT, (kind, spacing, cell)
             assert cell["digits_right"] >= NUMBER_FLOOR_DIGITS, (kind, spacing, cell)
+
+
+def test_points_dashes_and_spaces_written_between_digits_are_read_in_place():
+    shares = evaluation.evaluate_marks(READER, "test", count=12, kinds=("scan",))["scan"]
+    assert min(shares[name] for name in evaluation.MARK_SYMBOLS) >= 0.75, shares
+    assert shares["none"] >= 0.75, shares

@@ -31,8 +31,8 @@ def test_read_answers_the_documented_body(client):
     response = read(client, encode(strokes([30, 100, 170])), "?top_k=2")
     assert response.status_code == 200
     body = response.get_json()
-    assert list(body) == ["number", "confidence", "uncertain", "digits", "ignored"]
-    assert body["number"] == "111" and body["ignored"] == []
+    assert list(body) == ["number", "confidence", "uncertain", "digits", "separators", "ignored"]
+    assert body["number"] == "111" and body["separators"] == [] and body["ignored"] == []
     assert body["confidence"] == pytest.approx(np.prod([d["confidence"] for d in body["digits"]]))
     assert body["uncertain"] == (body["confidence"] < METADATA["confidence_threshold"])
     for digit, left in zip(body["digits"], [30, 100, 170]):
@@ -56,17 +56,41 @@ def test_boxes_are_where_a_person_sees_the_digit_after_exif_orientation(client):
     assert abs(first["width"] - 14) <= 4 and abs(first["height"] - 90) <= 4
 
 
-def test_dots_and_dashes_are_left_out_of_the_number_and_listed(client):
-    page = strokes([30, 130, 230], marks=[(64, 68, 10, 36),  # a hyphen between two digits
-                                          (104, 190, 11, 11)])  # a decimal point
+def test_a_dash_and_a_decimal_point_between_digits_stay_in_the_number(client):
+    page = strokes([30, 130, 230], marks=[(64, 68, 10, 36),  # a hyphen at mid-height
+                                          (104, 190, 11, 11)])  # a point on the baseline
     body = read(client, encode(page)).get_json()
-    assert body["number"] == "111"
-    assert [mark["kind"] for mark in body["ignored"]] == ["dash", "dot"]
-    assert abs(body["ignored"][0]["box"]["left"] - 68) <= 3
+    assert body["number"] == "1-1.1"
+    assert [digit["digit"] for digit in body["digits"]] == [1, 1, 1]  # the digits only
+    assert [(mark["symbol"], mark["after"]) for mark in body["separators"]] == [("-", 1),
+                                                                             (".", 2)]
+    assert abs(body["separators"][0]["box"]["left"] - 68) <= 3 and body["ignored"] == []
 
 
-def test_a_space_between_digit_groups_is_left_out(client):
-    assert read(client, encode(strokes([30, 70, 220, 260]))).get_json()["number"] == "1111"
+def test_a_decimal_comma_on_the_baseline_reads_as_a_point(client):
+    page = strokes([30, 130], marks=[(100, 92, 24, 9)])  # from the baseline down, narrow
+    assert read(client, encode(page)).get_json()["number"] == "1.1"
+
+
+@pytest.mark.parametrize("mark, where", [
+    ((30, 190, 11, 11), "a dot up at the digits' tops"),
+    ((104, 300, 11, 11), "a dot after the last digit"),
+    ((106, 190, 5, 6), "a speck of dust on the baseline"),
+])
+def test_marks_elsewhere_are_left_out_and_listed(client, mark, where):
+    body = read(client, encode(strokes([30, 130, 230], width=360, marks=[mark]))).get_json()
+    assert body["number"] == "111" and body["separators"] == []
+    assert len(body["ignored"]) <= 1
+
+
+def test_a_space_between_digit_groups_stays_in_the_number(client):
+    body = read(client, encode(strokes([30, 70, 220, 260]))).get_json()
+    assert body["number"] == "11 11" and len(body["digits"]) == 4
+    assert [(mark["symbol"], mark["after"]) for mark in body["separators"]] == [(" ", 2)]
+
+
+def test_evenly_spaced_digits_have_no_space(client):
+    assert read(client, encode(strokes([30, 130, 230, 330]))).get_json()["number"] == "1111"
 
 
 def test_several_lines_are_refused_with_a_detail_that_says_to_send_one(client):

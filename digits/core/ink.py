@@ -18,6 +18,7 @@ from digits.core.errors import NoDigitFound
 
 LOCATE_SIDE = 64  # the ink is located on a copy of the page at most this large
 DIGIT_SIDE = 64  # the line's region is read at most this tall: twice optdigits' 32x32 box
+MARK_SIDE = 0.25  # a blob beside the digits this share of the line's height tall may be a mark
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1) to count as a digit
 LINE_SPAN = 0.6  # a straight run this long (fraction of the side) is ruling, not a stroke
 RULING_WIDTH = 2  # ruled lines are at most this thick (pixels) on the small copy
@@ -228,10 +229,32 @@ def read_region(page, components):
     grown[:-1] |= near[1:]
     grown[:, 1:] |= grown[:, :-1].copy()
     grown[:, :-1] |= grown[:, 1:].copy()
-    mask = ink_mask(page.paper.ink(region, box, grey.size)) & grown[rows[:, None], cols[None, :]]
+    ink = ink_mask(page.paper.ink(region, box, grey.size))
+    near_components = grown[rows[:, None], cols[None, :]]
+    mask = (ink & near_components) | marks_apart(ink, near_components)
     # upload pixels per grey pixel, from the page's upload pixels per small-copy pixel
     return Region(mask, box, (page.scale[0] * labels.shape[1] / grey.size[0],
                               page.scale[1] * labels.shape[0] / grey.size[1]))
+
+
+def marks_apart(ink, kept):
+    """The blobs of a region's `ink` mostly outside the `kept` pixels (those near the page's
+    components) and small enough for a point or a dash (at most MARK_SIDE of the region's
+    height tall), away from its edges: a decimal point or a short dash too small to show on
+    the page's small copy, which would otherwise be cut away with the dust beside the line."""
+    labels, count = ndimage.label(ink.view(np.uint8), _EIGHT_NEIGHBOURS)
+    apart = np.zeros(ink.shape, dtype=bool)
+    if count == 0:
+        return apart
+    kept_share = (np.bincount(labels[kept].ravel(), minlength=count + 1)
+                  / np.maximum(1, np.bincount(labels.ravel(), minlength=count + 1)))
+    tallest = MARK_SIDE * ink.shape[0]
+    for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
+        inside = (rows.start > 0 and cols.start > 0 and rows.stop < ink.shape[0]
+                  and cols.stop < ink.shape[1])
+        if kept_share[label] < 0.5 and inside and rows.stop - rows.start <= tallest:
+            apart[rows, cols] |= labels[rows, cols] == label
+    return apart
 
 
 def line_components(page):

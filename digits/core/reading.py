@@ -1,7 +1,8 @@
 """Upload bytes -> what is written in it: the recognition core end to end, as one Reader.
 
     decode_image -> grayscale -> locate (paper, ink, components) -> line_region
-                 -> segment (digits and marks) -> fit_to_box -> block_counts -> probabilities
+                 -> segment (digits, marks, what is written between the digits)
+                 -> fit_to_box -> block_counts -> probabilities
 
 A Reader is built once from the estimator and the settings that belong to reading (limits,
 most digits, the confidence threshold); the service, the evaluation, the notebook and the
@@ -21,7 +22,7 @@ from digits.core.errors import NoDigitFound, SeveralDigits, TooManyDigits
 from digits.core.ink import grayscale, line_region, locate
 from digits.core.model import probabilities
 from digits.core.optdigits import block_counts, fit_to_box
-from digits.core.segmentation import MAX_DIGITS, segment
+from digits.core.segmentation import MAX_DIGITS, segment, separators
 
 
 @dataclass(frozen=True)
@@ -58,28 +59,44 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class Separator:
+    """What is written between two digits: its `symbol` ("." "-" or " "), how many digits
+    come before it (`after`), and its box in the upload (for a space, the gap)."""
+
+    symbol: str
+    after: int
+    box: tuple
+
+
+@dataclass(frozen=True)
 class Reading:
-    """A number read: its digits left to right, the marks set aside, the probability that all
-    its digits are right (the product of theirs) and whether that is under the threshold."""
+    """A number read: its digits left to right, what is written between them (Separators),
+    the marks left out, the probability that all its digits are right (the product of theirs)
+    and whether that is under the threshold."""
 
     digits: tuple
+    separators: tuple
     marks: tuple
     confidence: float
     uncertain: bool
 
     @property
     def number(self):
-        """The digits as a string, left to right."""
-        return "".join(str(digit.digit) for digit in self.digits)
+        """The number as written: its digits left to right, with the point, dash or space read
+        between them ("12.5", "12-34", "12 34")."""
+        between = {separator.after: separator.symbol for separator in self.separators}
+        return "".join(between.get(index, "") + str(digit.digit)
+                       for index, digit in enumerate(self.digits))
 
 
 @dataclass(frozen=True)
 class Pieces:
-    """The line's ink cut up: the Region it was read in, its digits' Segments (left to right)
-    and its Marks, in pixels of the region's mask."""
+    """The line's ink cut up: the Region it was read in, its digits' Segments (left to right),
+    the Separators between them and the Marks left out, in pixels of the region's mask."""
 
     region: object
     digits: list
+    separators: list
     marks: list
 
 
@@ -109,7 +126,7 @@ class Reader:
         return (("decode (bounded, reduced, upright)", self.decode),
                 ("locate: paper, ink mask, ruling, components", locate_page),
                 ("the line's region read again", line_region),
-                ("segment (merge, marks, cut touching digits)", self.segment),
+                ("segment: merge, marks, cuts, separators", self.segment),
                 ("fit to the box, count blocks", count_blocks),
                 ("predict_proba, the answer", self.answer))
 
@@ -123,7 +140,7 @@ class Reader:
         digits, marks = segment(region.mask, self.confidence_of, self.max_digits)
         if not digits:  # only dots or dashes
             raise NoDigitFound()
-        return Pieces(region, digits, marks)
+        return Pieces(region, digits, *separators(digits, marks))
 
     def answer(self, counted):
         """(Pieces, their 8x8 counts) -> the Reading: one predict_proba call for all digits."""
@@ -134,8 +151,11 @@ class Reader:
                        for counts, row, piece in zip(pixels, self.probabilities(pixels),
                                                      pieces.digits))
         confidence = float(np.prod([digit.confidence for digit in digits]))
+        between = tuple(Separator(separator.symbol, separator.after,
+                                  upload_box(region, separator.box))
+                        for separator in pieces.separators)
         marks = tuple(Mark(mark.kind, upload_box(region, mark.box)) for mark in pieces.marks)
-        return Reading(digits, marks, confidence, confidence < self.threshold)
+        return Reading(digits, between, marks, confidence, confidence < self.threshold)
 
     def read_digit(self, data):
         """The one digit in an upload (read as `read_number` reads a number of length one): a

@@ -8,6 +8,8 @@ its 8-connected pieces become digits:
            -> set aside dots and dashes (a decimal point, a hyphen between digit groups)
            -> split what is too wide for one digit (touching digits), where the classifier is
               surest of both sides (recognition-based segmentation)
+           -> what is written between the digits (`separators`): a point on the baseline, a
+              dash at mid-height, a space much wider than the line's other gaps
 
 Pure functions over numpy arrays; the classifier is passed in (`score`), so that the core
 stays free of the model and the web.
@@ -25,6 +27,14 @@ SPECK_SHARE = 0.02  # pieces under 2 % of the largest piece's area are dust
 MERGE_OVERLAP = 0.5  # a piece whose columns lie this much inside another's belongs to it
 SMALL_PIECE = 0.5  # a piece under half the tallest's height joins any digit it overlaps
 MARK_HEIGHT = 0.35  # a piece this much shorter than the line is a dot or a dash
+DASH_ASPECT, DASH_LENGTH = 1.8, 0.2  # a dash: this many times wider than thick, and this long
+# Where a mark between two digits is read: a dot whose middle is below POINT_LOW of the digits'
+# height (from their top) sits on the baseline; a dash whose middle is within DASH_BAND is a
+# hyphen. A gap wider than SPACE_GAP of the line's height and SPACE_USUAL times its usual gap
+# (the median of the others) is a space between groups; a number needs three digits for that.
+POINT_LOW, DASH_BAND = 0.6, (0.2, 0.8)
+POINT_SIZE = 0.08  # a point is at least this share of the digits' height across (not dust)
+SPACE_GAP, SPACE_USUAL = 0.7, 2.0
 # When is ink wide enough to be cut into touching digits? Wider than WIDE for its height, if
 # the classifier is surer of the two halves than of the whole, and always beyond SEVERAL.
 # Alone on the page it may be one digit drawn wide (a 7 or a 2, its halves about as sure as the
@@ -57,6 +67,17 @@ class Mark:
     box: tuple
 
 
+@dataclass(frozen=True)
+class Separator:
+    """What is written between two neighbouring digits: its `symbol` ("." a point, "-" a dash,
+    " " a space), `after` (how many digits precede it) and its box in the line's mask (for a
+    space, the gap)."""
+
+    symbol: str
+    after: int
+    box: tuple
+
+
 def segment(line, score, max_digits=MAX_DIGITS):
     """The digits of a line mask, left to right, and the dots and dashes set aside.
 
@@ -79,7 +100,9 @@ def segment(line, score, max_digits=MAX_DIGITS):
     for members in groups:
         box = _union_box(members)
         if box[3] - box[1] < MARK_HEIGHT * height:
-            marks.append(Mark("dot" if box[2] - box[0] < MARK_HEIGHT * height else "dash", box))
+            wide, thick = box[2] - box[0], box[3] - box[1]
+            dash = wide >= DASH_ASPECT * thick and wide >= DASH_LENGTH * height
+            marks.append(Mark("dash" if dash else "dot", box))
         else:
             own = np.isin(labels[box[1]:box[3], box[0]:box[2]], [label for label, _ in members])
             digits.append(Segment(own, box))
@@ -93,6 +116,45 @@ def segment(line, score, max_digits=MAX_DIGITS):
         _check_count(len(cut), max_digits)
     digits = cut
     return sorted(digits, key=lambda d: d.box[0]), sorted(marks, key=lambda m: m.box[0])
+
+
+def separators(digits, marks):
+    """What is written between the digits (Segments, left to right): a list of Separators,
+    and the marks (left to right) that are not one of them, which a reader leaves out.
+
+    A dot in a gap, on the digits' baseline, is a point; a dash in a gap, about mid-height, is
+    a dash; a gap without either that is much wider than the line's usual gap is a space. A
+    mark elsewhere (above the digits, after the last) is not read.
+    """
+    if len(digits) < 2:
+        return [], list(marks)
+    top = float(np.median([digit.box[1] for digit in digits]))
+    height = max(1.0, float(np.median([digit.box[3] for digit in digits])) - top)
+    found, left_over = {}, []
+    for mark in marks:
+        middle_x, middle_y = (mark.box[0] + mark.box[2]) / 2, (mark.box[1] + mark.box[3]) / 2
+        after = next((index + 1 for index in range(len(digits) - 1)
+                      if digits[index].box[2] - 0.05 * height <= middle_x
+                      <= digits[index + 1].box[0] + 0.05 * height), None)
+        low = (middle_y - top) / height
+        point = min(mark.box[2] - mark.box[0], mark.box[3] - mark.box[1]) >= POINT_SIZE * height
+        symbol = ("." if mark.kind == "dot" and point and low >= POINT_LOW else
+                  "-" if mark.kind == "dash" and DASH_BAND[0] <= low <= DASH_BAND[1] else None)
+        if after is None or symbol is None or after in found:
+            left_over.append(mark)
+        else:
+            found[after] = Separator(symbol, after, mark.box)
+    gaps = {after: digits[after].box[0] - digits[after - 1].box[2]
+            for after in range(1, len(digits)) if after not in found}
+    if len(digits) >= 3 and len(gaps) >= 2:
+        for after, gap in gaps.items():
+            others = [other for index, other in gaps.items() if index != after]
+            usual = max(float(np.median(others)), 0.05 * height)
+            if gap > SPACE_GAP * height and gap > SPACE_USUAL * usual:
+                found[after] = Separator(" ", after, (digits[after - 1].box[2], round(top),
+                                                      digits[after].box[0],
+                                                      round(top + height)))
+    return [found[after] for after in sorted(found)], left_over
 
 
 def _check_one_line(line, pieces, areas):

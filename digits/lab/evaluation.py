@@ -175,3 +175,41 @@ def evaluate_numbers(reader, split="test", count=240, kinds=NUMBER_KINDS,
                                 for length in np.unique(rows[:, 0])},
         }
     return figures
+
+
+MARK_SYMBOLS = {"point": ".", "dash": "-", "space": " "}
+
+
+def read_marks(reader, kind, numbers, offset=0):
+    """Render each number (of three digits or more) once with each of MARK_SYMBOLS between two
+    of its digits, and once without, and read it as POST /read does: per number and symbol
+    (None: without), whether the number's shape came out as written ("dd.dd": its digits
+    counted right, the symbol in its place, nothing else between them)."""
+    rows = []
+    for index, (images, labels) in enumerate(numbers):
+        after = 1 + index % (len(labels) - 1)
+        for name, symbol in [*MARK_SYMBOLS.items(), (None, None)]:
+            written = {after: symbol} if symbol else None
+            data = render_number(images, kind, "separated", offset + index, written)
+            expected = "d" * after + (symbol or "") + "d" * (len(labels) - after)
+            try:
+                shape = "".join("d" if c.isdigit() else c for c in reader.read_number(data).number)
+            except DigitsError:
+                shape = ""
+            rows.append((name, shape == expected))
+    return rows
+
+
+def evaluate_marks(reader, split="test", count=120, kinds=NUMBER_KINDS, n_jobs=2):
+    """Numbers of 3-6 digits with a point, a dash or a space written between two digits, per
+    upload kind: {kind: {symbol name: share read in its place, "none": share of the same
+    numbers without a mark read with none}}."""
+    numbers = [number for number in number_set(split, count * 4 // 3, longest=6)
+               if len(number[1]) >= 3][:count]
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(read_marks)(reader, kind, numbers, SPLITS[split].start) for kind in kinds)
+    figures = {}
+    for kind, rows in zip(kinds, results):
+        figures[kind] = {name or "none": float(np.mean([ok for mark, ok in rows if mark == name]))
+                         for name in [*MARK_SYMBOLS, None]}
+    return figures

@@ -187,16 +187,19 @@ NUMBER_KINDS = ("scan", "photo", "canvas", "ruled")
 SPACINGS = {"separated": (0.15, 0.45), "tight": (0.03, 0.12), "touching": None}
 
 
-def render_number(digits, kind, spacing, seed):
+def render_number(digits, kind, spacing, seed, separators=None):
     """Bytes of an image file showing the 28x28 `digits` side by side as one handwritten
-    number, uploaded as `kind` (one of NUMBER_KINDS) with `spacing` (one of SPACINGS)."""
+    number, uploaded as `kind` (one of NUMBER_KINDS) with `spacing` (one of SPACINGS);
+    `separators` ({digits before it: "." "-" or " "}) are written between them."""
     rng = np.random.default_rng(seed)
-    return _NUMBER_RENDERERS[kind](number_ink(digits, 100, spacing, rng), rng)
+    return _NUMBER_RENDERERS[kind](number_ink(digits, 100, spacing, rng, separators), rng)
 
 
-def number_ink(digits, height, spacing, rng):
+def number_ink(digits, height, spacing, rng, separators=None):
     """Ink coverage (0..1) of the digits on one line `height` pixels tall: each digit's size
-    and baseline jittered, the gaps drawn from SPACINGS (or strokes made to touch)."""
+    and baseline jittered, the gaps drawn from SPACINGS (or strokes made to touch), and a point
+    on the baseline, a dash at mid-height or a wide space where `separators` says."""
+    separators = separators or {}
     parts = []
     for digit in digits:
         ink = _ink(_cropped_digit(digit), 28, rng)
@@ -207,17 +210,43 @@ def number_ink(digits, height, spacing, rng):
         ink = np.asarray(Image.fromarray(ink).resize(
             (max(1, round(ink.shape[1] * scale)), round(size)), Image.Resampling.BILINEAR))
         parts.append((ink, int(rng.integers(0, height - ink.shape[0] + 1))))
-    line = np.zeros((height, sum(part.shape[1] for part, _ in parts) + height * len(parts)),
-                    dtype=np.float32)
+    line = np.zeros((height, sum(part.shape[1] for part, _ in parts) + height * len(parts)
+                     + 2 * height * len(separators)), dtype=np.float32)
     x = 0
     for index, (ink, top) in enumerate(parts):
-        if index:
+        if index in separators:
+            x = _separator(line, x, parts[index - 1], separators[index], height, rng)
+        elif index:
             x += _next_offset(line, ink, top, x, height, spacing, rng)
         window = line[top: top + ink.shape[0], x: x + ink.shape[1]]
         np.maximum(window, ink, out=window)
         x += ink.shape[1]
     cols = np.flatnonzero(line.max(axis=0) > 0.05)
     return line[:, : cols[-1] + 1]
+
+
+def _separator(line, x, previous, symbol, height, rng):
+    """Write `symbol` after `x` (the end of the line so far, whose last digit is `previous`:
+    (ink, top)): a round point whose bottom sits on that digit's baseline, a dash at its
+    mid-height, or a wide space. Returns where the next digit starts."""
+    ink, top = previous
+    if symbol == " ":
+        return x + round(height * rng.uniform(0.9, 1.4))
+    x += round(height * rng.uniform(0.08, 0.16))
+    if symbol == ".":
+        side = round(height * rng.uniform(0.1, 0.15))
+        rows, cols = np.mgrid[:side, :side]
+        mark = ((rows - (side - 1) / 2) ** 2 + (cols - (side - 1) / 2) ** 2
+                <= (side / 2) ** 2).astype(np.float32)
+        mark_top = top + ink.shape[0] - side - int(rng.integers(0, max(1, side // 3)))
+    else:
+        width, thick = round(height * rng.uniform(0.3, 0.45)), round(height * rng.uniform(0.07, 0.1))
+        mark = np.ones((thick, width), dtype=np.float32)
+        mark_top = top + ink.shape[0] // 2 - thick // 2 + int(rng.integers(-3, 4))
+    mark_top = min(max(0, mark_top), height - mark.shape[0])
+    window = line[mark_top: mark_top + mark.shape[0], x: x + mark.shape[1]]
+    np.maximum(window, mark, out=window)
+    return x + mark.shape[1] + round(height * rng.uniform(0.08, 0.16))
 
 
 def _cropped_digit(digit):
