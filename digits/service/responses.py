@@ -18,15 +18,18 @@ def prediction_body(digit, top_k):
 
 
 def number_body(reading, top_k):
-    """The body for a number (a `reading.Reading`): its digits as a string, the probability
-    that all of them are right and whether that is under the threshold; each digit's body (as
-    `prediction_body`) with its box in the upload; the dots and dashes that were set aside."""
+    """The body for a number (a `reading.Reading`): the number as written, the probability
+    that all its digits are right and whether that is under the threshold; each digit's body
+    (as `prediction_body`) with its box in the upload; the separators read between the digits
+    (a point, a dash, a space); the dots and dashes left out."""
     return {
         "number": reading.number,
         "confidence": reading.confidence,
         "uncertain": reading.uncertain,
         "digits": [{**prediction_body(digit, top_k), "box": _box(digit.box)}
                    for digit in reading.digits],
+        "separators": [{"symbol": separator.symbol, "after": separator.after,
+                        "box": _box(separator.box)} for separator in reading.separators],
         "ignored": [{"kind": mark.kind, "box": _box(mark.box)} for mark in reading.marks],
     }
 

@@ -272,17 +272,18 @@ function showNumber(answer) {
     return item;
   });
   byId("digits").replaceChildren(...items);
-  drawBoxes(answer.digits);
+  drawBoxes(answer.digits, answer.separators);
 }
 
-// Each digit's box and value over the image that was sent, in the image's own pixels (the
-// SVG's viewBox is the image's natural size, so it scales with the picture).
-function drawBoxes(digits) {
+// Each digit's box and value over the image that was sent, and each point or dash read between
+// two digits with its symbol, in the image's own pixels (the SVG's viewBox is the image's
+// natural size, so it scales with the picture).
+function drawBoxes(digits, separators = []) {
   const image = byId("preview");
   if (!previewUrl) return;
   if (!image.complete) {
     const url = previewUrl;
-    image.addEventListener("load", () => { if (previewUrl === url) drawBoxes(digits); },
+    image.addEventListener("load", () => { if (previewUrl === url) drawBoxes(digits, separators); },
                            { once: true });
     return;
   }
@@ -290,21 +291,25 @@ function drawBoxes(digits) {
   const svg = byId("boxes");
   svg.setAttribute("viewBox", `0 0 ${image.naturalWidth} ${image.naturalHeight}`);
   const stroke = Math.max(2, image.naturalWidth / 200);
-  svg.replaceChildren(...digits.map((digit) => {
-    const group = document.createElementNS(SVG, "g");
-    const rect = document.createElementNS(SVG, "rect");
-    const { left, top, width, height } = digit.box;
-    Object.entries({ x: left, y: top, width, height, "stroke-width": stroke })
-      .forEach(([name, value]) => rect.setAttribute(name, value));
-    const label = document.createElementNS(SVG, "text");
-    label.setAttribute("x", left);
-    label.setAttribute("y", Math.max(top - stroke, stroke * 8));
-    label.setAttribute("font-size", stroke * 8);
-    label.textContent = digit.digit;
-    group.classList.add("digit-box");
-    group.replaceChildren(rect, label);
-    return group;
-  }));
+  const marks = separators.filter((separator) => separator.symbol !== " ");
+  svg.replaceChildren(
+    ...digits.map((digit) => labelledBox(digit.box, digit.digit, "digit-box", stroke)),
+    ...marks.map((mark) => labelledBox(mark.box, mark.symbol, "separator-box", stroke)));
+}
+
+function labelledBox({ left, top, width, height }, text, className, stroke) {
+  const group = document.createElementNS(SVG, "g");
+  const rect = document.createElementNS(SVG, "rect");
+  Object.entries({ x: left, y: top, width, height, "stroke-width": stroke })
+    .forEach(([name, value]) => rect.setAttribute(name, value));
+  const label = document.createElementNS(SVG, "text");
+  label.setAttribute("x", left);
+  label.setAttribute("y", Math.max(top - stroke, stroke * 8));
+  label.setAttribute("font-size", stroke * 8);
+  label.textContent = text;
+  group.classList.add(className);
+  group.replaceChildren(rect, label);
+  return group;
 }
 
 function sure(confidence) {
