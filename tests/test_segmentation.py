@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import READER
-from digits.core.errors import SeveralLines
-from digits.core.segmentation import segment
+from digits.core.errors import SeveralLines, TooManyDigits
+from digits.core.segmentation import SCORE_BUDGET, segment
 from digits.lab.handwriting import handwriting
 from digits.lab.uploads import NUMBER_KINDS, render_number
 
@@ -96,3 +96,26 @@ def test_a_stroke_broken_by_a_thin_pen_is_not_a_second_line():
     bar(line, 34, 10, 28, 4)  # two rows of gap: the pen skipped
     digits, _ = segment(line, score)
     assert len(digits) == 1
+
+
+def test_the_cuts_of_one_line_score_a_bounded_number_of_masks():
+    """A blob twenty digits wide (a zigzag: valleys everywhere) is cut with at most
+    SCORE_BUDGET masks scored, then at its deepest valleys unscored: bounded work, still
+    read."""
+    line = np.zeros((40, 20 * 30), dtype=bool)
+    for x in range(0, line.shape[1] - 4, 4):
+        top = 0 if (x // 12) % 2 else 30
+        bar(line, top, x, 10, 5)
+        bar(line, 0, x, 40, 1)
+    scored = []
+
+    def counting(masks):
+        scored.append(len(masks))
+        return score(masks)
+
+    try:
+        digits, _ = segment(line, counting)
+        assert len(digits) >= 10
+    except TooManyDigits:
+        pass
+    assert 0 < sum(scored) <= SCORE_BUDGET

@@ -46,6 +46,11 @@ DIGIT_ASPECT = 0.62  # a typical digit's width over its height: the cut when no 
 LINE_SHARE = 0.4  # two bands of ink, each at least this tall against the tallest: two lines
 LINE_GAP = 0.25  # if the empty rows between them are at least this share of the tallest
 CUT_CANDIDATES = 6  # projection valleys tried for each cut
+# The most digit masks the classifier scores to place the cuts of one line (13 a cut: six
+# candidates' two sides and the whole): enough for a touching number of eight digits. Past
+# it, ink that is surely several digits is cut at its deepest valley unscored, so that a blob
+# a worker would otherwise cut twenty times, each cut scored, costs a bounded time.
+SCORE_BUDGET = 100
 NARROWEST, WIDEST = 0.15, 1.0  # a digit's width for its height, from a plain 1 to a wide 0
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 
@@ -108,11 +113,12 @@ def segment(line, score, max_digits=MAX_DIGITS):
             digits.append(Segment(own, box))
     _check_count(len(digits), max_digits)
     alone = len(digits) == 1
+    budget = [SCORE_BUDGET]  # masks the classifier may still score for this line
     cut = []
     for index, digit in enumerate(digits):
         # room for one more than allowed, so that a line over the limit is told so
         room = max_digits + 1 - len(cut) - (len(digits) - index - 1)
-        cut += _split_wide(digit, height, score, alone, room)
+        cut += _split_wide(digit, height, score, alone, room, budget)
         _check_count(len(cut), max_digits)
     digits = cut
     return sorted(digits, key=lambda d: d.box[0]), sorted(marks, key=lambda m: m.box[0])
@@ -229,9 +235,11 @@ def _union_box(members):
             max(s[1].stop for _, s in members), max(s[0].stop for _, s in members))
 
 
-def _split_wide(digit, height, score, alone, most):
+def _split_wide(digit, height, score, alone, most, budget):
     """A segment as wide as several digits cut into at most `most` of them, where `score`
-    likes it most; `alone` when it is the only digit-sized ink of the line."""
+    likes it most; `alone` when it is the only digit-sized ink of the line. `budget` ([masks
+    left to score]) is spent on the way; once it is short, ink surely several digits wide is
+    cut at its deepest valley and the rest left whole."""
     width = digit.box[2] - digit.box[0]
     if width <= WIDE * height or most < 2:
         return [digit]
@@ -249,6 +257,13 @@ def _split_wide(digit, height, score, alone, most):
     usable = [i for i in range(len(candidates)) if lefts[i] and rights[i]]
     if not usable:
         return [digit]
+    if budget[0] < 2 * len(usable) + 1:
+        if not surely_several:
+            return [digit]
+        chosen = min(usable, key=lambda i: columns[candidates[i]])
+        return [lefts[chosen], *_split_wide(rights[chosen], height, score, False, most - 1,
+                                            budget)]
+    budget[0] -= 2 * len(usable) + 1
     sure = np.log(score([lefts[i].mask for i in usable] + [rights[i].mask for i in usable]
                         + [digit.mask]))
     halves = sure[:len(usable)] + sure[len(usable):-1]
@@ -258,7 +273,8 @@ def _split_wide(digit, height, score, alone, most):
     if not surely_several and halves[best] < sure[-1] + (ALONE_MARGIN if alone else 0.0):
         return [digit]
     chosen = usable[best]
-    return [lefts[chosen], *_split_wide(rights[chosen], height, score, False, most - 1)]
+    return [lefts[chosen], *_split_wide(rights[chosen], height, score, False, most - 1,
+                                        budget)]
 
 
 def _part(digit, start, stop):
