@@ -5,6 +5,7 @@ turns and judges each."""
 import pytest
 
 from bench import floors, model_cost, run
+from conftest import READER
 from digits.core.model import SHIPPED_MODEL, load_model
 from digits.core.reading import Reader
 from service import create_app
@@ -99,3 +100,15 @@ def test_the_model_comparison_pairs_the_rounds_and_judges_each_model_by_the_targ
     assert "+0.400ms" in lines[1] and "+0.400ms" in lines[2]  # the median of paired differences
     assert [met for _, met in verdicts] == [True, False]
     assert verdicts[1][0].startswith("after, number: predict_proba on its 6 digit(s) 0.720 ms")
+
+
+def test_the_worst_case_uploads_are_answered_or_refused_as_the_service_would():
+    from bench import worst
+    names = ["dense dots (PNG)", "a scribble 20 digits wide", "20 touching handwritten digits",
+             "a page of 12 lines", "dust over a 1600x1600 page"]
+    answers = {name: worst.cost_ms(READER, data, 1)[1]
+               for name, data in worst.candidates(names).items()}
+    assert set(answers) == set(names)
+    assert answers["a page of 12 lines"] == "SeveralLines"
+    assert answers["dust over a 1600x1600 page"] == "NoDigitFound"
+    assert answers["20 touching handwritten digits"].strip("'").isdigit()

@@ -1,0 +1,125 @@
+"""The slowest uploads a worker may be handed: what one accepted upload costs at worst.
+
+    python bench/worst.py [--repeat 3] [--only NAME ...]
+
+Reads each candidate with the shipped Reader in this process, as `POST /read` does (the
+answer or the refusal, whichever comes), the median of `--repeat` reads, and prints them
+slowest first with the target: no accepted upload over 100 ms. The candidates are the ones that
+make the reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty digits
+wide (every cut tried), twenty touching handwritten digits, a page of many lines, dust, and the
+most expensive file of each format the limits let through (bench/memory.py's).
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.memory import KINDS, most_expensive  # noqa: E402
+from digits.core.errors import DigitsError  # noqa: E402
+from digits.core.model import SHIPPED_MODEL, load_model  # noqa: E402
+from digits.core.reading import Reader  # noqa: E402
+from digits.lab.handwriting import handwriting  # noqa: E402
+from digits.lab.hostile import encode  # noqa: E402
+from digits.lab.uploads import render_number  # noqa: E402
+
+TARGET_MS = 100.0  # the most one accepted upload may cost a worker
+
+
+def dense_dots(width=1200, height=120, step=8, radius=3):
+    """Round dots on a grid, close enough that the page's small copy sees one wide blob: every
+    cut of it is tried, yet the PNG is under a kilobyte."""
+    page = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(page)
+    for y in range(10, height - 10, step):
+        for x in range(10, width - 10, step):
+            draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=0)
+    return encode(page, "PNG", optimize=True)
+
+
+def scribble(digits=20, height=120):
+    """One unbroken stroke as wide as `digits` digits: a zigzag that every cut is tried on."""
+    page = Image.new("L", (digits * height * 2 // 3 + 40, height + 40), 255)
+    points = [(20 + x, 20 + (height if (x // 17) % 2 else 0)) for x in range(0, page.width - 40, 17)]
+    ImageDraw.Draw(page).line(points, fill=0, width=7)
+    return encode(page, "PNG")
+
+
+def touching(count=20):
+    """`count` handwritten digits (dev split) whose strokes touch, on a scan."""
+    images, _ = handwriting("dev")
+    return render_number(images[:count], "scan", "touching", 0)
+
+
+def many_lines(lines=12, digits=8, height=60):
+    """A page of `lines` lines of `digits` separated strokes each."""
+    page = Image.new("L", (digits * height + 40, lines * height * 2 + 40), 255)
+    draw = ImageDraw.Draw(page)
+    for row in range(lines):
+        for column in range(digits):
+            x, y = 20 + column * height, 20 + row * height * 2
+            draw.line([(x + 20, y), (x + 10, y + height)], fill=0, width=6)
+    return encode(page, "PNG")
+
+
+def dust(count=4000, side=1600, seed=0):
+    """Specks strewn over a large page."""
+    rng = np.random.default_rng(seed)
+    page = np.full((side, side), 250, dtype=np.uint8)
+    ys, xs = rng.integers(0, side - 3, count), rng.integers(0, side - 3, count)
+    for y, x in zip(ys, xs):
+        page[y:y + 3, x:x + 3] = 30
+    return encode(Image.fromarray(page), "PNG")
+
+
+def candidates(only=None):
+    """{name: upload bytes} of every candidate (or of those named in `only`)."""
+    made = {"dense dots (PNG)": dense_dots, "a scribble 20 digits wide": scribble,
+            "20 touching handwritten digits": touching, "a page of 12 lines": many_lines,
+            "dust over a 1600x1600 page": dust}
+    made.update({f"largest {name}": (lambda name=name: most_expensive(name)[1])
+                 for name in KINDS})
+    return {name: build() for name, build in made.items() if not only or name in only}
+
+
+def cost_ms(reader, data, repeat):
+    """The median milliseconds of `repeat` reads of `data`, and what the last one answered."""
+    times, answer = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        try:
+            answer = repr(reader.read_number(data).number)
+        except DigitsError as error:
+            answer = type(error).__name__
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), answer
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", nargs="*")
+    args = parser.parse_args(argv)
+    estimator, metadata = load_model(SHIPPED_MODEL)
+    reader = Reader(estimator, metadata["confidence_threshold"])
+    rows = []
+    for name, data in candidates(args.only).items():
+        milliseconds, answer = cost_ms(reader, data, args.repeat)
+        rows.append((milliseconds, name, len(data), answer))
+    rows.sort(reverse=True)
+    for milliseconds, name, size, answer in rows:
+        print(f"{milliseconds:8.1f} ms  {name:<36} {size:>9} bytes  {answer}")
+    worst = rows[0]
+    verdict = "met" if worst[0] <= TARGET_MS else "missed"
+    print(f"slowest: {worst[1]}, {worst[0]:.1f} ms  {verdict} (target <= {TARGET_MS:.0f} ms)")
+
+
+if __name__ == "__main__":
+    main()
