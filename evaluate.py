@@ -20,7 +20,7 @@ from digits.core.model import SHIPPED_MODEL, load_model, probabilities
 from digits.core.reading import Reader
 from digits.lab.evaluation import (MARK_SYMBOLS, answered_when_sure, drawn_as_png, evaluate,
                                    evaluate_marks, evaluate_numbers, expected_calibration_error,
-                                   score_uploads)
+                                   reliability, score_uploads)
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.training import heldout
 
@@ -38,6 +38,7 @@ CURVE = (0.3, 0.5, 0.6, 0.65, 0.7, 0.8, 0.9, 0.95, 0.99)  # thresholds of the pr
 NUMBER_TARGETS = {"separated": {"count_right": 0.98, "digits_right": 0.88},
                   "tight": {"count_right": 0.93}, "touching": {"count_right": 0.75}}
 MARK_TARGET = 0.95  # numbers with a point, dash or space read with it in its place
+NUMBER_ECE = 0.05  # a number's confidence against exact-number correctness, every number read
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Evaluation:
     confusion: list  # rows: true digit, columns: answered
     numbers: list  # per kind and spacing: {kind, spacing, n, count_right, digits_right, ...}
     marks: dict  # per kind: {point, dash, space: share in place; none: the same numbers plain}
+    number_calibration: list  # [ECE, rows (low, high, n, mean confidence, share exact)]
 
 
 def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240, threshold=None,
@@ -83,6 +85,8 @@ def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240, 
     X_test, y_test = heldout(metadata)
     heldout_answers = probabilities(estimator, X_test)
     drawn = score_uploads(reader, [drawn_as_png(image) for image in X_test], y_test)
+    number_cells = evaluate_numbers(reader, split_name, numbers) if numbers else {}
+    answers = [answer for cell in number_cells.values() for answer in cell["answers"]]
     return Evaluation(
         split=split_name,
         kinds={kind: {k: v for k, v in score.items() if k not in ("predicted", "confidence")}
@@ -99,8 +103,10 @@ def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240, 
         several_digits=sum(score["several_digits"] for score in kinds.values()),
         single_digits=sum(score["n"] for score in kinds.values()),
         confusion=confusion.tolist(),
-        numbers=[{"kind": kind, "spacing": spacing, **cell} for (kind, spacing), cell in
-                 (evaluate_numbers(reader, split_name, numbers).items() if numbers else ())],
+        numbers=[{"kind": kind, "spacing": spacing,
+                  **{name: value for name, value in cell.items() if name != "answers"}}
+                 for (kind, spacing), cell in number_cells.items()],
+        number_calibration=list(reliability(*zip(*answers))) if answers else [],
         marks=evaluate_marks(reader, split_name, marks) if marks else {})
 
 
@@ -152,6 +158,14 @@ def report(figures):
               for digit, row in enumerate(figures.confusion)]
     if figures.numbers:
         lines += ["", number_report(figures.numbers, figures.split)]
+    if figures.number_calibration:
+        ece, table = figures.number_calibration
+        lines += ["", f"a number's confidence against exact-number correctness, every number "
+                      f"read above (segmentation errors included): ECE {ece:.3f}  "
+                      f"{verdict(ece <= NUMBER_ECE)} (<= {NUMBER_ECE})",
+                  f"  {'confidence':<11} {'numbers':>8} {'mean':>6} {'exact':>6}"]
+        lines += [f"  {low:.1f}-{high:.1f}     {count:>8} {mean:>6.3f} {exact:>6.3f}"
+                  for low, high, count, mean, exact in table]
     if figures.marks:
         lines += ["", mark_report(figures.marks, figures.split)]
     return "\n".join(lines)

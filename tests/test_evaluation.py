@@ -70,7 +70,8 @@ def test_evaluate_command_prints_every_figure(capsys):
     for words in ["photo", "canvas", "mean", "held-out load_digits accuracy",
                   "held-out load_digits ECE", "drawn as 256x256 PNG", "confusion on real",
                   "refused as several digits", "handwritten numbers", "touching",
-                  "exact by length", "a mark between two digits", "point", "dash"]:
+                  "exact by length", "a mark between two digits", "point", "dash",
+                  "against exact-number correctness"]:
         assert words in printed
 
 
@@ -89,7 +90,8 @@ def test_the_report_holds_each_line_to_its_target():
                            {**cell, "spacing": "tight", "count_right": 0.92},
                            {**cell, "spacing": "touching", "count_right": 0.75}],
                "marks": {"canvas": {"point": 0.96, "dash": 0.9, "space": 0.97, "none": 0.97},
-                         "ruled": {"point": 0.96, "dash": 0.95, "space": 0.97, "none": 0.9}}})
+                         "ruled": {"point": 0.96, "dash": 0.95, "space": 0.97, "none": 0.9}},
+               "number_calibration": [0.19, [(0.9, 1.0, 626, 0.962, 0.797)]]})
     report = evaluate.report(figures).splitlines()
     lines = {tuple(line.split()[:2]): line for line in report if line}
     lines.update({line.split()[0]: line.split() for line in report
@@ -102,6 +104,7 @@ def test_the_report_holds_each_line_to_its_target():
     assert "BELOW TARGET" in lines["load_digits", "drawn"]  # drawn PNG 0.96 < 0.97
     assert lines["canvas", "0.960"].endswith("BELOW TARGET: dash")  # 0.90 < 0.95
     assert lines["ruled", "0.960"].endswith("ok")
+    assert "ECE 0.190  BELOW TARGET (<= 0.05)" in lines["a", "number's"]
     assert "BELOW TARGET" in lines["single", "digits"]  # 0.6 % refused as several digits
     assert lines["scan", "separated"].endswith("ok")
     assert lines["scan", "tight"].endswith("BELOW TARGET: count right")  # 0.92 < 0.93
@@ -129,3 +132,10 @@ def test_points_dashes_and_spaces_written_between_digits_are_read_in_place():
     shares = evaluation.evaluate_marks(READER, "test", count=12, kinds=("scan",))["scan"]
     assert min(shares[name] for name in evaluation.MARK_SYMBOLS) >= 0.75, shares
     assert shares["none"] >= 0.75, shares
+
+
+def test_the_reliability_table_bins_confidences_and_weighs_each_bins_gap():
+    ece, table = evaluation.reliability([0.95, 0.95, 0.15, 0.55], [True, False, False, True])
+    assert [(low, count) for low, _, count, _, _ in table] == [(0.1, 1), (0.5, 1), (0.9, 2)]
+    assert table[-1][3:] == (0.95, 0.5)
+    assert ece == pytest.approx(0.5 * 0.45 + 0.25 * 0.15 + 0.25 * 0.45)

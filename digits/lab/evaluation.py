@@ -19,15 +19,23 @@ MOST_UNCERTAIN = 0.12  # the threshold marks at most this share of real handwrit
 def expected_calibration_error(probabilities, labels, bins=10):
     """ECE: the gap between confidence and accuracy, averaged over equal-width confidence bins."""
     probabilities = np.asarray(probabilities)
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == np.asarray(labels)
+    return reliability(probabilities.max(axis=1),
+                       probabilities.argmax(axis=1) == np.asarray(labels), bins)[0]
+
+
+def reliability(confidence, correct, bins=10):
+    """How well confidences match how often they are right: (ECE, the table), the table one
+    row (low, high, count, mean confidence, share right) per equal-width bin that holds any."""
+    confidence, correct = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=bool)
     edges = np.linspace(0, 1, bins + 1)
-    error = 0.0
+    error, table = 0.0, []
     for low, high in zip(edges[:-1], edges[1:]):
         inside = (confidence > low) & (confidence <= high)
         if inside.any():
             error += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
-    return float(error)
+            table.append((float(low), float(high), int(inside.sum()),
+                          float(confidence[inside].mean()), float(correct[inside].mean())))
+    return float(error), table
 
 
 def answered_when_sure(confidence, right, threshold):
@@ -125,16 +133,18 @@ def evaluate(reader, split="test", per_kind=None, kinds=KINDS, n_jobs=2):
 def read_numbers(reader, kind, spacing, numbers, offset=0):
     """Render each number (a list of 28x28 digits, with its labels) as an upload of `kind` and
     `spacing` and read it as POST /read does: per number, (length, digits found, digits right
-    when the count is right, whole number right)."""
+    when the count is right, whole number right, the answer's confidence or None when it was
+    refused)."""
     rows = []
     for index, (images, labels) in enumerate(numbers):
         data = render_number(images, kind, spacing, offset + index)
         try:
-            found = np.array([digit.digit for digit in reader.read_number(data).digits])
+            reading = reader.read_number(data)
+            found, confidence = np.array([digit.digit for digit in reading.digits]), reading.confidence
         except DigitsError:
-            found = np.array([], dtype=int)
+            found, confidence = np.array([], dtype=int), None
         right = int((found == labels).sum()) if len(found) == len(labels) else 0
-        rows.append((len(labels), len(found), right, bool(right == len(labels))))
+        rows.append((len(labels), len(found), right, bool(right == len(labels)), confidence))
     return rows
 
 
@@ -156,7 +166,8 @@ def evaluate_numbers(reader, split="test", count=240, kinds=NUMBER_KINDS,
                      spacings=tuple(SPACINGS), n_jobs=2):
     """Read `count` numbers of every kind and spacing: {(kind, spacing): figures} with the
     share of numbers whose digits were all found (count_right), the share of digits right
-    among those, and exact-number accuracy by length."""
+    among those, exact-number accuracy by length, and `answers`: (confidence, exact) of each
+    number answered, for the calibration of a number's confidence."""
     numbers = number_set(split, count)
     cells = [(kind, spacing) for kind in kinds for spacing in spacings]
     results = Parallel(n_jobs=n_jobs)(
@@ -164,7 +175,8 @@ def evaluate_numbers(reader, split="test", count=240, kinds=NUMBER_KINDS,
         for kind, spacing in cells)
     figures = {}
     for cell, rows in zip(cells, results):
-        rows = np.array(rows, dtype=int)
+        answers = [(row[4], row[3]) for row in rows if row[4] is not None]
+        rows = np.array([row[:4] for row in rows], dtype=int)
         counted = rows[:, 0] == rows[:, 1]
         figures[cell] = {
             "n": len(rows),
@@ -173,6 +185,7 @@ def evaluate_numbers(reader, split="test", count=240, kinds=NUMBER_KINDS,
             "exact": float(rows[:, 3].mean()),
             "exact_by_length": {int(length): float(rows[rows[:, 0] == length, 3].mean())
                                 for length in np.unique(rows[:, 0])},
+            "answers": answers,
         }
     return figures
 

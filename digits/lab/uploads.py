@@ -182,7 +182,8 @@ def _modes(digit, rng):
 
 # --- numbers: several digits on one line ----------------------------------------------------
 
-NUMBER_KINDS = ("scan", "photo", "canvas", "ruled")
+# "squared": paper whose grid crosses the digits (the number taller than its squares)
+NUMBER_KINDS = ("scan", "photo", "canvas", "ruled", "squared")
 # gap between neighbours as a share of the line's height; touching digits overlap instead
 SPACINGS = {"separated": (0.15, 0.45), "tight": (0.03, 0.12), "touching": None}
 
@@ -329,8 +330,26 @@ def _number_ruled(ink, rng):
     return _encode(page, "JPEG", quality=88)
 
 
+def _number_squared(ink, rng):
+    """Squared paper whose grid crosses the digits: the number written taller than the squares
+    (their side 40-60 % of its height), phone-scanned as a JPEG."""
+    height, width = ink.shape
+    page_height, page_width = 2 * height, width + 80
+    paper = _paper(page_height, page_width, rng, gradient=0.1, noise=4)
+    side = max(8, round(height * rng.uniform(0.4, 0.6)))
+    offset_y, offset_x = int(rng.integers(0, side)), int(rng.integers(0, side))
+    darkness = rng.uniform(0.55, 0.85)  # from a pale blue grid to a dark grey one
+    grid = tuple(round(channel * darkness) for channel in (200, 210, 240))
+    for y in range(offset_y, page_height, side):
+        paper[y: y + 2] = grid
+    for x in range(offset_x, page_width, side):
+        paper[:, x: x + 2] = grid
+    page = _lay(paper, ink, height // 2, 40, (30, 30, 40))
+    return _encode(page, "JPEG", quality=88)
+
+
 _NUMBER_RENDERERS = {"scan": _number_scan, "photo": _number_photo, "canvas": _number_canvas,
-                     "ruled": _number_ruled}
+                     "ruled": _number_ruled, "squared": _number_squared}
 
 
 _RENDERERS = {"screen": _screen, "scan": _scan, "photo": _photo, "canvas": _canvas,
