@@ -61,13 +61,19 @@ class Topology:
         return f"http://127.0.0.1:{self.port}"
 
     def compose(self, *args, timeout=900, check=True):
-        """Run podman-compose on compose.yaml for this project; returns the CompletedProcess."""
+        """Run podman-compose on compose.yaml for this project; returns the CompletedProcess.
+
+        Raises RuntimeError with its output when it fails and `check` is set."""
         environment = {**os.environ, "POSTGRES_PASSWORD": f"pw-{self.project}",
                        "DIGITS_PORT": str(self.port), "DIGITS_RATE_LIMIT": self.rate_limit}
-        return subprocess.run([sys.executable, "-m", "podman_compose", "-p", self.project,
+        done = subprocess.run([sys.executable, "-m", "podman_compose", "-p", self.project,
                                "-f", str(ROOT / "compose.yaml"), *args],
                               cwd=ROOT, env=environment, capture_output=True, text=True,
-                              timeout=timeout, check=check)
+                              timeout=timeout)
+        if check and done.returncode:
+            raise RuntimeError(f"podman-compose {' '.join(args)} failed:\n"
+                               f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        return done
 
     def up(self, seconds=180):
         """Build and start everything; returns once every replica answers /health itself and

@@ -159,7 +159,7 @@ class Ledger:
             with self._opened(keep) as connection:
                 yield connection
         except unavailable as error:
-            self._kept.__dict__.pop("connection", None)
+            self._drop_kept()
             raise KeyStoreUnavailable(
                 "The store of API keys and credits cannot be reached right now. Try again in "
                 f"{KEY_STORE_RETRY_SECONDS} seconds.") from error
@@ -172,6 +172,7 @@ class Ledger:
         return self._kept_connection() if keep else closing(self._new_connection())
 
     def _new_connection(self):
+        """A new PostgreSQL connection; raises psycopg.OperationalError when none can be made."""
         import psycopg
         # tcp_user_timeout: a statement sent to a server that has vanished fails within the
         # same bound as connecting does, instead of waiting for TCP to give up (minutes)
@@ -197,6 +198,13 @@ class Ledger:
             connection = self._new_connection()
             self._kept.connection = (os.getpid(), connection)
         yield connection
+
+    def _drop_kept(self):
+        """Close and forget this process's kept connection, if it has one (one inherited
+        through a fork is only forgotten: closing it would end the parent's session)."""
+        pid, connection = self._kept.__dict__.pop("connection", (None, None))
+        if pid == os.getpid():
+            connection.close()
 
 
 class _QmarkConnection:
