@@ -243,18 +243,15 @@ def marks_apart(ink, kept):
     height tall), away from its edges: a decimal point or a short dash too small to show on
     the page's small copy, which would otherwise be cut away with the dust beside the line."""
     labels, count = ndimage.label(ink.view(np.uint8), _EIGHT_NEIGHBOURS)
-    apart = np.zeros(ink.shape, dtype=bool)
-    if count == 0:
-        return apart
     kept_share = (np.bincount(labels[kept].ravel(), minlength=count + 1)
                   / np.maximum(1, np.bincount(labels.ravel(), minlength=count + 1)))
     tallest = MARK_SIDE * ink.shape[0]
+    chosen = np.zeros(count + 1, dtype=bool)  # label 0, the paper, is never chosen
     for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
         inside = (rows.start > 0 and cols.start > 0 and rows.stop < ink.shape[0]
                   and cols.stop < ink.shape[1])
-        if kept_share[label] < 0.5 and inside and rows.stop - rows.start <= tallest:
-            apart[rows, cols] |= labels[rows, cols] == label
-    return apart
+        chosen[label] = kept_share[label] < 0.5 and inside and rows.stop - rows.start <= tallest
+    return chosen[labels]
 
 
 def line_components(page):
