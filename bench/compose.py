@@ -26,7 +26,7 @@ from pathlib import Path
 
 import requests
 
-from bench.run import free_port, multipart, BOUNDARY
+from bench.run import BOUNDARY, free_port, multipart, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = ROOT / "test_images" / "3_canvas.png"
@@ -84,14 +84,10 @@ class Topology:
         deadline = time.monotonic() + seconds
         for name in self.replicas():
             self.wait_ready(name, deadline - time.monotonic())
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/health", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"nginx does not answer /health:\n{self.logs('nginx')}")
+        try:
+            wait_ready(self.url, "/health", seconds=max(1.0, deadline - time.monotonic()))
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}:\n{self.logs(self.containers('nginx')[0])}") from None
 
     def down(self):
         """Stop and remove the containers, the network and the volume."""
@@ -179,15 +175,12 @@ class Topology:
         """Wait until a replica answers /health from inside its container.
 
         Raises RuntimeError with its logs if it does not within `seconds`."""
-        deadline = time.monotonic() + seconds
         probe = ("import urllib.request; "
                  "urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)")
-        while time.monotonic() < deadline:
-            if subprocess.run(["podman", "exec", name, "python", "-c", probe],
-                              capture_output=True, timeout=30).returncode == 0:
-                return
-            time.sleep(0.5)
-        raise RuntimeError(f"{name} does not answer /health:\n{self.logs(name)[-3000:]}")
+        if wait_until(lambda: subprocess.run(["podman", "exec", name, "python", "-c", probe],
+                                             capture_output=True, timeout=30).returncode == 0,
+                      seconds, step=0.5) is None:
+            raise RuntimeError(f"{name} does not answer /health:\n{self.logs(name)[-3000:]}")
 
 
 def _run(*command):
