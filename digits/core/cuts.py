@@ -1,0 +1,75 @@
+"""Where touching digits may be cut: paths from the top of a blob of ink to its bottom that
+cross as little ink as they can, bending round strokes where a straight cut would slice them.
+
+Each path is a shortest path through a cost map (ink dear, paper cheap, a sideways step a
+little dearer than a step down), found for every column of the blob's middle row at once by
+two passes of dynamic programming, one from the top and one from the bottom. The columns
+where the cheapest path through the middle row is cheapest nearby are the candidates; the
+search over segmentations (`segmentation`) decides which of them are cuts.
+"""
+
+import numpy as np
+
+INK_COST = 12.0  # crossing one ink pixel costs as much as this many steps through the paper
+SIDE_COST = 0.4  # a diagonal step costs this much more than a step straight down
+
+
+def cut_paths(mask, spacing, most):
+    """Candidate cuts through a boolean blob `mask`, left to right: for each, the column at
+    which it leaves every row (an int array as long as the mask is tall; a cut keeps the
+    columns left of it). At most `most` cuts, at least `spacing` columns apart in the middle
+    row, never at the mask's outer columns."""
+    height, width = mask.shape
+    if width < 3 or most < 1:
+        return []
+    cost = np.where(mask, INK_COST, 1.0).astype(np.float32)
+    down, down_moves = _accumulate(cost)
+    up, up_moves = _accumulate(cost[::-1])
+    middle = height // 2
+    through = down[middle] + up[height - 1 - middle] - cost[middle]
+    inner = np.arange(1, width - 1)
+    lowest = inner[(through[inner] <= through[inner - 1]) & (through[inner] <= through[inner + 1])]
+    chosen = []
+    for x in lowest[np.argsort(through[lowest], kind="stable")]:
+        if all(abs(x - other) >= spacing for other in chosen):
+            chosen.append(int(x))
+            if len(chosen) == most:
+                break
+    paths = []
+    for x in sorted(chosen):
+        above = _trace(down_moves, middle, x)
+        below = _trace(up_moves, height - 1 - middle, x)[::-1]
+        paths.append(np.concatenate([above, below[1:]]))
+    return paths
+
+
+def _accumulate(cost):
+    """The cheapest cost of a path from the first row to each pixel (moving one row down and
+    at most one column aside per step), and where each came from: -1, 0 or +1, the column
+    left of it, its own or the one right of it, in the row above."""
+    total = cost.copy()
+    moves = np.zeros(cost.shape, dtype=np.int8)
+    for row in range(1, cost.shape[0]):
+        previous = total[row - 1]
+        best = previous.copy()
+        from_left = previous[:-1] + SIDE_COST
+        from_right = previous[1:] + SIDE_COST
+        left_better = from_left < best[1:]
+        best[1:][left_better] = from_left[left_better]
+        moves[row, 1:][left_better] = -1
+        right_better = from_right < best[:-1]
+        best[:-1][right_better] = from_right[right_better]
+        moves[row, :-1][right_better] = 1
+        total[row] += best
+    return total, moves.tolist()
+
+
+def _trace(moves, row, x):
+    """The columns of the cheapest path from the first row to (`row`, `x`), first row first,
+    following `moves` (`_accumulate`'s, as lists)."""
+    columns = [0] * (row + 1)
+    x = int(x)
+    for current in range(row, -1, -1):
+        columns[current] = x
+        x += moves[current][x]
+    return np.array(columns, dtype=np.int64)
