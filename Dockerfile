@@ -32,7 +32,7 @@ ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PORT=8000 
 # The model is checked here (its sha256 and the library versions it was written with, as the
 # service checks them at every start), so a mismatched image fails to build, not to serve.
 RUN python -m compileall -q digits service.py gunicorn.conf.py \
- && python -c "from digits.core.model import load_model; load_model('artifacts/model.joblib')"
+ && python -c "from digits.core.reading import load_reader; load_reader('artifacts/model.joblib')"
 USER digits
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \

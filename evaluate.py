@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digits.core.model import SHIPPED_MODEL, load_model, probabilities
-from digits.core.reading import Reader
+from digits.core.model import SHIPPED_MODEL, probabilities
+from digits.core.reading import load_reader
 from digits.lab.evaluation import (MARK_SYMBOLS, answered_when_sure, drawn_as_png, evaluate,
                                    evaluate_marks, evaluate_numbers, expected_calibration_error,
                                    reliability, score_uploads)
@@ -64,13 +64,11 @@ class Evaluation:
     number_calibration: list  # [ECE, rows (low, high, n, mean confidence, share exact)]
 
 
-def measure(estimator, metadata, split_name="test", per_kind=None, numbers=240, threshold=None,
-            marks=120):
-    """Every figure of the evaluation, an Evaluation (`numbers` per kind and spacing, `marks`
-    numbers per kind written with each mark; 0: none; `threshold`: the confidence under which
-    an answer is marked uncertain, the model's own when None)."""
-    threshold = metadata["confidence_threshold"] if threshold is None else threshold
-    reader = Reader(estimator, threshold)
+def measure(reader, metadata, split_name="test", per_kind=None, numbers=240, marks=120):
+    """Every figure of the evaluation of `reader` (whose digit model `metadata` describes), an
+    Evaluation (`numbers` per kind and spacing, `marks` numbers per kind written with each
+    mark; 0: none). An answer is marked uncertain under the reader's threshold."""
+    estimator, threshold = reader.estimator, reader.threshold
     kinds = evaluate(reader, split_name, per_kind)
     _, labels = handwriting(split_name, per_kind)
     confusion = np.zeros((10, 10), dtype=int)
@@ -228,8 +226,8 @@ def main(argv=None):
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    estimator, metadata = load_model(args.model)
-    figures = measure(estimator, metadata, args.split, args.per_kind, args.numbers,
+    reader, metadata = load_reader(args.model)
+    figures = measure(reader, metadata, args.split, args.per_kind, args.numbers,
                       marks=args.marks)
     print(json.dumps(dataclasses.asdict(figures), indent=2) if args.json else report(figures))
 

@@ -1,13 +1,17 @@
-"""Train the digit classifier on load_digits, tune its confidence threshold on the dev
-handwriting, and write artifacts/model.joblib + model.json.
+"""Train the segmentation model and the digit classifier on load_digits, tune the classifier's
+confidence threshold on the dev handwriting, and write artifacts/model.joblib + model.json and
+artifacts/segmenter.joblib + segmenter.json.
 
     python train.py [--output-dir artifacts] [--seed 0] [--networks 3] [--cv-folds 3]
-                    [--copies 5] [--max-iter N] [--tune-per-kind N]
+                    [--copies 5] [--max-iter N] [--tune-per-kind N] [--string-copies 5]
 """
 
 import argparse
 
-from digits.lab.training import COPIES, NETWORKS, train, write_artifacts
+from pathlib import Path
+
+from digits.lab.segmenter import STRING_COPIES, train_segmenter, write_segmenter
+from digits.lab.training import COPIES, NETWORKS, split, train, write_artifacts
 
 
 def main(argv=None):
@@ -28,11 +32,18 @@ def main(argv=None):
     parser.add_argument("--tune-per-kind", type=int, default=None,
                         help="tune the threshold on the first N dev digits of each upload kind "
                         "(default: all 1000)")
+    parser.add_argument("--string-copies", type=int, default=STRING_COPIES,
+                        help="synthesised strings each training digit is written in, for the "
+                        f"segmentation model (default {STRING_COPIES})")
     args = parser.parse_args(argv)
+    train_images, heldout_images, _, _ = split(args.seed)
+    segmentation = train_segmenter(train_images, heldout_images, seed=args.seed,
+                                   copies=args.string_copies)
     training = train(seed=args.seed, cv_folds=args.cv_folds, copies=args.copies,
                      max_iter=args.max_iter, networks=args.networks,
-                     tune_per_kind=args.tune_per_kind)
+                     tune_per_kind=args.tune_per_kind, segmenter=segmentation.model)
     metadata = write_artifacts(training, args.output_dir)
+    segmenter_metadata = write_segmenter(segmentation, Path(args.output_dir) / "model.joblib")
     print(training.report)
     print(f"held-out accuracy: {training.heldout_accuracy:.4f} "
           f"({training.test_samples} load_digits images never trained on)")
@@ -43,8 +54,13 @@ def main(argv=None):
     print(f"confidence threshold: {training.threshold} (marks {training.uncertain_share:.1%} "
           "of the dev handwriting uncertain)")
     print(f"training time:     {training.training_seconds:.1f} s (threshold tuning included)")
+    print(f"segmentation model: {segmentation.accuracy:.4f} of {segmentation.heldout_pieces} "
+          "pieces of held-out strings judged right (one digit, fragment, several); "
+          f"{segmentation.training_seconds:.1f} s")
     print(f"wrote {args.output_dir}/model.joblib (sha256 {metadata['sha256'][:12]}...) "
           "and model.json")
+    print(f"wrote {args.output_dir}/segmenter.joblib "
+          f"(sha256 {segmenter_metadata['sha256'][:12]}...) and segmenter.json")
 
 
 if __name__ == "__main__":

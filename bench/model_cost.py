@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.profile import end_to_end, number_payload
 from bench.run import payloads
-from digits.core.model import SHIPPED_MODEL, load_model
-from digits.core.reading import Reader
+from digits.core.model import SHIPPED_MODEL
+from digits.core.reading import load_reader
 
 PREDICT_TARGET_MS = 0.5  # issue 13: "well under" it; the figure shows the headroom
 
@@ -99,8 +99,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     readers = {}
     for label, folder in (("before", args.against), ("after", args.candidate)):
-        estimator, metadata = load_model(folder / "model.joblib")
-        readers[label] = Reader(estimator, metadata["confidence_threshold"])
+        readers[label], metadata = load_reader(folder / "model.joblib")
         print(f"{label}: {folder / 'model.joblib'} (sha {metadata['sha256'][:12]})")
     uploads = [(name, data) for name, _, data in payloads()] + [number_payload()]
     lines, verdicts = report(compare(uploads, readers, args.rounds, args.repeat),

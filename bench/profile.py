@@ -20,8 +20,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import payloads  # noqa: E402
-from digits.core.model import SHIPPED_MODEL, load_model  # noqa: E402
-from digits.core.reading import Reader  # noqa: E402
+from digits.core.model import SHIPPED_MODEL  # noqa: E402
+from digits.core.reading import load_reader  # noqa: E402
 from digits.lab.handwriting import handwriting  # noqa: E402
 from digits.lab.uploads import render_number  # noqa: E402
 
@@ -66,8 +66,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=300, help="runs of each step")
     args = parser.parse_args(argv)
-    estimator, metadata = load_model(SHIPPED_MODEL)
-    reader = Reader(estimator, metadata["confidence_threshold"])
+    reader, _ = load_reader(SHIPPED_MODEL)
     uploads = [(name, data) for name, _, data in payloads()] + [number_payload()]
     for name, data in uploads:
         timings = profile(data, reader, args.repeat)

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.memory import KINDS, most_expensive  # noqa: E402
 from digits.core.errors import DigitsError  # noqa: E402
-from digits.core.model import SHIPPED_MODEL, load_model  # noqa: E402
-from digits.core.reading import Reader  # noqa: E402
+from digits.core.model import SHIPPED_MODEL  # noqa: E402
+from digits.core.reading import load_reader  # noqa: E402
 from digits.lab.handwriting import handwriting  # noqa: E402
 from digits.lab.hostile import encode  # noqa: E402
 from digits.lab.uploads import render_number  # noqa: E402
@@ -107,8 +107,7 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", nargs="*")
     args = parser.parse_args(argv)
-    estimator, metadata = load_model(SHIPPED_MODEL)
-    reader = Reader(estimator, metadata["confidence_threshold"])
+    reader, _ = load_reader(SHIPPED_MODEL)
     rows = []
     for name, data in candidates(args.only).items():
         milliseconds, answer = cost_ms(reader, data, args.repeat)

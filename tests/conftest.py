@@ -18,16 +18,16 @@ import pytest
 import requests
 
 from bench.run import free_port, start, wait_listening, wait_ready
-from digits.core.model import SHIPPED_MODEL, load_model
-from digits.core.reading import Reader
+from digits.core.model import SHIPPED_MODEL
+from digits.core.reading import load_reader
 from digits.lab.hostile import encode  # noqa: F401 (the tests' encoder, from conftest)
 from service import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_IMAGES = sorted((ROOT / "test_images").glob("[0-9]_*.*"))
 NUMBER_IMAGES = sorted((ROOT / "test_images").glob("number_*.*"))  # number_<digits>_<kind>
-ESTIMATOR, METADATA = load_model(SHIPPED_MODEL)
-READER = Reader(ESTIMATOR, METADATA["confidence_threshold"])  # the service's, with its defaults
+READER, METADATA = load_reader(SHIPPED_MODEL)  # the service's, with its defaults
+ESTIMATOR = READER.estimator
 
 
 # Tests that use these fixtures start real servers; they are marked `server` (as are the tests

@@ -6,7 +6,6 @@ import pytest
 
 from bench import floors, model_cost, run
 from conftest import READER
-from digits.core.model import SHIPPED_MODEL, load_model
 from digits.core.reading import Reader
 from service import create_app
 
@@ -81,9 +80,8 @@ class _Recording:
 
 
 def test_the_model_comparison_lets_the_models_take_turns_first():
-    estimator, _ = load_model(SHIPPED_MODEL)
     calls = []
-    models = {name: Reader(_Recording(name, estimator, calls), threshold=0.5)
+    models = {name: Reader(_Recording(name, READER.estimator, calls), 0.5, READER.segmenter)
               for name in ("before", "after")}
     upload = run.payloads()[0]
     results = model_cost.compare([(upload[0], upload[2])], models, rounds=2, repeat=1)

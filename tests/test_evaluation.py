@@ -58,7 +58,7 @@ def test_slice_of_real_handwriting_stays_above_its_floor():
 
 
 def test_held_out_and_drawn_load_digits_meet_their_targets():
-    figures = evaluate.measure(ESTIMATOR, METADATA, per_kind=1, numbers=0, marks=0)
+    figures = evaluate.measure(READER, METADATA, per_kind=1, numbers=0, marks=0)
     assert figures.heldout_accuracy >= evaluate.TARGETS["heldout"]
     assert figures.heldout_ece <= evaluate.TARGETS["ece"]
     assert figures.drawn_png_accuracy >= evaluate.TARGETS["drawn"]

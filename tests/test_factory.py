@@ -11,11 +11,13 @@ import pytest
 
 from conftest import METADATA, ROOT, TEST_IMAGES
 from digits.core.errors import ModelUnavailable
-from digits.core.model import SHIPPED_MODEL, sha256_of
+from digits.core.model import sha256_of
 from digits.service import state
 from digits.service.config import ConfigError
 from service import create_app
 
+
+MODEL_FILES = ("model.joblib", "model.json", "segmenter.joblib", "segmenter.json")
 
 def test_defaults():
     config = create_app().config
@@ -35,7 +37,8 @@ def test_the_confidence_threshold_is_the_model_s_unless_it_is_set(monkeypatch):
 
 
 def test_a_model_without_a_threshold_is_refused(tmp_path):
-    shutil.copy(SHIPPED_MODEL, tmp_path / "model.joblib")
+    for name in MODEL_FILES:
+        shutil.copy(ROOT / "artifacts" / name, tmp_path / name)
     metadata = {**METADATA}
     del metadata["confidence_threshold"]
     (tmp_path / "model.json").write_text(json.dumps(metadata))
@@ -89,7 +92,7 @@ def test_unreadable_setting_refuses_to_start(monkeypatch, name, value, words):
 @pytest.fixture
 def model_copy(tmp_path):
     """A copy of the committed artifacts that a test may damage."""
-    for name in ("model.joblib", "model.json"):
+    for name in MODEL_FILES:
         shutil.copy(ROOT / "artifacts" / name, tmp_path / name)
     return tmp_path / "model.joblib"
 
@@ -99,15 +102,17 @@ def test_missing_model_refuses_to_start(tmp_path):
         create_app({"MODEL_PATH": str(tmp_path / "model.joblib")})
 
 
-def test_tampered_model_refuses_to_start(model_copy):
-    data = bytearray(model_copy.read_bytes())
+@pytest.mark.parametrize("name", ["model.joblib", "segmenter.joblib"])
+def test_a_tampered_model_refuses_to_start(model_copy, name):
+    damaged = model_copy.with_name(name)
+    data = bytearray(damaged.read_bytes())
     data[len(data) // 2] ^= 0xFF
-    model_copy.write_bytes(bytes(data))
-    with pytest.raises(ModelUnavailable, match="changed or damaged"):
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(ModelUnavailable, match=f"{name} has sha256 .* changed or damaged"):
         create_app({"MODEL_PATH": str(model_copy)})
 
 
-@pytest.mark.parametrize("name", ["model.joblib", "model.json"])
+@pytest.mark.parametrize("name", MODEL_FILES)
 def test_any_missing_model_file_refuses_to_start(model_copy, name):
     (model_copy.parent / name).unlink()
     with pytest.raises(ModelUnavailable, match=f"{name} is missing"):
@@ -115,7 +120,8 @@ def test_any_missing_model_file_refuses_to_start(model_copy, name):
 
 
 def record_model(model_copy, data):
-    """Replace model.joblib with `data` and record its sha256, as if train.py had written it."""
+    """Replace model.joblib (or the file `model_copy` names) with `data` and record its sha256,
+    as if train.py had written it."""
     model_copy.write_bytes(data)
     meta_path = model_copy.with_suffix(".json")
     metadata = json.loads(meta_path.read_text())
@@ -142,6 +148,21 @@ def test_a_recorded_file_that_is_not_a_digits_classifier_refuses_to_start(model_
         content = buffer.getvalue()
     record_model(model_copy, content)
     with pytest.raises(ModelUnavailable, match=words):
+        create_app({"MODEL_PATH": str(model_copy)})
+
+
+@pytest.mark.parametrize("features", [3, 68])
+def test_a_recorded_segmenter_that_is_not_a_segmentation_model_refuses_to_start(model_copy,
+                                                                                features):
+    """Not 68 features, or not the three piece classes (one digit, fragment, several)."""
+    import io
+
+    import joblib
+    from sklearn.dummy import DummyClassifier
+    buffer = io.BytesIO()
+    joblib.dump(DummyClassifier().fit(np.zeros((4, features)), [0, 1, 2, 3]), buffer)
+    record_model(model_copy.with_name("segmenter.joblib"), buffer.getvalue())
+    with pytest.raises(ModelUnavailable, match="segmenter.joblib is not a segmentation model"):
         create_app({"MODEL_PATH": str(model_copy)})
 
 

@@ -36,7 +36,7 @@ def test_any_line_mask_is_cut_into_digits_inside_it_or_refused(height, width, in
     or a domain error (several lines, too many digits)."""
     line = np.random.default_rng(seed).random((height, width)) < ink
     try:
-        digits, marks = segment(line, READER.confidence_of, max_digits=8)
+        digits, marks = segment(line, READER.judge, max_digits=8)
     except DigitsError:
         return
     assert len(digits) <= 8

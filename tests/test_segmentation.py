@@ -5,11 +5,12 @@ import pytest
 
 from conftest import READER
 from digits.core.errors import SeveralLines, TooManyDigits
+from digits.core.cuts import cut_paths
 from digits.core.segmentation import SCORE_BUDGET, segment
 from digits.lab.handwriting import handwriting
 from digits.lab.uploads import NUMBER_KINDS, render_number
 
-score = READER.confidence_of
+judge = READER.judge
 
 
 def bar(mask, top, left, height, width):
@@ -21,7 +22,7 @@ def test_separate_strokes_are_separate_digits_left_to_right():
     line = np.zeros((40, 120), dtype=bool)
     for left in (90, 10, 50):  # three "1"s, found in any order
         bar(line, 2, left, 36, 4)
-    digits, marks = segment(line, score)
+    digits, marks = segment(line, judge)
     assert [d.box[0] for d in digits] == [10, 50, 90] and marks == []
 
 
@@ -29,7 +30,7 @@ def test_the_pieces_of_one_digit_are_merged():
     line = np.zeros((40, 60), dtype=bool)
     bar(line, 10, 10, 28, 4)  # a stroke
     bar(line, 2, 8, 3, 20)  # a detached bar over it, as a 5's or a 7's
-    digits, _ = segment(line, score)
+    digits, _ = segment(line, judge)
     assert len(digits) == 1 and digits[0].box == (8, 2, 28, 38)
 
 
@@ -40,7 +41,7 @@ def test_dots_and_dashes_are_set_aside():
     bar(line, 2, 60, 36, 4)
     bar(line, 34, 75, 4, 4)  # a decimal point
     bar(line, 2, 90, 36, 4)
-    digits, marks = segment(line, score)
+    digits, marks = segment(line, judge)
     assert len(digits) == 3
     assert [(m.kind, m.box[0]) for m in marks] == [("dash", 30), ("dot", 75)]
 
@@ -51,7 +52,7 @@ def test_two_lines_are_refused():
         bar(page, top, 10, 36, 4)
         bar(page, top, 40, 36, 4)
     with pytest.raises(SeveralLines, match="2 lines"):
-        segment(page, score)
+        segment(page, judge)
 
 
 def test_a_digit_broken_across_its_middle_is_one_digit_not_two_lines():
@@ -62,7 +63,7 @@ def test_a_digit_broken_across_its_middle_is_one_digit_not_two_lines():
     bar(zero, 60, 2, 4, 30)  # and its bottom arc, 20 rows below
     bar(zero, 44, 2, 20, 4)
     bar(zero, 44, 28, 20, 4)
-    digits, _ = segment(zero, score)
+    digits, _ = segment(zero, judge)
     assert len(digits) == 1 and digits[0].box == (2, 0, 32, 64)
 
 
@@ -94,28 +95,75 @@ def test_a_stroke_broken_by_a_thin_pen_is_not_a_second_line():
     line = np.zeros((64, 40), dtype=bool)
     bar(line, 2, 10, 30, 4)
     bar(line, 34, 10, 28, 4)  # two rows of gap: the pen skipped
-    digits, _ = segment(line, score)
+    digits, _ = segment(line, judge)
     assert len(digits) == 1
 
 
-def test_the_cuts_of_one_line_score_a_bounded_number_of_masks():
-    """A blob twenty digits wide (a zigzag: valleys everywhere) is cut with at most
-    SCORE_BUDGET masks scored, then at its deepest valleys unscored: bounded work, still
-    read."""
+def test_the_cuts_of_one_line_judge_a_bounded_number_of_pieces():
+    """A blob twenty digits wide (a zigzag: cuts everywhere) is cut with at most SCORE_BUDGET
+    pieces judged, then at its cheapest paths unjudged: bounded work, still read."""
     line = np.zeros((40, 20 * 30), dtype=bool)
     for x in range(0, line.shape[1] - 4, 4):
         top = 0 if (x // 12) % 2 else 30
         bar(line, top, x, 10, 5)
         bar(line, 0, x, 40, 1)
-    scored = []
+    judged = []
 
-    def counting(masks):
-        scored.append(len(masks))
-        return score(masks)
+    def counting(pieces, height):
+        judged.append(len(pieces))
+        return judge(pieces, height)
 
     try:
         digits, _ = segment(line, counting)
         assert len(digits) >= 10
     except TooManyDigits:
         pass
-    assert 0 < sum(scored) <= SCORE_BUDGET
+    assert sum(judged) <= SCORE_BUDGET
+
+
+def test_a_cut_path_bends_round_strokes_that_overlap_diagonally():
+    """Two slanted strokes side by side, overlapping in every column: no vertical line parts
+    them, a path that leans with them crosses no ink."""
+    line = np.zeros((40, 40), dtype=bool)
+    for row in range(40):
+        line[row, 20 - row // 2: 24 - row // 2] = True  # "/" leaning left at the bottom
+        line[row, 32 - row // 2: 36 - row // 2] = True
+    assert all(line[:, x].any() for x in range(14, 34))  # every column between them is inked
+    paths = cut_paths(line, spacing=4, most=4)
+    crossed = [int(line[np.arange(40), path].sum()) for path in paths]
+    assert min(crossed) == 0
+    path = paths[crossed.index(0)]
+    assert path.max() - path.min() >= 10 and np.abs(np.diff(path)).max() <= 1
+
+
+def test_the_search_takes_the_cuts_whose_pieces_the_judge_likes_best():
+    """Three bars joined at their feet, one blob: judged pieces one bar wide are digits, so
+    the search cuts three; a judge that likes the whole keeps it whole."""
+    line = np.zeros((40, 70), dtype=bool)
+    for left in (5, 30, 55):
+        bar(line, 0, left, 40, 6)
+    bar(line, 34, 5, 6, 56)
+
+    def tall(piece):
+        return piece.box[3] - piece.box[1] == 40
+
+    def one_bar(pieces, height):
+        return np.array([0.0 if tall(piece) and piece.box[2] - piece.box[0] <= 22 else -5.0
+                         for piece in pieces])
+
+    def whole(pieces, height):
+        return np.array([0.0 if piece.box[2] - piece.box[0] > 50 else -5.0 for piece in pieces])
+
+    digits, _ = segment(line, one_bar)
+    assert len(digits) == 3 and [d.box[0] for d in digits] == sorted(d.box[0] for d in digits)
+    assert len(segment(line, whole)[0]) == 1
+
+
+def test_touching_handwritten_pairs_are_cut_in_two():
+    """Pairs of handwritten digits drawn touching, read with the shipped models: most are
+    two digits (a vertical cut at the column valleys found two in about a third of them)."""
+    images, _ = handwriting("dev")
+    counted = [len(READER.read_number(render_number(images[start:start + 2], "scan",
+                                                    "touching", start)).digits)
+               for start in range(0, 40, 2)]
+    assert counted.count(2) >= 14

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import train
-from digits.core.model import load_model, probabilities, sha256_of
+from digits.core.model import load_model, load_segmenter, probabilities, sha256_of
 from digits.lab.training import load_estimator
 
 
@@ -18,13 +18,14 @@ def quick_artifacts(tmp_path_factory):
     epochs)."""
     out = tmp_path_factory.mktemp("artifacts")
     train.main(["--output-dir", str(out), "--seed", "3", "--networks", "2", "--cv-folds", "2",
-                "--copies", "1", "--max-iter", "8", "--tune-per-kind", "10"])
+                "--copies", "1", "--max-iter", "8", "--tune-per-kind", "10",
+                "--string-copies", "1"])
     return out
 
 
-def test_training_writes_one_model_and_its_metadata(quick_artifacts):
-    assert sorted(path.name for path in quick_artifacts.iterdir()) == ["model.joblib",
-                                                                       "model.json"]
+def test_training_writes_the_two_models_and_their_metadata(quick_artifacts):
+    assert sorted(path.name for path in quick_artifacts.iterdir()) == [
+        "model.joblib", "model.json", "segmenter.joblib", "segmenter.json"]
     metadata = json.loads((quick_artifacts / "model.json").read_text())
     assert metadata["sha256"] == sha256_of(quick_artifacts / "model.joblib")
     assert set(metadata["versions"]) >= {"python", "scikit-learn", "numpy"}
@@ -49,10 +50,11 @@ def test_training_writes_one_model_and_its_metadata(quick_artifacts):
 
 def test_training_prints_accuracy_report_and_time(tmp_path, capsys):
     train.main(["--output-dir", str(tmp_path), "--networks", "1", "--cv-folds", "0",
-                "--copies", "0", "--max-iter", "3", "--tune-per-kind", "5"])
+                "--copies", "0", "--max-iter", "3", "--tune-per-kind", "5",
+                "--string-copies", "1"])
     printed = capsys.readouterr().out
     for words in ("precision", "held-out accuracy:", "held-out ECE:", "confidence threshold:",
-                  "training time:"):
+                  "training time:", "segmentation model:", "segmenter.joblib"):
         assert words in printed
     # one network is shipped as it was trained, untaught
     metadata = json.loads((tmp_path / "model.json").read_text())
@@ -65,6 +67,18 @@ def test_the_written_artifacts_pass_the_integrity_check(quick_artifacts):
     # taught by two networks, it is still one network of (256, 128): one network's cost
     assert [weights.shape for weights in estimator.coefs_] == [(64, 256), (256, 128), (128, 10)]
     assert metadata["sha256"] == sha256_of(quick_artifacts / "model.joblib")
+
+
+def test_the_segmentation_model_is_trained_from_load_digits_and_checked_like_the_model(
+        quick_artifacts):
+    segmenter, metadata = load_segmenter(quick_artifacts / "model.joblib")
+    assert metadata["sha256"] == sha256_of(quick_artifacts / "segmenter.joblib")
+    assert metadata["data"]["dataset"].startswith("sklearn.datasets.load_digits")
+    assert metadata["classes"] == {"0": "one digit", "1": "fragment", "2": "several digits"}
+    assert segmenter.n_features_in_ == 68 and list(segmenter.classes_) == [0, 1, 2]
+    # it tells pieces of held-out strings apart far better than always saying "fragment"
+    shares = np.array(metadata["data"]["class_counts"]) / metadata["data"]["pieces"]
+    assert metadata["metrics"]["heldout_accuracy"] > shares.max() + 0.05
 
 
 def test_the_network_takes_counts_0_to_16_directly(quick_artifacts):

@@ -1,5 +1,6 @@
-"""The trained model: the scikit-learn estimator `train.py` dumped with joblib, loaded once
-after its file and versions are checked against the metadata, then asked for probabilities.
+"""The trained models: the scikit-learn digit classifier `train.py` dumped with joblib, and the
+segmentation model beside it, each loaded once after its file and versions are checked against
+its metadata; then the digit classifier is asked for probabilities.
 
 Under gunicorn the app is loaded in the preloading master, so every worker shares the
 estimator's pages (what the box pays is counted by PSS, not RSS per worker).
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from digits.core.errors import ModelUnavailable
+from digits.core.segmentation import PIECE_CLASSES, SEGMENTER_FEATURES
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "artifacts" / "model.joblib"  # committed
 
@@ -31,6 +33,11 @@ def metadata_path(model_path):
     return Path(model_path).with_suffix(".json")
 
 
+def segmenter_path(model_path):
+    """`segmenter.joblib` beside the digit model: the segmentation model trained with it."""
+    return Path(model_path).with_name("segmenter.joblib")
+
+
 def load_model(model_path):
     """The estimator and its metadata (with the confidence threshold tuned for it), refusing
     anything that does not match.
@@ -39,7 +46,37 @@ def load_model(model_path):
     Raises ModelUnavailable with a one-line, actionable message when a file is missing or
     unreadable, the sha256 differs from the one recorded, or scikit-learn's version differs.
     """
-    model_path = Path(model_path)
+    estimator, metadata = _checked_load(Path(model_path))
+    if not hasattr(estimator, "predict_proba") or getattr(estimator, "n_features_in_", 64) != 64:
+        raise ModelUnavailable(f"{model_path} is not a classifier of 8x8 images: run "
+                               "`python train.py`")
+    threshold = metadata.get("confidence_threshold")
+    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise ModelUnavailable(f"{metadata_path(model_path).name} records no "
+                               f"confidence_threshold between 0 and 1 (it has {threshold!r}): "
+                               "run `python train.py`")
+    return estimator, metadata
+
+
+def load_segmenter(model_path):
+    """The segmentation model beside the digit model at `model_path` (`segmenter_path`),
+    checked as `load_model` checks the digit model, and its metadata. Raises ModelUnavailable
+    as load_model does, and when the file is not a classifier of pieces (one digit, a
+    fragment, several) with SEGMENTER_FEATURES inputs."""
+    path = segmenter_path(model_path)
+    segmenter, metadata = _checked_load(path)
+    if (not hasattr(segmenter, "predict_proba")
+            or getattr(segmenter, "n_features_in_", None) != SEGMENTER_FEATURES
+            or [int(c) for c in getattr(segmenter, "classes_", [])] != list(PIECE_CLASSES)):
+        raise ModelUnavailable(f"{path} is not a segmentation model of {SEGMENTER_FEATURES} "
+                               "piece features: run `python train.py`")
+    return segmenter, metadata
+
+
+def _checked_load(model_path):
+    """A joblib file and its metadata (the `.json` beside it), once the file's sha256 matches
+    the one recorded and the installed scikit-learn is the one that wrote it. Raises
+    ModelUnavailable."""
     meta_path = metadata_path(model_path)
     for path in (model_path, meta_path):
         if not path.is_file():
@@ -66,13 +103,6 @@ def load_model(model_path):
     except Exception as error:  # a pickle can fail in many ways; the message names the file
         raise ModelUnavailable(f"{model_path} could not be loaded ({type(error).__name__}): "
                                "run `python train.py`") from None
-    if not hasattr(estimator, "predict_proba") or getattr(estimator, "n_features_in_", 64) != 64:
-        raise ModelUnavailable(f"{model_path} is not a classifier of 8x8 images: run "
-                               "`python train.py`")
-    threshold = metadata.get("confidence_threshold")
-    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        raise ModelUnavailable(f"{meta_path.name} records no confidence_threshold between 0 and "
-                               f"1 (it has {threshold!r}): run `python train.py`")
     return estimator, metadata
 
 

@@ -4,12 +4,13 @@
                  -> segment (digits, marks, what is written between the digits)
                  -> fit_to_box -> block_counts -> probabilities
 
-A Reader is built once from the estimator and the settings that belong to reading (limits,
-most digits, the confidence threshold); the service, the evaluation, the notebook and the
-benchmarks all read through it. `read_number` answers every digit of a line; `read_digit`
-answers the one digit and refuses an image that holds several, so that both read a single digit
-the same way. The estimator is asked once for all the digits found (and, before that, for the
-pieces of ink too wide for one digit, to choose where they are cut).
+A Reader is built once from the two models (the digit classifier and the segmentation model)
+and the settings that belong to reading (limits, most digits, the confidence threshold); the
+service, the evaluation, the notebook and the benchmarks all read through it. `read_number`
+answers every digit of a line; `read_digit` answers the one digit and refuses an image that
+holds several, so that both read a single digit the same way. The digit classifier is asked
+once for all the digits found; before that, both models judge the candidate pieces of ink
+that may be touching digits (`judge`), so that the search over cuts can choose.
 """
 
 from dataclasses import dataclass
@@ -20,9 +21,12 @@ import numpy as np
 from digits.core.decoding import Limits, decode_image
 from digits.core.errors import NoDigitFound, SeveralDigits, TooManyDigits
 from digits.core.ink import grayscale, line_region, locate
-from digits.core.model import probabilities
+from digits.core.model import load_model, load_segmenter, probabilities
 from digits.core.optdigits import block_counts, fit_to_box
-from digits.core.segmentation import MAX_DIGITS, segment, separators
+from digits.core.segmentation import MAX_DIGITS, ONE, piece_geometry, segment, separators
+
+
+PROBABILITY_FLOOR = 1e-6  # a piece judged impossible still has a finite log score
 
 
 @dataclass(frozen=True)
@@ -102,10 +106,12 @@ class Pieces:
 
 @dataclass(frozen=True)
 class Reader:
-    """Reads uploads with one estimator and one set of reading settings."""
+    """Reads uploads with the digit classifier (`estimator`), the segmentation model and one
+    set of reading settings."""
 
     estimator: object
     threshold: float
+    segmenter: object
     limits: Limits = Limits()
     max_digits: int = MAX_DIGITS
 
@@ -137,7 +143,7 @@ class Reader:
     def segment(self, region):
         """The line's Region -> its Pieces: the digits' masks and the marks set aside.
         Raises NoDigitFound when there are only marks."""
-        digits, marks = segment(region.mask, self.confidence_of, self.max_digits)
+        digits, marks = segment(region.mask, self.judge, self.max_digits)
         if not digits:  # only dots or dashes
             raise NoDigitFound()
         return Pieces(region, digits, *separators(digits, marks))
@@ -175,10 +181,24 @@ class Reader:
         """P(digit) rows of the estimator for a stack of 8x8 count arrays (one call)."""
         return probabilities(self.estimator, pixels)
 
-    def confidence_of(self, masks):
-        """How sure the estimator is of each digit mask read as a digit (its top probability):
-        the score segmentation chooses its cuts by."""
-        return self.probabilities(np.stack([counts_of(mask) for mask in masks])).max(axis=1)
+    def judge(self, pieces, height):
+        """How likely each piece of ink (Segments of a line `height` pixels tall) is one
+        digit, read as its likeliest digit: log P(one digit) of the segmentation model plus
+        the log of the estimator's top probability. The score the search over cuts adds up."""
+        counts = np.stack([counts_of(piece.mask) for piece in pieces])
+        one = self.segmenter.predict_proba(piece_features(counts, pieces, height))[:, ONE]
+        return (np.log(np.maximum(one, PROBABILITY_FLOOR))
+                + np.log(self.probabilities(counts).max(axis=1)))
+
+
+def load_reader(model_path, threshold=None, limits=Limits(), max_digits=MAX_DIGITS):
+    """A Reader of the digit model at `model_path` and the segmentation model beside it, both
+    checked (`load_model`, `load_segmenter`), with the model's tuned threshold unless
+    `threshold` is given: (the Reader, the digit model's metadata). Raises ModelUnavailable."""
+    estimator, metadata = load_model(model_path)
+    segmenter, _ = load_segmenter(model_path)
+    threshold = metadata["confidence_threshold"] if threshold is None else threshold
+    return Reader(estimator, threshold, segmenter, limits, max_digits), metadata
 
 
 def upload_box(region, part):
@@ -202,6 +222,13 @@ def locate_page(decoded):
 def count_blocks(pieces):
     """Pieces -> (the Pieces, their digits' 8x8 counts stacked)."""
     return pieces, np.stack([counts_of(digit.mask) for digit in pieces.digits])
+
+
+def piece_features(counts, pieces, height):
+    """What the segmentation model reads of pieces of ink (Segments of a line `height` pixels
+    tall, `counts` their 8x8 counts stacked): a row of SEGMENTER_FEATURES per piece."""
+    return np.hstack([np.reshape(counts, (len(pieces), 64)),
+                      [piece_geometry(piece, height) for piece in pieces]])
 
 
 def counts_of(mask):

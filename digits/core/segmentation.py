@@ -6,13 +6,14 @@ its 8-connected pieces become digits:
     pieces -> merge the pieces of one digit (pieces stacked over each other: a 5's detached
               bar, a 4 or 7 in two strokes, a stroke broken by a faint pen)
            -> set aside dots and dashes (a decimal point, a hyphen between digit groups)
-           -> split what is too wide for one digit (touching digits), where the classifier is
-              surest of both sides (recognition-based segmentation)
+           -> search what may be touching digits for its best cuts: candidate cut paths
+              (`cuts`), the pieces between them judged (one digit? which?), the best
+              segmentation by dynamic programming over the paths
            -> what is written between the digits (`separators`): a point on the baseline, a
               dash at mid-height, a space much wider than the line's other gaps
 
-Pure functions over numpy arrays; the classifier is passed in (`score`), so that the core
-stays free of the model and the web.
+Pure functions over numpy arrays; the models are passed in (`judge`), so that segmentation
+stays free of them and of the web.
 """
 
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from digits.core.cuts import cut_paths
 from digits.core.errors import SeveralLines, TooManyDigits
 
 MAX_DIGITS = 20  # the most digits read in one line (DIGITS_MAX_DIGITS' default)
@@ -35,33 +37,46 @@ DASH_ASPECT, DASH_LENGTH = 1.8, 0.2  # a dash: this many times wider than thick,
 POINT_LOW, DASH_BAND = 0.6, (0.2, 0.8)
 POINT_SIZE = 0.08  # a point is at least this share of the digits' height across (not dust)
 SPACE_GAP, SPACE_USUAL = 0.7, 2.0
-# When is ink wide enough to be cut into touching digits? Wider than WIDE for its height, if
-# the classifier is surer of the two halves than of the whole, and always beyond SEVERAL.
-# Alone on the page it may be one digit drawn wide (a 7 or a 2, its halves about as sure as the
-# whole): then the halves must be ALONE_MARGIN (log probability) surer. Tuned on the dev split
-# (evaluate.py --split dev): a narrower WIDE cut more touching digits but also more wide digits
-# of separated numbers; ALONE_MARGIN keeps single digits read as several under 0.5 %.
-WIDE, SEVERAL, ALONE_MARGIN = 1.25, 2.0, 0.5
+# Ink wider than SEARCH_WIDTH for its height may be touching digits: the search over cuts
+# decides. Alone on the page it may be one digit drawn wide (a 7 or a 2): then a segmentation
+# into several must score ALONE_MARGIN (log probability) above the whole, which keeps single
+# digits read as several under 0.5 % (dev: 0.60 % at a margin of 0.5, 0.29 % at 2.0, touching
+# numbers counted right alike). Past SEVERAL heights wide, ink is surely several digits. A
+# search width of 0.8 counted touching numbers about as well (dev) and cost single digits
+# 1 ms more, as half of them are that wide.
+SEARCH_WIDTH, SEVERAL, ALONE_MARGIN = 1.0, 2.0, 2.0
 DIGIT_ASPECT = 0.62  # a typical digit's width over its height: the cut when no valley is seen
 LINE_SHARE = 0.4  # two bands of ink, each at least this tall against the tallest: two lines
 LINE_GAP = 0.25  # if the empty rows between them are at least this share of the tallest
-CUT_CANDIDATES = 6  # projection valleys tried for each cut
-# The most digit masks the classifier scores to place the cuts of one line (13 a cut: six
-# candidates' two sides and the whole): enough for a touching number of eight digits. Past
-# it, ink that is surely several digits is cut at its deepest valley unscored, so that a blob
-# a worker would otherwise cut twenty times, each cut scored, costs a bounded time.
+# The candidate cuts (cuts.cut_paths) at least CUT_SPACING of the height apart: 0.12 and 0.16
+# gave the search more near-duplicate pieces to be fooled by (dev: touching scans counted right
+# 0.55 and 0.72 against 0.76), 0.25 and 0.3 no better. CUTS_PER_DIGIT candidates for each digit
+# the width could hold, at most MOST_CUTS; a piece spans at most MAX_SPAN of the gaps between
+# them and, but for the whole, is at most WIDEST_PIECE heights wide.
+CUT_SPACING = 0.2
+CUTS_PER_DIGIT, MOST_CUTS = 3, 40
+MAX_SPAN = 3
+WIDEST_PIECE = 1.2
+# The most pieces the search judges in one line: enough for a touching number of eight
+# digits. Past it, ink that is surely several digits is cut unjudged, so that a blob a worker
+# would otherwise search through twenty digits' worth of cuts costs a bounded time.
 SCORE_BUDGET = 100
-NARROWEST, WIDEST = 0.15, 1.0  # a digit's width for its height, from a plain 1 to a wide 0
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
+# what the segmentation model says a piece is: one digit, a part of one, several digits
+ONE, FRAGMENT, SEVERAL_DIGITS = PIECE_CLASSES = (0, 1, 2)
+# what it reads of a piece: the 8x8 counts the digit model sees, then piece_geometry's four
+SEGMENTER_FEATURES = 64 + 4
 
 
 @dataclass(frozen=True)
 class Segment:
-    """One digit of the line: its ink (a boolean mask cut to `box`), and `box` (left, top,
-    right, bottom) in pixels of the line's mask."""
+    """One digit of the line: its ink (a boolean mask cut to `box`), `box` (left, top,
+    right, bottom) in pixels of the line's mask, and, when it was cut from touching ink, how
+    many ink pixels the cuts on its left and right went through."""
 
     mask: np.ndarray
     box: tuple
+    crossed: tuple = (0, 0)
 
 
 @dataclass(frozen=True)
@@ -83,19 +98,58 @@ class Separator:
     box: tuple
 
 
-def segment(line, score, max_digits=MAX_DIGITS):
+def segment(line, judge, max_digits=MAX_DIGITS):
     """The digits of a line mask, left to right, and the dots and dashes set aside.
 
-    `score(masks)` gives, for a list of digit masks, how sure the classifier is of each
-    (its top probability); it picks where touching digits are cut. Raises SeveralLines when
-    the ink lies in two or more rows of digits, TooManyDigits when it holds more than
-    `max_digits` (checked before any cut is scored, so that a page of dust costs little).
+    `judge(pieces, height)` gives, for a list of Segments of a line `height` pixels tall, a
+    log score of each being one digit; the search picks the cuts of touching digits by it.
+    Raises SeveralLines when the ink lies in two or more rows of digits, TooManyDigits when it
+    holds more than `max_digits` (checked before any piece is judged, so that a page of dust
+    costs little).
     """
+    digits, marks, height = _digits_and_marks(line)
+    if not digits and not marks:
+        return [], []
+    _check_count(len(digits), max_digits)
+    alone = len(digits) == 1
+    budget = [SCORE_BUDGET]  # pieces that may still be judged for this line
+    cut = []
+    for index, digit in enumerate(digits):
+        # room for one more than allowed, so that a line over the limit is told so
+        room = max_digits + 1 - len(cut) - (len(digits) - index - 1)
+        cut += _split_wide(digit, height, judge, alone, room, budget)
+        _check_count(len(cut), max_digits)
+    digits = cut
+    return sorted(digits, key=lambda d: d.box[0]), sorted(marks, key=lambda m: m.box[0])
+
+
+def candidate_pieces(line):
+    """Every piece the search could judge in a line mask: (Segment, the line's height) for
+    the candidate pieces of each digit wide enough to be searched. What the segmentation model
+    is trained on, so that it learns from exactly the pieces it will be asked about."""
+    digits, _, height = _digits_and_marks(line)
+    for digit in digits:
+        if digit.box[2] - digit.box[0] > SEARCH_WIDTH * height:
+            for piece in _candidates(digit, height)[1].values():
+                yield piece, height
+
+
+def piece_geometry(piece, height):
+    """What a piece's shape says of how many digits it holds, for a line `height` pixels tall:
+    its width and its height against the line's, and the ink its cuts went through."""
+    return np.array([(piece.box[2] - piece.box[0]) / height,
+                     (piece.box[3] - piece.box[1]) / height,
+                     piece.crossed[0] / height, piece.crossed[1] / height])
+
+
+def _digits_and_marks(line):
+    """A line mask's ink grouped: its digit-sized Segments and its Marks (unsorted), and the
+    height of its digits. Raises SeveralLines."""
     labels, count = ndimage.label(line.view(np.uint8), _EIGHT_NEIGHBOURS)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     slices = ndimage.find_objects(labels)
     if count == 0:
-        return [], []
+        return [], [], 0
     pieces = [(label, slices[label - 1]) for label in range(1, count + 1)
               if areas[label] >= SPECK_SHARE * areas[1:].max()]
     _check_one_line(line, pieces, areas)
@@ -111,17 +165,7 @@ def segment(line, score, max_digits=MAX_DIGITS):
         else:
             own = np.isin(labels[box[1]:box[3], box[0]:box[2]], [label for label, _ in members])
             digits.append(Segment(own, box))
-    _check_count(len(digits), max_digits)
-    alone = len(digits) == 1
-    budget = [SCORE_BUDGET]  # masks the classifier may still score for this line
-    cut = []
-    for index, digit in enumerate(digits):
-        # room for one more than allowed, so that a line over the limit is told so
-        room = max_digits + 1 - len(cut) - (len(digits) - index - 1)
-        cut += _split_wide(digit, height, score, alone, room, budget)
-        _check_count(len(cut), max_digits)
-    digits = cut
-    return sorted(digits, key=lambda d: d.box[0]), sorted(marks, key=lambda m: m.box[0])
+    return digits, marks, height
 
 
 def separators(digits, marks):
@@ -235,55 +279,83 @@ def _union_box(members):
             max(s[1].stop for _, s in members), max(s[0].stop for _, s in members))
 
 
-def _split_wide(digit, height, score, alone, most, budget):
-    """A segment as wide as several digits cut into at most `most` of them, where `score`
-    likes it most; `alone` when it is the only digit-sized ink of the line. `budget` ([masks
-    left to score]) is spent on the way; once it is short, ink surely several digits wide is
-    cut at its deepest valley and the rest left whole."""
+def _split_wide(digit, height, judge, alone, most, budget):
+    """A segment that may hold touching digits -> its digits: the segmentation along candidate
+    cut paths (`cuts.cut_paths`) whose pieces `judge` likes best, found by dynamic programming
+    over the paths. `alone` when it is the only digit-sized ink of the line. `budget`
+    ([pieces left to judge]) is spent on the way; once it is short, ink surely several digits
+    wide is cut at its cheapest paths about a digit apart, unjudged, and the rest left whole."""
     width = digit.box[2] - digit.box[0]
-    if width <= WIDE * height or most < 2:
+    if width <= SEARCH_WIDTH * height or most < 2:
         return [digit]
-    surely_several = width > SEVERAL * height
-    # where the first digit may end: from a narrow 1 to a wide 0; valleys of the column
-    # profile (fewest ink pixels, a stroke's crossing) are the cuts worth trying
-    columns = np.convolve(digit.mask.sum(axis=0), np.ones(3), mode="same")
-    first, last = max(1, round(NARROWEST * height)), min(width - 1, round(WIDEST * height))
-    valleys = [x for x in range(first, last)
-               if columns[x] <= columns[x - 1] and columns[x] <= columns[x + 1]]
-    candidates = sorted(sorted(valleys, key=lambda x: columns[x])[:CUT_CANDIDATES]) or [
-        round(DIGIT_ASPECT * height)]
-    lefts = [_part(digit, 0, cut) for cut in candidates]
-    rights = [_part(digit, cut, width) for cut in candidates]
-    usable = [i for i in range(len(candidates)) if lefts[i] and rights[i]]
-    if not usable:
-        return [digit]
-    if budget[0] < 2 * len(usable) + 1:
-        if not surely_several:
+    edges, pieces = _candidates(digit, height)
+    if len(pieces) > budget[0]:
+        if width <= SEVERAL * height:
             return [digit]
-        chosen = min(usable, key=lambda i: columns[candidates[i]])
-        return [lefts[chosen], *_split_wide(rights[chosen], height, score, False, most - 1,
-                                            budget)]
-    budget[0] -= 2 * len(usable) + 1
-    sure = np.log(score([lefts[i].mask for i in usable] + [rights[i].mask for i in usable]
-                        + [digit.mask]))
-    halves = sure[:len(usable)] + sure[len(usable):-1]
-    best = int(np.argmax(halves))
-    # a wide digit (a 0 or 2 with a loop, a long-tailed 4) stays whole unless cutting it
-    # gives two digits the classifier is surer of than of the whole
-    if not surely_several and halves[best] < sure[-1] + (ALONE_MARGIN if alone else 0.0):
+        return _cut_unjudged(digit, edges, height)
+    budget[0] -= len(pieces)
+    spans = list(pieces)
+    scores = dict(zip(spans, judge([pieces[span] for span in spans], height)))
+    best = {0: (0.0, [])}  # edge -> (score of the best pieces up to it, those pieces' spans)
+    for j in range(1, len(edges)):
+        options = [(best[i][0] + scores[(i, j)], best[i][1] + [(i, j)])
+                   for i in range(max(0, j - MAX_SPAN), j) if i in best and (i, j) in scores]
+        if options:
+            best[j] = max(options, key=lambda option: option[0])
+    whole = (0, len(edges) - 1)
+    total, chosen = best.get(len(edges) - 1, (scores[whole], [whole]))
+    if len(chosen) > 1 and total < scores[whole] + (ALONE_MARGIN if alone else 0.0):
         return [digit]
-    chosen = usable[best]
-    return [lefts[chosen], *_split_wide(rights[chosen], height, score, False, most - 1,
-                                        budget)]
+    return [pieces[span] for span in chosen]
 
 
-def _part(digit, start, stop):
-    """The columns start..stop of a segment, cut to their ink (None when there is none)."""
-    mask = digit.mask[:, start:stop]
+def _candidates(digit, height):
+    """The candidate cut paths through a segment, its two edges included (left to right), and
+    the pieces between them worth judging: {(i, j): Segment between edge i and edge j}."""
+    width = digit.box[2] - digit.box[0]
+    paths = cut_paths(digit.mask, CUT_SPACING * height,
+                      min(MOST_CUTS, round(CUTS_PER_DIGIT * width / (DIGIT_ASPECT * height))))
+    rows = digit.mask.shape[0]
+    edges = [np.zeros(rows, dtype=np.int64), *paths, np.full(rows, width, dtype=np.int64)]
+    last = len(edges) - 1
+    spans = [(i, j) for i in range(last) for j in range(i + 1, min(last, i + MAX_SPAN) + 1)
+             if (i, j) == (0, last) or np.median(edges[j] - edges[i]) <= WIDEST_PIECE * height]
+    if (0, last) not in spans:
+        spans.append((0, last))
+    rows_at = np.arange(rows)
+    crossed = [int(digit.mask[rows_at, np.minimum(edge, width - 1)].sum()) for edge in edges]
+    crossed[0] = crossed[-1] = 0
+    pieces = {span: _between(digit, edges[span[0]], edges[span[1]],
+                             (crossed[span[0]], crossed[span[1]])) for span in spans}
+    return edges, {span: piece for span, piece in pieces.items() if piece is not None}
+
+
+def _cut_unjudged(digit, edges, height):
+    """A segment cut, without judging its pieces, at the paths nearest to every
+    DIGIT_ASPECT of the height from its left."""
+    step = DIGIT_ASPECT * height
+    middles = [float(np.median(edge)) for edge in edges]
+    chosen, last = [0], 0
+    for index in range(1, len(edges) - 1):
+        if middles[index] - middles[last] >= step:
+            chosen.append(index)
+            last = index
+    chosen.append(len(edges) - 1)
+    pieces = [_between(digit, edges[i], edges[j]) for i, j in zip(chosen, chosen[1:])]
+    return [piece for piece in pieces if piece is not None]
+
+
+def _between(digit, left, right, crossed=(0, 0)):
+    """The ink of a segment between two cut paths (a column per row; `left` inclusive), cut
+    to its ink: a Segment in the line's frame (`crossed`: the ink pixels on each path), or
+    None when there is none."""
+    columns = np.arange(digit.mask.shape[1])
+    mask = digit.mask & (columns >= left[:, None]) & (columns < right[:, None])
     rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
         return None
-    left, top = digit.box[0] + start + cols[0], digit.box[1] + rows[0]
+    cols = np.flatnonzero(mask.any(axis=0))
+    left_x, top = digit.box[0] + cols[0], digit.box[1] + rows[0]
     return Segment(mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1],
-                   (left, top, left + cols[-1] - cols[0] + 1, top + rows[-1] - rows[0] + 1))
+                   (left_x, top, left_x + cols[-1] - cols[0] + 1, top + rows[-1] - rows[0] + 1),
+                   crossed)

@@ -45,11 +45,12 @@ def answered_when_sure(confidence, right, threshold):
     return float(1 - sure.mean()), (float(np.asarray(right)[sure].mean()) if sure.any() else None)
 
 
-def tuned_threshold(estimator, split="dev", per_kind=None, n_jobs=2):
+def tuned_threshold(estimator, segmenter, split="dev", per_kind=None, n_jobs=2):
     """The highest confidence threshold, in steps of THRESHOLD_STEP, under which at most
     MOST_UNCERTAIN of the split's answers lie (every kind of upload, `per_kind` digits each:
-    all by default; refused uploads are not answers), and that share: (threshold, share)."""
-    scores = evaluate(Reader(estimator, threshold=0.0), split, per_kind, n_jobs=n_jobs).values()
+    all by default; refused uploads are not answers; read with the `segmenter`), and that
+    share: (threshold, share)."""
+    scores = evaluate(Reader(estimator, 0.0, segmenter), split, per_kind, n_jobs=n_jobs).values()
     confidence = np.concatenate([np.asarray(score["confidence"])[np.asarray(score["predicted"])
                                                                  >= 0] for score in scores])
     for step in range(round(1 / THRESHOLD_STEP) - 1, 0, -1):

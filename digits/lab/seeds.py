@@ -17,8 +17,8 @@ import argparse
 import numpy as np
 from joblib import Parallel, delayed
 
-from digits.core.model import SHIPPED_MODEL, load_model, probabilities
-from digits.core.reading import Reader
+from digits.core.model import SHIPPED_MODEL, probabilities
+from digits.core.reading import load_reader
 from digits.lab.ensemble import merge_networks
 from digits.lab.evaluation import kind_uploads, read_uploads
 from digits.lab.handwriting import SPLITS, handwriting
@@ -60,8 +60,7 @@ def study(seeds, split_name="dev", per_kind=None, copies=COPIES, max_iter=None, 
     uploads, read by the model at `reader_path`: {"seed N": scores, ..., "merged": scores}.
 
     Raises ModelUnavailable when that model cannot be loaded."""
-    estimator, metadata = load_model(reader_path)
-    reader = Reader(estimator, metadata["confidence_threshold"])
+    reader, _ = load_reader(reader_path)
     pixels, labels = uploaded_pixels(reader, split_name, per_kind, n_jobs)
     trained = Parallel(n_jobs=n_jobs)(
         delayed(train)(seed, cv_folds=0, copies=copies, max_iter=max_iter, networks=1,

@@ -131,7 +131,8 @@ def _fold_accuracy(test_images, test_labels, features, targets, seed, max_iter):
 
 
 def train(seed=0, cv_folds=3, copies=COPIES, max_iter=None, split_seed=None, n_jobs=2,
-          networks=NETWORKS, distil_epochs=DISTIL_EPOCHS, tune=True, tune_per_kind=None):
+          networks=NETWORKS, distil_epochs=DISTIL_EPOCHS, tune=True, tune_per_kind=None,
+          segmenter=None):
     """Train and measure: a Training.
 
     The model is one MLP. With `networks` > 1, that many are trained apart (the i-th augmented
@@ -142,8 +143,8 @@ def train(seed=0, cv_folds=3, copies=COPIES, max_iter=None, split_seed=None, n_j
     `split_seed` (default: `seed`) picks the held-out digits apart from the augmentation and
     the networks' seeds; `n_jobs` processes augment the digits and fit the networks.
     Cross-validation measures one network of the recipe, as it was before it was taught.
-    With `tune`, the confidence threshold is tuned on the dev handwriting (`tuned_threshold`;
-    `tune_per_kind` digits of each kind, all by default).
+    With `tune`, the confidence threshold is tuned on the dev handwriting (`tuned_threshold`,
+    read with `segmenter`; `tune_per_kind` digits of each kind, all by default).
     """
     started = time.perf_counter()
     split_seed = seed if split_seed is None else split_seed
@@ -170,7 +171,8 @@ def train(seed=0, cv_folds=3, copies=COPIES, max_iter=None, split_seed=None, n_j
                        distil_epochs, COUNT_SCALE)
     probabilities = model.predict_proba(X_test)
     predicted = model.classes_[probabilities.argmax(axis=1)]
-    threshold, uncertain_share = (tuned_threshold(model, per_kind=tune_per_kind, n_jobs=n_jobs)
+    threshold, uncertain_share = (tuned_threshold(model, segmenter, per_kind=tune_per_kind,
+                                                  n_jobs=n_jobs)
                                   if tune else (None, None))
     return Training(
         model=model, seed=seed, seeds=seeds, split_seed=split_seed, copies=copies,

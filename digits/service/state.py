@@ -7,23 +7,20 @@ from datetime import datetime, timezone
 from flask import current_app
 
 from digits.core.decoding import Limits
-from digits.core.model import load_model
-from digits.core.reading import Reader
+from digits.core.reading import load_reader
 from digits.service.openapi import openapi_document
 
 _KEY = "digits.state"
 
 
 def init_app(app):
-    """Load the model, build the app's reader from its settings (the threshold is the model's
-    unless DIGITS_CONFIDENCE_THRESHOLD is set) and its OpenAPI document. Raises
+    """Load the models, build the app's reader from its settings (the threshold is the
+    model's unless DIGITS_CONFIDENCE_THRESHOLD is set) and its OpenAPI document. Raises
     ModelUnavailable."""
     config = app.config
-    estimator, metadata = load_model(config["MODEL_PATH"])
-    threshold = config["CONFIDENCE_THRESHOLD"]
-    reader = Reader(estimator, metadata["confidence_threshold"] if threshold is None else threshold,
-                    Limits(config["MAX_PIXELS"], config["MAX_DECODED_BYTES"]),
-                    config["MAX_DIGITS"])
+    reader, metadata = load_reader(config["MODEL_PATH"], config["CONFIDENCE_THRESHOLD"],
+                                   Limits(config["MAX_PIXELS"], config["MAX_DECODED_BYTES"]),
+                                   config["MAX_DIGITS"])
     app.extensions[_KEY] = {"reader": reader, "metadata": metadata,
                             "started": (time.monotonic(), datetime.now(timezone.utc)),
                             "openapi": openapi_document(config)}
