@@ -6,7 +6,8 @@ Reads each candidate with the shipped Reader in this process, as `POST /read` do
 answer or the refusal, whichever comes), the median of `--repeat` reads, and prints them
 slowest first with the target: no accepted upload over 100 ms. The candidates are the ones that
 make the reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty digits
-wide (every cut tried), twenty touching handwritten digits, a page of many lines, dust, and the
+wide (every cut tried), twenty touching handwritten digits, pages of many lines (of separated
+strokes, of touching digits: every line searched), dust, and the
 most expensive file of each format the limits let through (bench/memory.py's).
 """
 
@@ -28,7 +29,7 @@ from digits.core.model import SHIPPED_MODEL  # noqa: E402
 from digits.core.reading import load_reader  # noqa: E402
 from digits.lab.handwriting import handwriting  # noqa: E402
 from digits.lab.hostile import encode  # noqa: E402
-from digits.lab.uploads import render_number  # noqa: E402
+from digits.lab.uploads import number_ink, render_number  # noqa: E402
 
 TARGET_MS = 100.0  # the most one accepted upload may cost a worker
 
@@ -58,6 +59,19 @@ def touching(count=20):
     return render_number(images[:count], "scan", "touching", 0)
 
 
+def touching_lines(lines=5, count=4):
+    """`lines` lines of `count` handwritten digits (dev split) whose strokes touch, on a scan:
+    as many digits as a number may have, every line searched for its cuts."""
+    images, _ = handwriting("dev")
+    rng = np.random.default_rng(0)
+    inks = [number_ink(images[row * count:(row + 1) * count], 100, "touching", rng)
+            for row in range(lines)]
+    page = np.zeros((lines * 160, max(ink.shape[1] for ink in inks) + 40), dtype=np.float32)
+    for row, ink in enumerate(inks):
+        page[row * 160 + 30:row * 160 + 130, 20:20 + ink.shape[1]] = ink
+    return encode(Image.fromarray((255 - 230 * page).astype(np.uint8)), "PNG")
+
+
 def many_lines(lines=12, digits=8, height=60):
     """A page of `lines` lines of `digits` separated strokes each."""
     page = Image.new("L", (digits * height + 40, lines * height * 2 + 40), 255)
@@ -83,6 +97,8 @@ def candidates(only=None):
     """{name: upload bytes} of every candidate (or of those named in `only`)."""
     made = {"dense dots (PNG)": dense_dots, "a scribble 20 digits wide": scribble,
             "20 touching handwritten digits": touching, "a page of 12 lines": many_lines,
+            "a page of 10 lines of 2": lambda: many_lines(10, 2),
+            "5 lines of 4 touching handwritten digits": touching_lines,
             "dust over a 1600x1600 page": dust}
     made.update({f"largest {name}": (lambda name=name: most_expensive(name)[1])
                  for name in KINDS})

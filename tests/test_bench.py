@@ -103,10 +103,11 @@ def test_the_model_comparison_pairs_the_rounds_and_judges_each_model_by_the_targ
 def test_the_worst_case_uploads_are_answered_or_refused_as_the_service_would():
     from bench import worst
     names = ["dense dots (PNG)", "a scribble 20 digits wide", "20 touching handwritten digits",
-             "a page of 12 lines", "dust over a 1600x1600 page"]
+             "a page of 12 lines", "a page of 10 lines of 2", "dust over a 1600x1600 page"]
     answers = {name: worst.cost_ms(READER, data, 1)[1]
                for name, data in worst.candidates(names).items()}
     assert set(answers) == set(names)
-    assert answers["a page of 12 lines"] == "SeveralLines"
+    assert answers["a page of 12 lines"] == "TooManyDigits"  # 96 digits
+    assert answers["a page of 10 lines of 2"] == repr("\n".join(["11"] * 10))
     assert answers["dust over a 1600x1600 page"] == "NoDigitFound"
     assert answers["20 touching handwritten digits"].strip("'").isdigit()

@@ -31,8 +31,18 @@ def test_read_answers_the_documented_body(client):
     response = read(client, encode(strokes([30, 100, 170])), "?top_k=2")
     assert response.status_code == 200
     body = response.get_json()
-    assert list(body) == ["number", "confidence", "uncertain", "digits", "separators", "ignored"]
+    assert list(body) == ["number", "confidence", "uncertain", "digits", "separators", "ignored",
+                          "lines"]
     assert body["number"] == "111" and body["separators"] == [] and body["ignored"] == []
+    # one line: the line is the whole answer, with its box around the digits
+    (line,) = body["lines"]
+    assert {key: value for key, value in line.items() if key != "box"} == {
+        key: value for key, value in body.items() if key != "lines"}
+    boxes = [digit["box"] for digit in body["digits"]]
+    left, top = boxes[0]["left"], min(box["top"] for box in boxes)
+    assert line["box"] == {"left": left, "top": top,
+                           "width": boxes[-1]["left"] + boxes[-1]["width"] - left,
+                           "height": max(box["top"] + box["height"] for box in boxes) - top}
     assert body["confidence"] == pytest.approx(np.prod([d["confidence"] for d in body["digits"]]))
     assert body["uncertain"] == (body["confidence"] < METADATA["confidence_threshold"])
     for digit, left in zip(body["digits"], [30, 100, 170]):
@@ -93,12 +103,47 @@ def test_evenly_spaced_digits_have_no_space(client):
     assert read(client, encode(strokes([30, 130, 230, 330]))).get_json()["number"] == "1111"
 
 
-def test_several_lines_are_refused_with_a_detail_that_says_to_send_one(client):
-    page = np.vstack([strokes([30, 100]), strokes([30, 100])])
-    response = read(client, encode(page))
-    assert response.status_code == 422
-    assert response.get_json()["type"].endswith("several-lines")
-    assert "one line" in response.get_json()["detail"]
+def test_several_lines_are_read_top_to_bottom_each_with_its_box(client):
+    page = np.vstack([strokes(lefts, width=250)
+                      for lefts in ([30, 100, 170], [30, 100], [100, 170])])
+    body = read(client, encode(page)).get_json()
+    assert [line["number"] for line in body["lines"]] == ["111", "11", "11"]
+    tops = [line["box"]["top"] for line in body["lines"]]
+    assert all(abs(top - expected) <= 3 for top, expected in zip(tops, [25, 165, 305]))
+    assert body["lines"][2]["box"]["left"] == pytest.approx(100, abs=3)
+    # the whole image: the lines a line break apart, every digit in reading order
+    assert body["number"] == "111\n11\n11" and len(body["digits"]) == 7
+    assert [(mark["symbol"], mark["after"]) for mark in body["separators"]] == [("\n", 3),
+                                                                             ("\n", 5)]
+    assert body["confidence"] == pytest.approx(np.prod([line["confidence"]
+                                                        for line in body["lines"]]))
+    assert body["lines"][1]["digits"] == body["digits"][3:5]
+
+
+def test_a_line_s_marks_stay_in_that_line(client):
+    page = np.vstack([strokes([30, 130, 230], marks=[(104, 190, 11, 11)]),
+                      strokes([30, 130], width=310)])
+    body = read(client, encode(page)).get_json()
+    assert [line["number"] for line in body["lines"]] == ["11.1", "11"]
+    assert body["number"] == "11.1\n11"
+    assert [(mark["symbol"], mark["after"]) for mark in body["separators"]] == [(".", 2),
+                                                                             ("\n", 3)]
+
+
+def test_predict_refuses_several_lines_as_several_digits(client):
+    page = np.vstack([strokes([30, 100])] * 2)
+    problem = post_image(client, encode(page)).get_json()
+    assert problem["type"].endswith("several-digits") and "holds 4 digits" in problem["detail"]
+
+
+def test_a_digit_broken_across_its_middle_is_one_digit_not_two_lines(client):
+    """A 0 whose sides are too faint to show: its top and bottom halves, one over the other,
+    are one digit (and so is a column of single digits: one column of ink)."""
+    page = np.full((200, 120), 250, dtype=np.uint8)
+    page[20:30, 30:90] = page[170:180, 30:90] = 20  # the arcs
+    page[20:80, 30:40] = page[20:80, 80:90] = page[120:180, 30:40] = page[120:180, 80:90] = 20
+    body = read(client, encode(page)).get_json()
+    assert len(body["lines"]) == 1 and len(body["digits"]) == 1
 
 
 def test_more_digits_than_max_digits_is_422():
@@ -108,6 +153,9 @@ def test_more_digits_than_max_digits_is_422():
     assert response.status_code == 422
     assert response.get_json()["type"].endswith("too-many-digits")
     assert "more than 3 digits" in response.get_json()["detail"]
+    # the limit counts the whole image, every line of it
+    response = read(client, encode(np.vstack([strokes([30, 90])] * 2)))
+    assert response.status_code == 422 and "more than 3 digits" in response.get_json()["detail"]
 
 
 def test_predict_refuses_a_number_and_says_where_to_send_it(client):

@@ -30,8 +30,8 @@ def page(height=160, width=128, ink=20, paper=245):
 def mask_of(data):
     """The digit's ink as the reader reads it, in the work image's pixels (page() is small
     enough to be worked on at its own size): the reader's stages up to the line's region."""
-    decoded, locate, read_line = READER.decode(data), READER.stages()[1][1], READER.stages()[2][1]
-    region = read_line(locate(decoded))
+    decoded, locate, read_lines = READER.decode(data), READER.stages()[1][1], READER.stages()[2][1]
+    (region,) = read_lines(locate(decoded))
     (left, top), (height, width) = region.box[:2], region.mask.shape
     mask = np.zeros(decoded.grey.size[::-1], dtype=bool)
     mask[top : top + height, left : left + width] = region.mask

@@ -1,10 +1,11 @@
 """Where the digits are on a page: the paper, the ink, its blobs and the line they make.
 
     grayscale -> small_copy -> paper_model -> ink_mask -> remove_ruling -> find_components
-              -> line_region (the line's ink read again at the resolution its digits need)
+              -> line_regions (the components grouped into lines, top to bottom; each line's
+                 ink read again at the resolution its digits need)
 
 The ink is located once on a small copy of the page (at most LOCATE_SIDE pixels a side); only
-the line's own region is then read again from the grey page, at most DIGIT_SIDE pixels tall.
+each line's own region is then read again from the grey page, at most DIGIT_SIDE pixels tall.
 """
 
 from dataclasses import dataclass
@@ -25,6 +26,10 @@ RULING_WIDTH = 2  # ruled lines are at most this thick (pixels) on the small cop
 RULING_SPAN = LOCATE_SIDE // 2  # ruling is looked for only along sides at least this long
 SPECK_AREA = 0.05  # ink blobs under 5 % of the largest blob are dust
 LINE_SPECK = 2  # small-copy pixels: a blob beside the line larger than this may be a digit
+# Rows of ink apart by empty rows are lines, unless the gap is under LINE_GAP of the tallest
+# band (a stroke broken by a faint pen, a 5's bar); a band under LINE_SHARE of the tallest (a
+# dash or a dot alone in its rows, a stray mark) belongs to the nearest line.
+LINE_GAP, LINE_SHARE = 0.25, 0.4
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 
 
@@ -254,16 +259,71 @@ def marks_apart(ink, kept):
     return chosen[labels]
 
 
-def line_components(page):
-    """The page's components that make up the line of digits: those not dust, and every blob
-    in the rows they span that lies between them or is more than a speck. On the small copy a
-    thin digit of a long number may be a few small blobs that would pass for dust; the
-    segmentation weighs them again at the line's resolution."""
-    left, top, right, bottom = joint_box(page.components)
+def lines_of(page):
+    """The page's components grouped into lines of writing, top to bottom: a list of lists of
+    Components. Empty rows of the small copy part the lines (LINE_GAP, LINE_SHARE), except
+    between two bands that each hold one column of ink over the other's: the halves of one
+    digit broken across (a 0 or an 8 with faint sides), which is how a column of single
+    digits looks too."""
+    rows = np.zeros(page.labels.shape[0] + 1, dtype=np.int8)
+    for component in page.components:
+        rows[component.box[1]:component.box[3]] = 1
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows])))
+    bands = [[start, stop] for start, stop in zip(edges[::2], edges[1::2])]
+    tallest = max(stop - start for start, stop in bands)
+    merged = [bands[0]]
+    for start, stop in bands[1:]:
+        if start - merged[-1][1] < LINE_GAP * tallest:
+            merged[-1][1] = stop
+        else:
+            merged.append([start, stop])
+    tallest = max(stop - start for start, stop in merged)
+    lines = [band for band in merged if band[1] - band[0] >= LINE_SHARE * tallest]
+    groups = [[] for _ in lines]
+    for component in page.components:
+        middle = (component.box[1] + component.box[3]) / 2
+        nearest = min(range(len(lines)), key=lambda index: max(
+            lines[index][0] - middle, middle - lines[index][1], 0))
+        groups[nearest].append(component)
+    stacked = [groups[0]]
+    for group in groups[1:]:
+        above, below = _columns(stacked[-1]), _columns(group)
+        if len(above) == len(below) == 1 and _overlap(above[0], below[0]) >= 0.5:
+            stacked[-1] = stacked[-1] + group
+        else:
+            stacked.append(group)
+    return stacked
+
+
+def _columns(components):
+    """The column spans (left, right) of a line's ink: its components' overlapping spans
+    joined, left to right."""
+    spans = []
+    for left, right in sorted((c.box[0], c.box[2]) for c in components):
+        if spans and left < spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], right)
+        else:
+            spans.append([left, right])
+    return spans
+
+
+def _overlap(first, second):
+    """How much two column spans overlap, as a share of the narrower."""
+    shared = min(first[1], second[1]) - max(first[0], second[0])
+    return shared / max(1, min(first[1] - first[0], second[1] - second[0]))
+
+
+def line_components(page, components, elsewhere=()):
+    """The blobs that make up the line of digits whose non-dust `components` (of the page) are
+    given: those, and every blob in the rows they span that lies between them or is more than
+    a speck, but for the `elsewhere` labels (other lines' components reaching into its rows).
+    On the small copy a thin digit of a long number may be a few small blobs that would pass
+    for dust; the segmentation weighs them again at the line's resolution."""
+    left, top, right, bottom = joint_box(components)
     areas = np.bincount(page.labels.ravel())
     inside = []
     for label, (rows, cols) in enumerate(ndimage.find_objects(page.labels), start=1):
-        if rows is None or rows.start >= bottom or rows.stop <= top:
+        if rows is None or rows.start >= bottom or rows.stop <= top or label in elsewhere:
             continue
         if (cols.start < right and cols.stop > left) or areas[label] > LINE_SPECK:
             inside.append(Component(label, int(areas[label]),
@@ -271,9 +331,14 @@ def line_components(page):
     return inside
 
 
-def line_region(page):
-    """The ink of the page's line of digits (`line_components`) read again: a Region."""
-    return read_region(page, line_components(page))
+def line_regions(page):
+    """The ink of each line of writing on the page (`lines_of`, `line_components`) read
+    again, top to bottom: a list of Regions."""
+    lines = lines_of(page)
+    labels = [{component.label for component in line} for line in lines]
+    return [read_region(page, line_components(page, line, set().union(*labels[:index],
+                                                                      *labels[index + 1:])))
+            for index, line in enumerate(lines)]
 
 
 def locate(grey, scale=(1.0, 1.0)):

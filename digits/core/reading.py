@@ -1,16 +1,17 @@
 """Upload bytes -> what is written in it: the recognition core end to end, as one Reader.
 
-    decode_image -> grayscale -> locate (paper, ink, components) -> line_region
-                 -> segment (digits, marks, what is written between the digits)
+    decode_image -> grayscale -> locate (paper, ink, components) -> line_regions
+                 -> segment each line (digits, marks, what is written between the digits)
                  -> fit_to_box -> block_counts -> probabilities
 
 A Reader is built once from the two models (the digit classifier and the segmentation model)
 and the settings that belong to reading (limits, most digits, the confidence threshold); the
 service, the evaluation, the notebook and the benchmarks all read through it. `read_number`
-answers every digit of a line; `read_digit` answers the one digit and refuses an image that
-holds several, so that both read a single digit the same way. The digit classifier is asked
-once for all the digits found; before that, both models judge the candidate pieces of ink
-that may be touching digits (`judge`), so that the search over cuts can choose.
+answers every line of the image and every digit of each; `read_digit` answers the one digit
+and refuses an image that holds several, so that both read a single digit the same way. The
+digit classifier is asked once for all the digits found; before that, both models judge the
+candidate pieces of ink that may be touching digits (`judge`), so that the search over cuts
+can choose.
 """
 
 from dataclasses import dataclass
@@ -20,10 +21,11 @@ import numpy as np
 
 from digits.core.decoding import Limits, decode_image
 from digits.core.errors import NoDigitFound, SeveralDigits, TooManyDigits
-from digits.core.ink import grayscale, line_region, locate
+from digits.core.ink import grayscale, line_regions, locate
 from digits.core.model import load_model, load_segmenter, probabilities
 from digits.core.optdigits import block_counts, fit_to_box
-from digits.core.segmentation import MAX_DIGITS, ONE, piece_geometry, segment, separators
+from digits.core.segmentation import (MAX_DIGITS, ONE, SCORE_BUDGET, piece_geometry, segment,
+                                      separators)
 
 
 PROBABILITY_FLOOR = 1e-6  # a piece judged impossible still has a finite log score
@@ -74,15 +76,31 @@ class Separator:
 
 @dataclass(frozen=True)
 class Reading:
-    """A number read: its digits left to right, what is written between them (Separators),
-    the marks left out, the probability that all its digits are right (the product of theirs)
-    and whether that is under the threshold."""
+    """What an image or one line of it holds: its digits in reading order, what is written
+    between them (Separators; between two lines a line break, "\n"), the marks left out, the
+    probability that all its digits are right (the product of theirs) and whether that is
+    under the threshold; for an image of several lines, the Reading of each (`lines`)."""
 
     digits: tuple
     separators: tuple
     marks: tuple
     confidence: float
     uncertain: bool
+    parts: tuple = ()  # the lines' Readings when there are several
+
+    @property
+    def lines(self):
+        """The Readings of the lines, top to bottom (this one alone for a single line)."""
+        return self.parts or (self,)
+
+    @property
+    def box(self):
+        """(left, top, width, height) around its digits, in the upload's pixels."""
+        left = min(digit.box[0] for digit in self.digits)
+        top = min(digit.box[1] for digit in self.digits)
+        right = max(digit.box[0] + digit.box[2] for digit in self.digits)
+        bottom = max(digit.box[1] + digit.box[3] for digit in self.digits)
+        return (left, top, right - left, bottom - top)
 
     @property
     def number(self):
@@ -91,6 +109,30 @@ class Reading:
         between = {separator.after: separator.symbol for separator in self.separators}
         return "".join(between.get(index, "") + str(digit.digit)
                        for index, digit in enumerate(self.digits))
+
+
+def joined(lines, threshold):
+    """The Reading of an image from its lines' Readings (top to bottom): their digits in
+    reading order, their separators with a line break between two lines, their marks, the
+    product of their confidences (for one line, that line's Reading)."""
+    if len(lines) == 1:
+        return lines[0]
+    separators, before = [], 0
+    for index, line in enumerate(lines):
+        if index:
+            above = lines[index - 1].box
+            left = min(above[0], line.box[0])
+            right = max(above[0] + above[2], line.box[0] + line.box[2])
+            bottom = above[1] + above[3]
+            separators.append(Separator("\n", before, (left, bottom, right - left,
+                                                        max(0, line.box[1] - bottom))))
+        separators += [Separator(separator.symbol, before + separator.after, separator.box)
+                       for separator in line.separators]
+        before += len(line.digits)
+    confidence = float(np.prod([line.confidence for line in lines]))
+    return Reading(tuple(digit for line in lines for digit in line.digits), tuple(separators),
+                   tuple(mark for line in lines for mark in line.marks), confidence,
+                   confidence < threshold, tuple(lines))
 
 
 @dataclass(frozen=True)
@@ -116,10 +158,12 @@ class Reader:
     max_digits: int = MAX_DIGITS
 
     def read_number(self, data):
-        """The number in an upload: a Reading, from its bytes through every stage in turn.
+        """What an upload holds, every line of it: a Reading (its `lines` top to bottom), from
+        its bytes through every stage in turn.
 
-        Raises NotAnImage and ImageTooLarge (decoding), NoDigitFound, SeveralLines and
-        TooManyDigits.
+        Raises NotAnImage and ImageTooLarge (decoding), NoDigitFound, SeveralLines (rows of
+        digits that could not be told apart as lines) and TooManyDigits (more than
+        `max_digits` in the image).
         """
         value = data
         for _name, stage in self.stages():
@@ -131,7 +175,7 @@ class Reader:
         what `read_number` runs, and what a profile times one by one."""
         return (("decode (bounded, reduced, upright)", self.decode),
                 ("locate: paper, ink mask, ruling, components", locate_page),
-                ("the line's region read again", line_region),
+                ("the lines' regions read again", line_regions),
                 ("segment: merge, marks, cuts, separators", self.segment),
                 ("fit to the box, count blocks", count_blocks),
                 ("predict_proba, the answer", self.answer))
@@ -140,22 +184,40 @@ class Reader:
         """Upload bytes -> a Decoded image, within the reader's limits."""
         return decode_image(data, self.limits)
 
-    def segment(self, region):
-        """The line's Region -> its Pieces: the digits' masks and the marks set aside.
-        Raises NoDigitFound when there are only marks."""
-        digits, marks = segment(region.mask, self.judge, self.max_digits)
-        if not digits:  # only dots or dashes
+    def segment(self, regions):
+        """The lines' Regions -> their Pieces (the digits' masks and the marks set aside),
+        lines of only marks left out. Raises NoDigitFound when no line holds a digit and
+        TooManyDigits past `max_digits` in all."""
+        lines, found, budget = [], 0, [SCORE_BUDGET]
+        for region in regions:
+            try:
+                digits, marks = segment(region.mask, self.judge, self.max_digits - found, budget)
+            except TooManyDigits:
+                raise TooManyDigits(self.max_digits) from None
+            if digits:  # a line of only dots or dashes is not read
+                found += len(digits)
+                lines.append(Pieces(region, digits, *separators(digits, marks)))
+        if not lines:
             raise NoDigitFound()
-        return Pieces(region, digits, *separators(digits, marks))
+        return lines
 
     def answer(self, counted):
-        """(Pieces, their 8x8 counts) -> the Reading: one predict_proba call for all digits."""
-        pieces, pixels = counted
+        """(each line's Pieces, their digits' 8x8 counts) -> the Reading: one predict_proba
+        call for all digits of every line."""
+        lines, pixels = counted
+        rows, start, readings = self.probabilities(pixels), 0, []
+        for pieces in lines:
+            stop = start + len(pieces.digits)
+            readings.append(self._line_reading(pieces, pixels[start:stop], rows[start:stop]))
+            start = stop
+        return joined(readings, self.threshold)
+
+    def _line_reading(self, pieces, pixels, rows):
+        """One line's Reading from its Pieces, their counts and their probability rows."""
         region = pieces.region
         digits = tuple(Digit(counts, row, upload_box(region, piece.box),
                              float(row.max()) < self.threshold)
-                       for counts, row, piece in zip(pixels, self.probabilities(pixels),
-                                                     pieces.digits))
+                       for counts, row, piece in zip(pixels, rows, pieces.digits))
         confidence = float(np.prod([digit.confidence for digit in digits]))
         between = tuple(Separator(separator.symbol, separator.after,
                                   upload_box(region, separator.box))
@@ -219,9 +281,10 @@ def locate_page(decoded):
     return locate(grayscale(decoded), decoded.scale)
 
 
-def count_blocks(pieces):
-    """Pieces -> (the Pieces, their digits' 8x8 counts stacked)."""
-    return pieces, np.stack([counts_of(digit.mask) for digit in pieces.digits])
+def count_blocks(lines):
+    """Each line's Pieces -> (them, all their digits' 8x8 counts stacked, line after line)."""
+    return lines, np.stack([counts_of(digit.mask) for pieces in lines
+                            for digit in pieces.digits])
 
 
 def piece_features(counts, pieces, height):

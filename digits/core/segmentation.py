@@ -57,7 +57,7 @@ CUT_SPACING = 0.2
 CUTS_PER_DIGIT, MOST_CUTS = 3, 40
 MAX_SPAN = 3
 WIDEST_PIECE = 1.2
-# The most pieces the search judges in one line: enough for a touching number of eight
+# The most pieces the search judges in one image: enough for a touching number of eight
 # digits. Past it, ink that is surely several digits is cut unjudged, so that a blob a worker
 # would otherwise search through twenty digits' worth of cuts costs a bounded time.
 SCORE_BUDGET = 100
@@ -98,21 +98,22 @@ class Separator:
     box: tuple
 
 
-def segment(line, judge, max_digits=MAX_DIGITS):
+def segment(line, judge, max_digits=MAX_DIGITS, budget=None):
     """The digits of a line mask, left to right, and the dots and dashes set aside.
 
     `judge(pieces, height)` gives, for a list of Segments of a line `height` pixels tall, a
     log score of each being one digit; the search picks the cuts of touching digits by it.
     Raises SeveralLines when the ink lies in two or more rows of digits, TooManyDigits when it
     holds more than `max_digits` (checked before any piece is judged, so that a page of dust
-    costs little).
+    costs little). `budget` ([pieces left to judge], SCORE_BUDGET when None) is shared by the
+    lines of one image.
     """
     digits, marks, height = _digits_and_marks(line)
     if not digits and not marks:
         return [], []
     _check_count(len(digits), max_digits)
     alone = len(digits) == 1
-    budget = [SCORE_BUDGET]  # pieces that may still be judged for this line
+    budget = [SCORE_BUDGET] if budget is None else budget
     cut = []
     for index, digit in enumerate(digits):
         # room for one more than allowed, so that a line over the limit is told so

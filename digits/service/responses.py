@@ -18,10 +18,19 @@ def prediction_body(digit, top_k):
 
 
 def number_body(reading, top_k):
-    """The body for a number (a `reading.Reading`): the number as written, the probability
-    that all its digits are right and whether that is under the threshold; each digit's body
-    (as `prediction_body`) with its box in the upload; the separators read between the digits
-    (a point, a dash, a space); the dots and dashes left out."""
+    """The body for what an image holds (a `reading.Reading`): `number_fields` of the whole
+    image (its lines' numbers a line break apart) and, top to bottom, of each of its `lines`
+    with the line's box."""
+    return {**number_fields(reading, top_k),
+            "lines": [{**number_fields(line, top_k), "box": _box(line.box)}
+                      for line in reading.lines]}
+
+
+def number_fields(reading, top_k):
+    """The number as written, the probability that all its digits are right and whether that
+    is under the threshold; each digit's body (as `prediction_body`) with its box in the
+    upload; the separators read between the digits (a point, a dash, a space, a line break);
+    the dots and dashes left out."""
     return {
         "number": reading.number,
         "confidence": reading.confidence,
