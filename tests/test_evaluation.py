@@ -58,20 +58,20 @@ def test_slice_of_real_handwriting_stays_above_its_floor():
 
 
 def test_held_out_and_drawn_load_digits_meet_their_targets():
-    figures = evaluate.measure(READER, METADATA, per_kind=1, numbers=0, marks=0)
+    figures = evaluate.measure(READER, METADATA, per_kind=1, numbers=0, marks=0, pages=0)
     assert figures.heldout_accuracy >= evaluate.TARGETS["heldout"]
     assert figures.heldout_ece <= evaluate.TARGETS["ece"]
     assert figures.drawn_png_accuracy >= evaluate.TARGETS["drawn"]
 
 
 def test_evaluate_command_prints_every_figure(capsys):
-    evaluate.main(["--per-kind", "3", "--numbers", "2", "--marks", "2"])
+    evaluate.main(["--per-kind", "3", "--numbers", "2", "--marks", "2", "--pages", "2"])
     printed = capsys.readouterr().out
     for words in ["photo", "canvas", "mean", "held-out load_digits accuracy",
                   "held-out load_digits ECE", "drawn as 256x256 PNG", "confusion on real",
                   "refused as several digits", "handwritten numbers", "touching",
                   "exact by length", "a mark between two digits", "point", "dash",
-                  "against exact-number correctness"]:
+                  "against exact-number correctness", "pages of 2-5 lines"]:
         assert words in printed
 
 
@@ -91,7 +91,10 @@ def test_the_report_holds_each_line_to_its_target():
                            {**cell, "spacing": "touching", "count_right": 0.75}],
                "marks": {"canvas": {"point": 0.96, "dash": 0.9, "space": 0.97, "none": 0.97},
                          "ruled": {"point": 0.96, "dash": 0.95, "space": 0.97, "none": 0.9}},
-               "number_calibration": [0.19, [(0.9, 1.0, 626, 0.962, 0.797)]]})
+               "number_calibration": [0.19, [(0.9, 1.0, 626, 0.962, 0.797)]],
+               "pages": {"scan": {"n": 10, "lines_right": 1.0, "counted_right": 0.96, "exact": 0.6},
+                         "photo": {"n": 10, "lines_right": 0.9, "counted_right": 0.9,
+                                   "exact": 0.5}}})
     report = evaluate.report(figures).splitlines()
     lines = {tuple(line.split()[:2]): line for line in report if line}
     lines.update({line.split()[0]: line.split() for line in report
@@ -107,8 +110,10 @@ def test_the_report_holds_each_line_to_its_target():
     assert "ECE 0.190  BELOW TARGET (<= 0.05)" in lines["a", "number's"]
     assert "BELOW TARGET" in lines["single", "digits"]  # 0.6 % refused as several digits
     assert lines["scan", "separated"].endswith("ok")
-    assert lines["scan", "tight"].endswith("BELOW TARGET: count right")  # 0.92 < 0.93
-    assert lines["scan", "touching"].endswith("ok")
+    assert lines["scan", "tight"].endswith("BELOW TARGET: count right")  # 0.92 < 0.97
+    assert lines["scan", "touching"].endswith("BELOW TARGET: count right")  # 0.75 < 0.80
+    assert lines["scan", "1.000"].endswith("ok")  # a page's lines and digits counted: 0.96
+    assert lines["photo", "0.900"].endswith("BELOW TARGET")
 
 
 def test_answered_when_sure_splits_at_the_threshold():
@@ -132,6 +137,18 @@ def test_points_dashes_and_spaces_written_between_digits_are_read_in_place():
     shares = evaluation.evaluate_marks(READER, "test", count=12, kinds=("scan",))["scan"]
     assert min(shares[name] for name in evaluation.MARK_SYMBOLS) >= 0.75, shares
     assert shares["none"] >= 0.75, shares
+
+
+def test_pages_of_several_lines_are_read_line_by_line_on_a_slice():
+    figures = evaluation.evaluate_pages(READER, "test", count=8, kinds=("scan",), n_jobs=1)
+    assert figures["scan"]["n"] == 8
+    assert figures["scan"]["lines_right"] >= 0.75 and figures["scan"]["counted_right"] >= 0.6
+
+
+def test_a_page_holds_two_to_five_lines_of_numbers_from_the_split():
+    pages = evaluation.page_set("dev", count=8)
+    assert [len(labels) for _, labels in pages] == [2, 3, 4, 5, 2, 3, 4, 5]
+    assert all(1 <= len(line) <= 6 for _, labels in pages for line in labels)
 
 
 def test_the_reliability_table_bins_confidences_and_weighs_each_bins_gap():

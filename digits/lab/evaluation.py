@@ -9,7 +9,8 @@ from PIL import Image
 from digits.core.errors import DigitsError, SeveralDigits
 from digits.core.reading import Reader
 from digits.lab.handwriting import SPLITS, handwriting
-from digits.lab.uploads import KINDS, NUMBER_KINDS, SPACINGS, render_number, render_upload
+from digits.lab.uploads import (KINDS, NUMBER_KINDS, PAGE_KINDS, SPACINGS, render_number,
+                                render_page, render_upload)
 
 
 THRESHOLD_STEP = 0.05  # the confidence threshold is tuned in these steps
@@ -189,6 +190,52 @@ def evaluate_numbers(reader, split="test", count=240, kinds=NUMBER_KINDS,
             "answers": answers,
         }
     return figures
+
+
+def page_set(split="test", count=120):
+    """`count` pages of 2-5 lines in turn, each line a number of 1-6 digits taken in order from
+    the split's handwriting: [(lines' images, lines' labels)]."""
+    numbers, pages, start = number_set(split, count * 4, longest=6), [], 0
+    for index in range(count):
+        lines = 2 + index % 4
+        chosen = numbers[start:start + lines]
+        pages.append(([images for images, _ in chosen], [labels for _, labels in chosen]))
+        start = (start + lines) % (len(numbers) - 5)
+    return pages
+
+
+def read_pages(reader, kind, pages, offset=0):
+    """Render each page (lines of digits, with their labels) as an upload of `kind` and read it
+    as POST /read does: per page, (lines written, lines found, whether the lines and every
+    line's digits were counted right, whether every digit was read right)."""
+    rows = []
+    for index, (images, labels) in enumerate(pages):
+        try:
+            found = [[digit.digit for digit in line.digits]
+                     for line in reader.read_number(render_page(images, kind,
+                                                                offset + index)).lines]
+        except DigitsError:
+            found = []
+        counted = len(found) == len(labels) and all(len(line) == len(written)
+                                                    for line, written in zip(found, labels))
+        exact = counted and all(list(line) == list(written)
+                                for line, written in zip(found, labels))
+        rows.append((len(labels), len(found), counted, exact))
+    return rows
+
+
+def evaluate_pages(reader, split="test", count=120, kinds=PAGE_KINDS, n_jobs=2):
+    """Pages of 2-5 lines per upload kind: {kind: {lines_right: share with as many lines as
+    written, counted_right: share with the lines and every line's digits counted right,
+    exact: share read exactly}}."""
+    pages = page_set(split, count)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(read_pages)(reader, kind, pages, SPLITS[split].start) for kind in kinds)
+    return {kind: {"n": len(rows),
+                   "lines_right": float(np.mean([row[0] == row[1] for row in rows])),
+                   "counted_right": float(np.mean([row[2] for row in rows])),
+                   "exact": float(np.mean([row[3] for row in rows]))}
+            for kind, rows in zip(kinds, results)}
 
 
 MARK_SYMBOLS = {"point": ".", "dash": "-", "space": " "}

@@ -280,6 +280,43 @@ def _next_offset(line, ink, top, x, height, spacing, rng):
     return max(-x, contact - int(rng.integers(0, 3)))
 
 
+# pages of several lines: a scan, a phone photo of the page, ruled paper with a line per rule
+PAGE_KINDS = ("scan", "photo", "ruled")
+
+
+def render_page(numbers, kind, seed):
+    """Bytes of an image file showing `numbers` (each a list of 28x28 digits) one under the
+    other as lines of handwriting (separated digits, each line's start and spacing jittered),
+    uploaded as `kind` (one of PAGE_KINDS)."""
+    rng = np.random.default_rng(seed)
+    height = 100
+    inks = [number_ink(digits, height, "separated", rng) for digits in numbers]
+    pitch = round(height * rng.uniform(1.4, 1.9))  # from one line's top to the next's
+    indents = [int(rng.integers(0, height // 2)) for _ in inks]
+    page = np.zeros((pitch * (len(inks) - 1) + height,
+                     max(indent + ink.shape[1] for indent, ink in zip(indents, inks))),
+                    dtype=np.float32)
+    for row, (indent, ink) in enumerate(zip(indents, inks)):
+        page[row * pitch:row * pitch + height, indent:indent + ink.shape[1]] = ink
+    if kind == "photo":
+        return _number_photo(page, rng, share=(0.5, 0.8))
+    if kind == "ruled":
+        return _page_ruled(page, pitch, height, rng)
+    return _number_scan(page, rng)
+
+
+def _page_ruled(ink, pitch, height, rng):
+    """Ruled paper, a rule under every line of writing, with dust specks: a JPEG."""
+    margin = height
+    paper = _paper(ink.shape[0] + 2 * margin, ink.shape[1] + 80, rng, gradient=0.15, noise=4)
+    for y in range(margin + height + 2, paper.shape[0], pitch):
+        paper[y: y + 2] = (150, 170, 215)
+    for _ in range(int(rng.integers(3, 10))):
+        y, x = rng.integers(0, paper.shape[0] - 4), rng.integers(0, paper.shape[1] - 4)
+        paper[y: y + int(rng.integers(1, 4)), x: x + int(rng.integers(1, 4))] = 60
+    return _encode(_lay(paper, ink, margin, 40, (30, 30, 40)), "JPEG", quality=88)
+
+
 def _number_scan(ink, rng):
     """Dark ink on white, a grey TIFF with a margin around the line."""
     height, width = ink.shape
@@ -289,10 +326,11 @@ def _number_scan(ink, rng):
     return _encode(page, "TIFF", compression="tiff_lzw")
 
 
-def _number_photo(ink, rng, size=(800, 600)):
-    """A phone photo: the number small in a large frame (800x600 JPEG), uneven light."""
+def _number_photo(ink, rng, size=(800, 600), share=(0.1, 0.18)):
+    """A phone photo: the writing small in a large frame (800x600 JPEG; its height a `share`
+    of the frame's), uneven light."""
     width, height = size
-    scale = min(rng.uniform(0.1, 0.18) * height / ink.shape[0], 0.85 * width / ink.shape[1])
+    scale = min(rng.uniform(*share) * height / ink.shape[0], 0.85 * width / ink.shape[1])
     ink = np.asarray(Image.fromarray(ink).resize(
         (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale))),
         Image.Resampling.BILINEAR))
