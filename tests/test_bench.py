@@ -110,4 +110,6 @@ def test_the_worst_case_uploads_are_answered_or_refused_as_the_service_would():
     assert answers["a page of 12 lines"] == "TooManyDigits"  # 96 digits
     assert answers["a page of 10 lines of 2"] == repr("\n".join(["11"] * 10))
     assert answers["dust over a 1600x1600 page"] == "NoDigitFound"
-    assert answers["20 touching handwritten digits"].strip("'").isdigit()
+    # read (its count may be off: 20 touching digits on a reduced page) or refused as too many
+    touching = answers["20 touching handwritten digits"]
+    assert touching.strip("'").isdigit() or touching == "TooManyDigits"

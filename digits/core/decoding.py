@@ -32,6 +32,9 @@ AvifImagePlugin.DEFAULT_MAX_THREADS = 1
 # the container (brands avif, avis) and is read; HEVC-coded HEIF is refused with advice.
 _HEVC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
 WORK_SIDE = 160  # the grey image handed on is about this large: enough for a digit
+# ... and beside it a finer copy about this large, for a line of writing small in the picture
+# (a page of lines, a number far off in a photo) to be read at the pixels its digits need
+DETAIL_SIDE = 4 * WORK_SIDE
 MAX_PIXELS = 40_000_000
 MAX_DECODED_BYTES = 64 * 1024 * 1024
 # Bytes Pillow keeps per pixel of a decoded mode; every mode not listed keeps 4.
@@ -72,6 +75,8 @@ class Decoded:
     alpha: Image.Image | None
     scale: tuple
     size: tuple  # the upload's upright width and height
+    detail: Image.Image | None = None  # the same, about DETAIL_SIDE large (grey when smaller)
+    detail_alpha: Image.Image | None = None
 
 
 def decoding_cost(image, undrafted_size=None):
@@ -99,7 +104,7 @@ def draft_for_work(image):
     size before the draft, which `decoding_cost` needs."""
     size = image.size
     if image.format in ("JPEG", "MPO"):  # MPO: a phone's multi-picture JPEG
-        image.draft("L", _reduced_size(size, WORK_SIDE))
+        image.draft("L", _reduced_size(size, DETAIL_SIDE))
     return size
 
 
@@ -133,13 +138,17 @@ def decode_image(data, limits=Limits()):
     except Exception as error:  # truncated or corrupt pixel data fails only here, while decoding
         raise NotAnImage("undecodable") from error
     factor = max(1, round(max(grey.size) / WORK_SIDE))
+    finer = max(1, round(max(grey.size) / DETAIL_SIDE))
+    detail, detail_alpha = (_reduce(band, finer) for band in (grey, alpha))
     grey, alpha = (_reduce(band, factor) for band in (grey, alpha))
     if orientation in _ORIENTATION:
-        grey, alpha = (band and band.transpose(_ORIENTATION[orientation])
-                       for band in (grey, alpha))
+        grey, alpha, detail, detail_alpha = (
+            band and band.transpose(_ORIENTATION[orientation])
+            for band in (grey, alpha, detail, detail_alpha))
         if orientation >= 5:  # the tag turns the picture a quarter: width and height swap
             width, height = height, width
-    return Decoded(grey, alpha, (width / grey.size[0], height / grey.size[1]), (width, height))
+    return Decoded(grey, alpha, (width / grey.size[0], height / grey.size[1]), (width, height),
+                   detail, detail_alpha)
 
 
 def _is_hevc_heif(data):

@@ -70,6 +70,7 @@ class Page:
     labels: np.ndarray
     components: list
     scale: tuple
+    detail: Image.Image | None = None  # the grey page finer, for lines small on `grey`
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,11 @@ def grayscale(decoded):
     A canvas export keeps its drawing only in the alpha channel, so transparency is flattened
     onto the colour opposite to the ink's, whatever colour the ink is.
     """
-    grey, alpha = decoded.grey, decoded.alpha
+    return flattened(decoded.grey, decoded.alpha)
+
+
+def flattened(grey, alpha):
+    """A grey band with its alpha band (or None) flattened as `grayscale` flattens them."""
     if alpha is None:
         return grey
     lowest, highest = alpha.getextrema()
@@ -212,7 +217,8 @@ def joint_box(components):
 
 def read_region(page, components):
     """The ink of `components` (found on the page's small copy), read again from the grey
-    page in their joint box at up to DIGIT_SIDE pixels tall: a Region."""
+    page (or its finer copy, when that gives more pixels) in their joint box at up to
+    DIGIT_SIDE pixels tall: a Region."""
     grey, labels = page.grey, page.labels
     left, top, right, bottom = joint_box(components)
     # the small copy's pixels around the components, so that no edge of a stroke is lost
@@ -222,6 +228,13 @@ def read_region(page, components):
     wanted[[c.label for c in components]] = True
     near = wanted[labels[top:bottom, left:right]]
     scale_x, scale_y = grey.size[0] / labels.shape[1], grey.size[1] / labels.shape[0]
+    if (page.detail is not None and page.detail.size[1] > grey.size[1]
+            and (bottom - top) * scale_y < DIGIT_SIDE):
+        # shorter than DIGIT_SIDE on the work copy (a far-off number, a page of lines): read
+        # from the finer copy, as tall as it allows up to DIGIT_SIDE. Dev split: digits right
+        # in touching numbers 0.68-0.81 -> 0.78-0.83, single digits alike (89.5 % -> 89.6 %)
+        grey = page.detail
+        scale_x, scale_y = grey.size[0] / labels.shape[1], grey.size[1] / labels.shape[0]
     box = (round(left * scale_x), round(top * scale_y), round(right * scale_x),
            round(bottom * scale_y))
     shrink = -(-(box[3] - box[1]) // DIGIT_SIDE)
@@ -341,14 +354,15 @@ def line_regions(page):
             for index, line in enumerate(lines)]
 
 
-def locate(grey, scale=(1.0, 1.0)):
-    """Find the ink on a grey page (`scale`: upload pixels per page pixel, along x and y): a
-    Page. Raises NoDigitFound."""
+def locate(grey, scale=(1.0, 1.0), detail=None):
+    """Find the ink on a grey page (`scale`: upload pixels per page pixel, along x and y; a
+    finer copy of it, `detail`, is kept for lines small on it): a Page. Raises NoDigitFound."""
     small = small_copy(grey)
     paper = paper_model(small)
     labels, components = find_components(remove_ruling(ink_mask(paper.ink(small))))
     return Page(grey, paper, labels, components, (scale[0] * grey.size[0] / small.shape[1],
-                                                  scale[1] * grey.size[1] / small.shape[0]))
+                                                  scale[1] * grey.size[1] / small.shape[0]),
+                detail)
 
 
 @lru_cache(maxsize=64)

@@ -21,7 +21,7 @@ import numpy as np
 
 from digits.core.decoding import Limits, decode_image
 from digits.core.errors import NoDigitFound, SeveralDigits, TooManyDigits
-from digits.core.ink import grayscale, line_regions, locate
+from digits.core.ink import flattened, grayscale, line_regions, locate
 from digits.core.model import load_model, load_segmenter, probabilities
 from digits.core.optdigits import block_counts, fit_to_box
 from digits.core.segmentation import (MAX_DIGITS, ONE, SCORE_BUDGET, piece_geometry, segment,
@@ -278,7 +278,8 @@ def upload_box(region, part):
 
 def locate_page(decoded):
     """A Decoded image -> its Page: the paper, the ink and its components."""
-    return locate(grayscale(decoded), decoded.scale)
+    detail = decoded.detail and flattened(decoded.detail, decoded.detail_alpha)
+    return locate(grayscale(decoded), decoded.scale, detail)
 
 
 def count_blocks(lines):

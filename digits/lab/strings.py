@@ -16,7 +16,7 @@ from digits.core.segmentation import ONE, SEVERAL_DIGITS, FRAGMENT, candidate_pi
 from digits.lab.augment import counts_to_bitmap, distort
 
 LENGTHS = (1, 2, 2, 3, 3, 4, 5)  # a string's length, drawn uniformly from these
-HEIGHTS = (14, 52)  # a line mask's height in pixels: a small photo's line to a tall scan's
+HEIGHTS = (14, 64)  # a line mask's height in pixels: a small photo's line to ink.DIGIT_SIDE
 OVERLAP = (-0.04, 0.12)  # how far a digit is pushed into the previous one, for the height
 APART = 0.12  # the share of neighbours set a little apart (a gap up to 0.15 of the height)
 ONE_SHARE, OTHER_SHARE = 0.8, 0.2  # one digit: this much of its ink, this little of another's
