@@ -71,12 +71,22 @@ def batches(paths, size, max_bytes):
 
 
 def answer_line(path, ok, body):
-    """One human-readable line for an answer."""
+    """The human-readable lines for an answer: one, or one per line of writing in the image
+    ("path line 2: 45  confidence 0.80")."""
     if not ok:
         return f"{path}: rejected ({body.get('status')}): {body.get('detail')}"
+    lines = body.get("lines", [body])
+    if len(lines) == 1:
+        return f"{path}: {_answer(body)}"
+    return "\n".join(f"{path} line {index}: {_answer(line)}"
+                     for index, line in enumerate(lines, start=1))
+
+
+def _answer(body):
+    """A digit or a number, its confidence and whether it is uncertain."""
     mark = "  ? uncertain" if body["uncertain"] else ""
     answer = body["number"] if "number" in body else body["digit"]
-    return f"{path}: {answer}  confidence {body['confidence']:.2f}{mark}"
+    return f"{answer}  confidence {body['confidence']:.2f}{mark}"
 
 
 def main(argv=None):

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from bench.run import free_port
+import client
 from conftest import NUMBER_IMAGES, ROOT, TEST_IMAGES, create_key, gunicorn_serving
 
 
@@ -125,3 +126,14 @@ def test_the_api_key_is_sent_when_given(tmp_path):
         with_key = run_client(*TEST_IMAGES[:2], "--url", url, "--api-key", key)
     assert without.returncode == 2 and "(401: This service needs an API key" in without.stderr
     assert with_key.returncode == 0, with_key.stderr
+
+
+def test_an_image_of_several_lines_prints_a_line_for_each():
+    body = {"number": "12\n3.5", "confidence": 0.5, "uncertain": True,
+            "lines": [{"number": "12", "confidence": 0.9, "uncertain": False},
+                      {"number": "3.5", "confidence": 0.55, "uncertain": True}]}
+    assert client.answer_line("page.jpg", True, body).splitlines() == [
+        "page.jpg line 1: 12  confidence 0.90",
+        "page.jpg line 2: 3.5  confidence 0.55  ? uncertain"]
+    one = {**body["lines"][0], "lines": [body["lines"][0]]}
+    assert client.answer_line("one.png", True, one) == "one.png: 12  confidence 0.90"
