@@ -304,6 +304,26 @@ def test_an_uploaded_number_is_shown_with_each_digits_box_and_value(page, path):
     assert image["x"] <= first["x"] and first["x"] + first["width"] <= image["x"] + image["width"]
 
 
+def test_a_page_of_several_lines_shows_each_line_s_box_and_number(page, tmp_path):
+    from PIL import Image
+    from playwright.sync_api import expect
+    sheet = Image.new("L", (320, 300), 250)
+    for top, lefts in ((25, (30, 110, 190)), (165, (30, 110))):
+        for left in lefts:
+            sheet.paste(20, (left, top, left + 14, top + 90))
+    path = tmp_path / "sheet.png"
+    sheet.save(path)
+    number_mode(page)
+    page.set_input_files("#file", str(path))
+    expect(page.locator("#boxes .line-box")).to_have_count(2, timeout=10_000)
+    assert page.locator("#boxes .line-box text").all_text_contents() == ["111", "11"]
+    assert page.locator("#number").text_content() == "111\n11"
+    expect(page.locator("#boxes .digit-box")).to_have_count(5)
+    lines = page.locator("#boxes .line-box rect").evaluate_all(
+        "rects => rects.map(r => Number(r.getAttribute('y')))")
+    assert lines[0] < 25 < 165 and lines[1] < 165 and lines[1] > 25 + 90
+
+
 def test_a_late_number_never_shows_after_switching_back_to_one_digit(page):
     from playwright.sync_api import expect
     held = []

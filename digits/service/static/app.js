@@ -272,29 +272,37 @@ function showNumber(answer) {
     return item;
   });
   byId("digits").replaceChildren(...items);
-  drawBoxes(answer.digits, answer.separators);
+  drawBoxes(answer.digits, answer.separators, answer.lines);
 }
 
-// Each digit's box and value over the image that was sent, and each point or dash read between
-// two digits with its symbol, in the image's own pixels (the SVG's viewBox is the image's
-// natural size, so it scales with the picture).
-function drawBoxes(digits, separators = []) {
+// Each digit's box and value over the image that was sent, each point or dash read between
+// two digits with its symbol and, when the image holds several lines, each line's box with its
+// number, in the image's own pixels (the SVG's viewBox is the image's natural size, so it
+// scales with the picture).
+function drawBoxes(digits, separators = [], lines = []) {
   const image = byId("preview");
   if (!previewUrl) return;
   if (!image.complete) {
     const url = previewUrl;
-    image.addEventListener("load", () => { if (previewUrl === url) drawBoxes(digits, separators); },
-                           { once: true });
+    image.addEventListener("load", () => {
+      if (previewUrl === url) drawBoxes(digits, separators, lines);
+    }, { once: true });
     return;
   }
   if (!image.naturalWidth) return;  // this browser cannot show the image (e.g. TIFF)
   const svg = byId("boxes");
   svg.setAttribute("viewBox", `0 0 ${image.naturalWidth} ${image.naturalHeight}`);
   const stroke = Math.max(2, image.naturalWidth / 200);
-  const marks = separators.filter((separator) => separator.symbol !== " ");
+  const marks = separators.filter((separator) => separator.symbol === "." || separator.symbol === "-");
+  const lineBoxes = lines.length > 1 ? lines : [];
   svg.replaceChildren(
+    ...lineBoxes.map((line) => labelledBox(grown(line.box, stroke * 3), line.number, "line-box", stroke)),
     ...digits.map((digit) => labelledBox(digit.box, digit.digit, "digit-box", stroke)),
     ...marks.map((mark) => labelledBox(mark.box, mark.symbol, "separator-box", stroke)));
+}
+
+function grown({ left, top, width, height }, by) {
+  return { left: left - by, top: top - by, width: width + 2 * by, height: height + 2 * by };
 }
 
 function labelledBox({ left, top, width, height }, text, className, stroke) {
