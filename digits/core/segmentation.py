@@ -40,11 +40,11 @@ SPACE_GAP, SPACE_USUAL = 0.7, 2.0
 # Ink wider than SEARCH_WIDTH for its height may be touching digits: the search over cuts
 # decides. Alone on the page it may be one digit drawn wide (a 7 or a 2): then a segmentation
 # into several must score ALONE_MARGIN (log probability) above the whole, which keeps single
-# digits read as several under 0.5 % (dev: 0.60 % at a margin of 0.5, 0.29 % at 2.0, touching
+# digits read as several under 0.5 % (dev: 0.40 % at a margin of 3, 0.25 % at 4, touching
 # numbers counted right alike). Past SEVERAL heights wide, ink is surely several digits. A
 # search width of 0.8 counted touching numbers about as well (dev) and cost single digits
 # 1 ms more, as half of them are that wide.
-SEARCH_WIDTH, SEVERAL, ALONE_MARGIN = 1.0, 2.0, 2.0
+SEARCH_WIDTH, SEVERAL, ALONE_MARGIN = 1.0, 2.0, 4.0
 DIGIT_ASPECT = 0.62  # a typical digit's width over its height: the cut when no valley is seen
 LINE_SHARE = 0.4  # two bands of ink, each at least this tall against the tallest: two lines
 LINE_GAP = 0.25  # if the empty rows between them are at least this share of the tallest
