@@ -24,7 +24,7 @@ from scipy import ndimage
 from digits.core.cuts import cut_paths
 from digits.core.errors import SeveralLines, TooManyDigits
 
-MAX_DIGITS = 20  # the most digits read in one line (DIGITS_MAX_DIGITS' default)
+MAX_DIGITS = 20  # the most digits read in one image (DIGITS_MAX_DIGITS' default)
 SPECK_SHARE = 0.02  # pieces under 2 % of the largest piece's area are dust
 MERGE_OVERLAP = 0.5  # a piece whose columns lie this much inside another's belongs to it
 SMALL_PIECE = 0.5  # a piece under half the tallest's height joins any digit it overlaps

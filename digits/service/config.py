@@ -22,7 +22,8 @@ SETTINGS = {
                              "the model's own (`confidence_threshold` in `model.json`, tuned "
                              "by `train.py`)"),
     "MAX_DIGITS": (MAX_DIGITS, int, 1,
-                   "most digits `POST /read` reads in one number; more is 422"),
+                   "most digits `POST /read` reads in one image, all its lines together; more "
+                   "is 422"),
     "BATCH_MAX_FILES": (64, int, 1, "most images in one `POST /predict/batch` or "
                         "`POST /read/batch`"),
     "BATCH_SECONDS": (10.0, float, 0.0, "a batch's time budget: files not started by then are "
