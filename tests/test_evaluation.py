@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import evaluate
-from conftest import ESTIMATOR, METADATA, READER
+from conftest import METADATA, READER
 from digits.lab import evaluation, uploads
 from digits.lab.handwriting import handwriting
 
