@@ -23,6 +23,7 @@ from scipy import ndimage
 
 from digits.core.cuts import cut_paths
 from digits.core.errors import SeveralLines, TooManyDigits
+from digits.core.ink import LINE_GAP, LINE_SHARE  # what parts two lines, as ink finds them
 
 MAX_DIGITS = 20  # the most digits read in one image (DIGITS_MAX_DIGITS' default)
 SPECK_SHARE = 0.02  # pieces under 2 % of the largest piece's area are dust
@@ -46,8 +47,6 @@ SPACE_GAP, SPACE_USUAL = 0.7, 2.0
 # 1 ms more, as half of them are that wide.
 SEARCH_WIDTH, SEVERAL, ALONE_MARGIN = 1.0, 2.0, 4.0
 DIGIT_ASPECT = 0.62  # a typical digit's width over its height: the cut when no valley is seen
-LINE_SHARE = 0.4  # two bands of ink, each at least this tall against the tallest: two lines
-LINE_GAP = 0.25  # if the empty rows between them are at least this share of the tallest
 # The candidate cuts (cuts.cut_paths) at least CUT_SPACING of the height apart: 0.12 and 0.16
 # gave the search more near-duplicate pieces to be fooled by (dev: touching scans counted right
 # 0.55 and 0.72 against 0.76), 0.25 and 0.3 no better. CUTS_PER_DIGIT candidates for each digit
