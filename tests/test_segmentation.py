@@ -167,3 +167,18 @@ def test_touching_handwritten_pairs_are_cut_in_two():
                                                     "touching", start)).digits)
                for start in range(0, 40, 2)]
     assert counted.count(2) >= 12
+
+
+def test_ink_several_heights_wide_is_never_read_as_one_digit():
+    """Five bars joined at their feet, alone on the line and 2.5 heights wide: even a judge
+    that likes the whole best gets several digits, as no digit is written that wide (a judge
+    preferring it kept a 4.5-heights-wide touching number as one digit)."""
+    line = np.zeros((40, 100), dtype=bool)
+    for left in range(5, 100, 20):
+        bar(line, 0, left, 40, 6)
+    bar(line, 34, 5, 6, 86)
+
+    def whole(pieces, height):
+        return np.array([0.0 if piece.box[2] - piece.box[0] > 80 else -5.0 for piece in pieces])
+
+    assert len(segment(line, whole)[0]) >= 3

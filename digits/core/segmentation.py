@@ -282,7 +282,9 @@ def _union_box(members):
 def _split_wide(digit, height, judge, alone, most, budget):
     """A segment that may hold touching digits -> its digits: the segmentation along candidate
     cut paths (`cuts.cut_paths`) whose pieces `judge` likes best, found by dynamic programming
-    over the paths. `alone` when it is the only digit-sized ink of the line. `budget`
+    over the paths. `alone` when it is the only digit-sized ink of the line: a segmentation
+    into several must then beat the whole by ALONE_MARGIN, unless the ink is more than SEVERAL
+    heights wide, which is never read as one digit. `budget`
     ([pieces left to judge]) is spent on the way; once it is short, ink surely several digits
     wide is cut at its cheapest paths about a digit apart, unjudged, and the rest left whole."""
     width = digit.box[2] - digit.box[0]
@@ -304,7 +306,10 @@ def _split_wide(digit, height, judge, alone, most, budget):
             best[j] = max(options, key=lambda option: option[0])
     whole = (0, len(edges) - 1)
     total, chosen = best.get(len(edges) - 1, (scores[whole], [whole]))
-    if len(chosen) > 1 and total < scores[whole] + (ALONE_MARGIN if alone else 0.0):
+    several = width > SEVERAL * height  # surely several digits: never answered whole
+    if len(chosen) == 1:
+        return _cut_unjudged(digit, edges, height) if several else [digit]
+    if not several and total < scores[whole] + (ALONE_MARGIN if alone else 0.0):
         return [digit]
     return [pieces[span] for span in chosen]
 
