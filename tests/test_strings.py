@@ -37,3 +37,20 @@ def test_the_training_pieces_hold_every_class():
     assert len(pieces) == len(labels) > 200
     assert set(np.unique(labels)) == {ONE, FRAGMENT, SEVERAL_DIGITS}
     assert all(height > 0 and piece.mask.any() for piece, height in pieces)
+
+
+def test_a_string_whose_digits_share_no_row_is_left_out(monkeypatch):
+    """A string can come out with its digits in two rows (one drawn high, the next low, no row
+    holding both); segmentation refuses that as two lines, and the training data leaves it out
+    instead of failing (it did, once the strings were made in other chunks)."""
+    from digits.lab import strings
+
+    def two_rows(images, rng):
+        line = np.zeros((60, 60), dtype=bool)
+        line[0:25, 0:20] = line[0:25, 25:45] = True
+        line[35:60, 0:20] = line[35:60, 25:45] = True
+        return line, [line]
+
+    monkeypatch.setattr(strings, "string_mask", two_rows)
+    pieces, labels = labelled_pieces(TRAIN_IMAGES[:10], seed=0)
+    assert pieces == [] and len(labels) == 0

@@ -12,6 +12,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from PIL import Image
 
+from digits.core.errors import SeveralLines
 from digits.core.segmentation import ONE, SEVERAL_DIGITS, FRAGMENT, candidate_pieces
 from digits.lab.augment import counts_to_bitmap, distort
 
@@ -53,7 +54,11 @@ def labelled_pieces(images, seed):
         length = LENGTHS[int(rng.integers(len(LENGTHS)))]
         line, owners = string_mask(images[start:start + length], rng)
         start += length
-        for piece, height in candidate_pieces(line):
+        try:
+            found = list(candidate_pieces(line))
+        except SeveralLines:  # digits set so far apart in height that no row holds both
+            continue
+        for piece, height in found:
             pieces.append((piece, height))
             labels.append(_label(piece, owners))
     return pieces, np.array(labels)
