@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from conftest import METADATA, encode, post_image
 from digits.lab.handwriting import handwriting
@@ -118,6 +118,28 @@ def test_several_lines_are_read_top_to_bottom_each_with_its_box(client):
     assert body["confidence"] == pytest.approx(np.prod([line["confidence"]
                                                         for line in body["lines"]]))
     assert body["lines"][1]["digits"] == body["digits"][3:5]
+
+
+def test_lines_too_close_for_the_small_copy_are_still_two_lines(client):
+    """Two lines 19 pixels apart across a page 2400 pixels wide: on the 64-pixel copy where
+    lines are found they run together; the line's region, read again finer, shows the gap,
+    and the two are read as two lines (they were refused as several lines)."""
+    page = np.vstack([strokes([30, 100, 170], width=2400)[:130],
+                      strokes([30, 100], width=2400)[6:]])
+    body = read(client, encode(page)).get_json()
+    assert [line["number"] for line in body["lines"]] == ["111", "11"]
+
+
+def test_a_thin_digit_the_small_copy_lost_at_a_line_s_end_is_read(client):
+    """Two bold 0s and a 1 in a thin pen after them, in a wide photo-sized page: the 1 is too
+    faint to show on the 64-pixel copy, but beside the line at its own resolution it is a
+    digit-sized blob, and read (it was left out: "00")."""
+    image = Image.new("L", (1600, 500), 245)
+    draw = ImageDraw.Draw(image)
+    for left in (200, 420):
+        draw.ellipse([left, 150, left + 110, 320], outline=20, width=14)
+    draw.line([(600, 150), (600, 320)], fill=20, width=4)
+    assert read(client, encode(np.asarray(image))).get_json()["number"] == "001"
 
 
 def test_a_line_s_marks_stay_in_that_line(client):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from conftest import READER
-from digits.core.errors import SeveralLines, TooManyDigits
+from digits.core.errors import TooManyDigits
+from digits.core.ink import Region, split_rows
 from digits.core.cuts import cut_paths
 from digits.core.segmentation import SCORE_BUDGET, segment
 from digits.lab.handwriting import handwriting
@@ -46,13 +47,18 @@ def test_dots_and_dashes_are_set_aside():
     assert [(m.kind, m.box[0]) for m in marks] == [("dash", 30), ("dot", 75)]
 
 
-def test_two_lines_are_refused():
+def test_a_region_of_two_rows_is_cut_into_two_lines():
+    """Two lines the page's small copy ran together (no empty row between them there): the
+    region read again shows the empty rows, and is cut halfway between, each box where its
+    rows are on the page."""
     page = np.zeros((100, 60), dtype=bool)
     for top in (2, 60):  # two digits side by side on each of two lines
         bar(page, top, 10, 36, 4)
         bar(page, top, 40, 36, 4)
-    with pytest.raises(SeveralLines, match="2 lines"):
-        segment(page, judge)
+    rows = split_rows(Region(page, (0, 0, 60, 200), (1.0, 1.0)))
+    assert [row.mask.shape[0] for row in rows] == [49, 51]
+    assert [row.box for row in rows] == [(0, 0, 60, 98), (0, 98, 60, 200)]
+    assert [len(segment(row.mask, judge)[0]) for row in rows] == [2, 2]
 
 
 def test_a_digit_broken_across_its_middle_is_one_digit_not_two_lines():
@@ -63,6 +69,7 @@ def test_a_digit_broken_across_its_middle_is_one_digit_not_two_lines():
     bar(zero, 60, 2, 4, 30)  # and its bottom arc, 20 rows below
     bar(zero, 44, 2, 20, 4)
     bar(zero, 44, 28, 20, 4)
+    assert len(split_rows(Region(zero, (0, 0, 34, 64), (1.0, 1.0)))) == 1
     digits, _ = segment(zero, judge)
     assert len(digits) == 1 and digits[0].box == (2, 0, 32, 64)
 

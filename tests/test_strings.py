@@ -41,8 +41,8 @@ def test_the_training_pieces_hold_every_class():
 
 def test_a_string_whose_digits_share_no_row_is_left_out(monkeypatch):
     """A string can come out with its digits in two rows (one drawn high, the next low, no row
-    holding both); segmentation refuses that as two lines, and the training data leaves it out
-    instead of failing (it did, once the strings were made in other chunks)."""
+    holding both): two lines, not one, so the training data leaves it out (segmentation
+    refused it once, which failed train.py when the strings were made in other chunks)."""
     from digits.lab import strings
 
     def two_rows(images, rng):

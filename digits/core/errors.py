@@ -53,15 +53,6 @@ class NoDigitFound(DigitsError):
         super().__init__("No digit was found: the image looks blank or uniform.")
 
 
-class SeveralLines(DigitsError):
-    """The ink lies in `lines` lines of writing; a number is read from one line."""
-
-    def __init__(self, lines):
-        super().__init__(f"The image holds {lines} lines of writing; one line of digits is read "
-                         "at a time.")
-        self.lines = lines
-
-
 class TooManyDigits(DigitsError):
     """The line holds more digits than `limit`."""
 

@@ -20,6 +20,8 @@ from digits.core.errors import NoDigitFound
 LOCATE_SIDE = 64  # the ink is located on a copy of the page at most this large
 DIGIT_SIDE = 64  # the line's region is read at most this tall: twice optdigits' 32x32 box
 MARK_SIDE = 0.25  # a blob beside the digits this share of the line's height tall may be a mark
+DIGIT_APART = 0.5  # and one at least this share of it tall, a digit the small copy lost
+LINE_REACH = 1.0  # a line's ink is looked for this many times its height beyond its ends
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1) to count as a digit
 LINE_SPAN = 0.6  # a straight run this long (fraction of the side) is ruling, not a stroke
 RULING_WIDTH = 2  # ruled lines are at most this thick (pixels) on the small copy
@@ -208,6 +210,35 @@ class Region:
     box: tuple
     upload_scale: tuple
 
+    def rows(self, start, stop):
+        """The Region of the mask's rows `start` to `stop` (its box's top and bottom may then
+        fall between the page's pixels)."""
+        left, top, right, bottom = self.box
+        per_row = (bottom - top) / self.mask.shape[0]
+        return Region(self.mask[start:stop], (left, top + start * per_row, right,
+                                               top + stop * per_row), self.upload_scale)
+
+
+def split_rows(region):
+    """A line's Region cut into the rows of writing its own ink shows (`rows_of` its blobs,
+    dust left out), top to bottom, each cut halfway between two rows: lines too close for the
+    page's small copy to part them. One Region when it is one row."""
+    labels, count = ndimage.label(region.mask.view(np.uint8), _EIGHT_NEIGHBOURS)
+    if count < 2:
+        return [region]
+    areas = np.bincount(labels.ravel())
+    boxes = [(cols.start, rows.start, cols.stop, rows.stop)
+             for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1)
+             if areas[label] >= SPECK_AREA * areas[1:].max()]
+    found = rows_of(boxes)
+    if len(found) < 2:
+        return [region]
+    tops = [min(boxes[index][1] for index in row) for row in found]
+    bottoms = [max(boxes[index][3] for index in row) for row in found]
+    cuts = [0, *((bottom + top) // 2 for bottom, top in zip(bottoms, tops[1:])),
+            region.mask.shape[0]]
+    return [region.rows(start, stop) for start, stop in zip(cuts, cuts[1:])]
+
 
 def joint_box(components):
     """(left, top, right, bottom) around the boxes of `components`."""
@@ -217,13 +248,16 @@ def joint_box(components):
 
 def read_region(page, components):
     """The ink of `components` (found on the page's small copy), read again from the grey
-    page (or its finer copy, when that gives more pixels) in their joint box at up to
-    DIGIT_SIDE pixels tall: a Region."""
+    page (or its finer copy, when that gives more pixels) in their joint box, reaching
+    LINE_REACH of its height further either side, at up to DIGIT_SIDE pixels tall: a Region.
+    Its mask is the ink near the components and what `ink_apart` finds beside it."""
     grey, labels = page.grey, page.labels
     left, top, right, bottom = joint_box(components)
+    reach = round(LINE_REACH * (bottom - top))
     # the small copy's pixels around the components, so that no edge of a stroke is lost
-    left, top = max(0, left - 1), max(0, top - 1)
-    right, bottom = min(labels.shape[1], right + 1), min(labels.shape[0], bottom + 1)
+    ends = (max(0, left - 1), min(labels.shape[1], right + 1))  # the line's own columns
+    left, top = max(0, left - 1 - reach), max(0, top - 1)
+    right, bottom = min(labels.shape[1], right + 1 + reach), min(labels.shape[0], bottom + 1)
     wanted = np.zeros(labels.max() + 1, dtype=bool)
     wanted[[c.label for c in components]] = True
     near = wanted[labels[top:bottom, left:right]]
@@ -249,70 +283,93 @@ def read_region(page, components):
     grown[:, :-1] |= grown[:, 1:].copy()
     ink = ink_mask(page.paper.ink(region, box, grey.size))
     near_components = grown[rows[:, None], cols[None, :]]
-    mask = (ink & near_components) | marks_apart(ink, near_components)
+    own = (cols >= ends[0] - left) & (cols < ends[1] - left)  # region columns in the line's
+    mask = (ink & near_components) | ink_apart(ink, near_components, own)
     # upload pixels per grey pixel, from the page's upload pixels per small-copy pixel
     return Region(mask, box, (page.scale[0] * labels.shape[1] / grey.size[0],
                               page.scale[1] * labels.shape[0] / grey.size[1]))
 
 
-def marks_apart(ink, kept):
+def ink_apart(ink, kept, own):
     """The blobs of a region's `ink` mostly outside the `kept` pixels (those near the page's
-    components) and small enough for a point or a dash (at most MARK_SIDE of the region's
-    height tall), away from its edges: a decimal point or a short dash too small to show on
-    the page's small copy, which would otherwise be cut away with the dust beside the line."""
+    components), away from its edges, that are a digit (at least DIGIT_APART of the region's
+    height tall) or, within the line's `own` columns (a boolean per column), a point or a dash
+    (at most MARK_SIDE of it): ink too small or too faint to show on the page's small copy (a
+    decimal point, a thin 1 or 0 at the end of a line in a photo of a page), which would
+    otherwise be cut away with the dust beside the line."""
     labels, count = ndimage.label(ink.view(np.uint8), _EIGHT_NEIGHBOURS)
     kept_share = (np.bincount(labels[kept].ravel(), minlength=count + 1)
                   / np.maximum(1, np.bincount(labels.ravel(), minlength=count + 1)))
-    tallest = MARK_SIDE * ink.shape[0]
+    shortest, tallest = DIGIT_APART * ink.shape[0], MARK_SIDE * ink.shape[0]
     chosen = np.zeros(count + 1, dtype=bool)  # label 0, the paper, is never chosen
     for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
         inside = (rows.start > 0 and cols.start > 0 and rows.stop < ink.shape[0]
                   and cols.stop < ink.shape[1])
-        chosen[label] = kept_share[label] < 0.5 and inside and rows.stop - rows.start <= tallest
+        tall = rows.stop - rows.start
+        mark = tall <= tallest and own[cols.start:cols.stop].all()
+        chosen[label] = kept_share[label] < 0.5 and inside and (mark or tall >= shortest)
     return chosen[labels]
 
 
 def lines_of(page):
     """The page's components grouped into lines of writing, top to bottom: a list of lists of
-    Components. Empty rows of the small copy part the lines (LINE_GAP, LINE_SHARE), except
-    between two bands that each hold one column of ink over the other's: the halves of one
-    digit broken across (a 0 or an 8 with faint sides), which is how a column of single
-    digits looks too."""
-    rows = np.zeros(page.labels.shape[0] + 1, dtype=np.int8)
-    for component in page.components:
-        rows[component.box[1]:component.box[3]] = 1
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows])))
-    bands = [[start, stop] for start, stop in zip(edges[::2], edges[1::2])]
-    tallest = max(stop - start for start, stop in bands)
-    merged = [bands[0]]
-    for start, stop in bands[1:]:
+    Components (`rows_of` their boxes)."""
+    return [[page.components[index] for index in row]
+            for row in rows_of([component.box for component in page.components])]
+
+
+def rows_of(boxes):
+    """Blobs' boxes (left, top, right, bottom) grouped into rows of writing, top to bottom: a
+    list of lists of indices into `boxes`. Empty rows part the rows (`bands`), except between
+    two bands that each hold one column of ink over the other's: the halves of one digit
+    broken across (a 0 or an 8 with faint sides), which is how a column of single digits
+    looks too."""
+    rows = np.zeros(max(box[3] for box in boxes) + 1, dtype=bool)
+    for box in boxes:
+        rows[box[1]:box[3]] = True
+    lines = bands(rows)
+    groups = [[] for _ in lines]
+    for index, box in enumerate(boxes):
+        middle = (box[1] + box[3]) / 2
+        nearest = min(range(len(lines)), key=lambda line: max(
+            lines[line][0] - middle, middle - lines[line][1], 0))
+        groups[nearest].append(index)
+    stacked = [groups[0]]
+    for group in groups[1:]:
+        above = _columns([boxes[index] for index in stacked[-1]])
+        below = _columns([boxes[index] for index in group])
+        if len(above) == len(below) == 1 and _overlap(above[0], below[0]) >= 0.5:
+            stacked[-1] = stacked[-1] + group
+        else:
+            stacked.append(group)
+    return [group for group in stacked if group]
+
+
+def bands(rows):
+    """The bands of rows that hold ink (`rows`: a boolean per row), top to bottom, as
+    (start, stop): runs apart by a gap under LINE_GAP of the tallest run are one band (a stroke
+    broken by a faint pen, a 5's bar), and a band under LINE_SHARE of the tallest (a dot or a
+    dash alone in its rows) is left out."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.view(np.int8), [0]])))
+    runs = [[start, stop] for start, stop in zip(edges[::2], edges[1::2])]
+    if not runs:
+        return []
+    tallest = max(stop - start for start, stop in runs)
+    merged = [runs[0]]
+    for start, stop in runs[1:]:
         if start - merged[-1][1] < LINE_GAP * tallest:
             merged[-1][1] = stop
         else:
             merged.append([start, stop])
     tallest = max(stop - start for start, stop in merged)
-    lines = [band for band in merged if band[1] - band[0] >= LINE_SHARE * tallest]
-    groups = [[] for _ in lines]
-    for component in page.components:
-        middle = (component.box[1] + component.box[3]) / 2
-        nearest = min(range(len(lines)), key=lambda index: max(
-            lines[index][0] - middle, middle - lines[index][1], 0))
-        groups[nearest].append(component)
-    stacked = [groups[0]]
-    for group in groups[1:]:
-        above, below = _columns(stacked[-1]), _columns(group)
-        if len(above) == len(below) == 1 and _overlap(above[0], below[0]) >= 0.5:
-            stacked[-1] = stacked[-1] + group
-        else:
-            stacked.append(group)
-    return stacked
+    return [(start, stop) for start, stop in merged if stop - start >= LINE_SHARE * tallest]
 
 
-def _columns(components):
-    """The column spans (left, right) of a line's ink: its components' overlapping spans
-    joined, left to right."""
+def _columns(boxes):
+    """The column spans (left, right) of a line's ink: its blobs' overlapping spans (of their
+    boxes) joined, left to right."""
     spans = []
-    for left, right in sorted((c.box[0], c.box[2]) for c in components):
+    for left, right in sorted((box[0], box[2]) for box in boxes):
         if spans and left < spans[-1][1]:
             spans[-1][1] = max(spans[-1][1], right)
         else:
@@ -346,12 +403,13 @@ def line_components(page, components, elsewhere=()):
 
 def line_regions(page):
     """The ink of each line of writing on the page (`lines_of`, `line_components`) read
-    again, top to bottom: a list of Regions."""
+    again, top to bottom, and cut where it shows rows the small copy ran together
+    (`split_rows`): a list of Regions, one per row of writing."""
     lines = lines_of(page)
     labels = [{component.label for component in line} for line in lines]
-    return [read_region(page, line_components(page, line, set().union(*labels[:index],
-                                                                      *labels[index + 1:])))
-            for index, line in enumerate(lines)]
+    return [row for index, line in enumerate(lines)
+            for row in split_rows(read_region(page, line_components(
+                page, line, set().union(*labels[:index], *labels[index + 1:]))))]
 
 
 def locate(grey, scale=(1.0, 1.0), detail=None):

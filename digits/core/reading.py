@@ -161,9 +161,8 @@ class Reader:
         """What an upload holds, every line of it: a Reading (its `lines` top to bottom), from
         its bytes through every stage in turn.
 
-        Raises NotAnImage and ImageTooLarge (decoding), NoDigitFound, SeveralLines (rows of
-        digits that could not be told apart as lines) and TooManyDigits (more than
-        `max_digits` in the image).
+        Raises NotAnImage and ImageTooLarge (decoding), NoDigitFound and TooManyDigits (more
+        than `max_digits` in the image).
         """
         value = data
         for _name, stage in self.stages():

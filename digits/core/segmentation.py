@@ -1,7 +1,7 @@
 """A line of handwritten digits -> one ink mask per digit, left to right.
 
-The line's ink is read once (`ink.line_region`, at most DIGIT_SIDE pixels tall); here
-its 8-connected pieces become digits:
+The line's ink is read once (`ink.line_regions`, at most DIGIT_SIDE pixels tall, one row of
+writing); here its 8-connected pieces become digits:
 
     pieces -> merge the pieces of one digit (pieces stacked over each other: a 5's detached
               bar, a 4 or 7 in two strokes, a stroke broken by a faint pen)
@@ -22,8 +22,7 @@ import numpy as np
 from scipy import ndimage
 
 from digits.core.cuts import cut_paths
-from digits.core.errors import SeveralLines, TooManyDigits
-from digits.core.ink import LINE_GAP, LINE_SHARE  # what parts two lines, as ink finds them
+from digits.core.errors import TooManyDigits
 
 MAX_DIGITS = 20  # the most digits read in one image (DIGITS_MAX_DIGITS' default)
 SPECK_SHARE = 0.02  # pieces under 2 % of the largest piece's area are dust
@@ -98,12 +97,12 @@ class Separator:
 
 
 def segment(line, judge, max_digits=MAX_DIGITS, budget=None):
-    """The digits of a line mask, left to right, and the dots and dashes set aside.
+    """The digits of a line mask (one row of writing, as `ink.line_regions` gives), left to
+    right, and the dots and dashes set aside.
 
     `judge(pieces, height)` gives, for a list of Segments of a line `height` pixels tall, a
     log score of each being one digit; the search picks the cuts of touching digits by it.
-    Raises SeveralLines when the ink lies in two or more rows of digits, TooManyDigits when it
-    holds more than `max_digits` (checked before any piece is judged, so that a page of dust
+    Raises TooManyDigits when it holds more than `max_digits` (checked before any piece is judged, so that a page of dust
     costs little). `budget` ([pieces left to judge], SCORE_BUDGET when None) is shared by the
     lines of one image.
     """
@@ -144,7 +143,7 @@ def piece_geometry(piece, height):
 
 def _digits_and_marks(line):
     """A line mask's ink grouped: its digit-sized Segments and its Marks (unsorted), and the
-    height of its digits. Raises SeveralLines."""
+    height of its digits."""
     labels, count = ndimage.label(line.view(np.uint8), _EIGHT_NEIGHBOURS)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     slices = ndimage.find_objects(labels)
@@ -152,7 +151,6 @@ def _digits_and_marks(line):
         return [], [], 0
     pieces = [(label, slices[label - 1]) for label in range(1, count + 1)
               if areas[label] >= SPECK_SHARE * areas[1:].max()]
-    _check_one_line(line, pieces, areas)
     groups = _merge_stacked(pieces, areas, _tallest(pieces))
     height = _line_height(groups)
     digits, marks = [], []
@@ -205,34 +203,6 @@ def separators(digits, marks):
                                                       digits[after].box[0],
                                                       round(top + height)))
     return [found[after] for after in sorted(found)], left_over
-
-
-def _check_one_line(line, pieces, areas):
-    """Raise SeveralLines when empty rows cut the ink into bands, two or more of them
-    line-sized, and one of those holds digits side by side.
-
-    A gap narrower than LINE_GAP of the tallest band is a stroke broken by a thin pen, not
-    the space between two lines: the bands on either side count as one. Bands that each hold
-    one digit's worth of ink are one digit broken across (a 0 or 8 with faint sides).
-    """
-    rows = line.any(axis=1)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], rows.view(np.int8), [0]])))
-    starts, stops = edges[::2], edges[1::2]
-    if starts.size < 2:
-        return
-    tallest = (stops - starts).max()
-    apart = starts[1:] - stops[:-1] >= LINE_GAP * tallest
-    starts = np.concatenate([starts[:1], starts[1:][apart]])
-    stops = np.concatenate([stops[:-1][apart], stops[-1:]])
-    bands = [(start, stop) for start, stop in zip(starts, stops)
-             if stop - start >= LINE_SHARE * (stops - starts).max()]
-    if len(bands) < 2:
-        return
-    for start, stop in bands:
-        inside = [(label, piece) for label, piece in pieces
-                  if start <= piece[0].start and piece[0].stop <= stop]
-        if inside and len(_merge_stacked(inside, areas, _tallest(inside))) >= 2:
-            raise SeveralLines(len(bands))
 
 
 def _check_count(count, max_digits):

@@ -12,7 +12,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from PIL import Image
 
-from digits.core.errors import SeveralLines
+from digits.core.ink import bands
 from digits.core.segmentation import ONE, SEVERAL_DIGITS, FRAGMENT, candidate_pieces
 from digits.lab.augment import counts_to_bitmap, distort
 
@@ -54,11 +54,9 @@ def labelled_pieces(images, seed):
         length = LENGTHS[int(rng.integers(len(LENGTHS)))]
         line, owners = string_mask(images[start:start + length], rng)
         start += length
-        try:
-            found = list(candidate_pieces(line))
-        except SeveralLines:  # digits set so far apart in height that no row holds both
-            continue
-        for piece, height in found:
+        if len(bands(line.any(axis=1))) > 1:  # digits set so far apart in height that no
+            continue                          # row holds both: two rows, not one line
+        for piece, height in candidate_pieces(line):
             pieces.append((piece, height))
             labels.append(_label(piece, owners))
     return pieces, np.array(labels)

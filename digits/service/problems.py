@@ -41,8 +41,6 @@ PROBLEMS = {
     core.NoDigitFound: Problem(422, "no-digit-found", "No digit found",
                                "Send an image with a handwritten digit that stands out from the "
                                "paper."),
-    core.SeveralLines: Problem(422, "several-lines", "Several lines",
-                               "Crop the image to one line and send each line on its own."),
     core.SeveralDigits: Problem(422, "several-digits", "Several digits",
                                 "Send it to POST /read to have it read as a number, digit by "
                                 "digit."),
