@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from digits.core.model import SHIPPED_MODEL, probabilities
-from digits.core.reading import load_reader
+from digits.core.reading import CUT_RIGHT, GAP_RIGHT, load_reader
 from digits.lab.evaluation import (MARK_SYMBOLS, answered_when_sure, drawn_as_png, evaluate,
                                    evaluate_marks, evaluate_numbers, evaluate_pages,
-                                   expected_calibration_error, reliability, score_uploads)
+                                   expected_calibration_error, fit_boundaries, reliability,
+                                   score_uploads)
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.training import heldout
 
@@ -65,6 +66,7 @@ class Evaluation:
     marks: dict  # per kind: {point, dash, space: share in place; none: the same numbers plain}
     pages: dict  # per kind: {n, lines_right, counted_right, exact}
     number_calibration: list  # [ECE, rows (low, high, n, mean confidence, share exact)]
+    boundary_fit: tuple = ()  # (GAP_RIGHT, CUT_RIGHT) most likely on this split's numbers
 
 
 def measure(reader, metadata, split_name="test", per_kind=None, numbers=240, marks=120,
@@ -89,6 +91,7 @@ def measure(reader, metadata, split_name="test", per_kind=None, numbers=240, mar
     drawn = score_uploads(reader, [drawn_as_png(image) for image in X_test], y_test)
     number_cells = evaluate_numbers(reader, split_name, numbers) if numbers else {}
     answers = [answer for cell in number_cells.values() for answer in cell["answers"]]
+    parts = [part for cell in number_cells.values() for part in cell["parts"]]
     return Evaluation(
         split=split_name,
         kinds={kind: {k: v for k, v in score.items() if k not in ("predicted", "confidence")}
@@ -106,9 +109,11 @@ def measure(reader, metadata, split_name="test", per_kind=None, numbers=240, mar
         single_digits=sum(score["n"] for score in kinds.values()),
         confusion=confusion.tolist(),
         numbers=[{"kind": kind, "spacing": spacing,
-                  **{name: value for name, value in cell.items() if name != "answers"}}
+                  **{name: value for name, value in cell.items()
+                     if name not in ("answers", "parts")}}
                  for (kind, spacing), cell in number_cells.items()],
         number_calibration=list(reliability(*zip(*answers))) if answers else [],
+        boundary_fit=fit_boundaries(parts, [exact for _, exact in answers]) if parts else (),
         marks=evaluate_marks(reader, split_name, marks) if marks else {},
         pages=evaluate_pages(reader, split_name, pages) if pages else {})
 
@@ -169,6 +174,10 @@ def report(figures):
                   f"  {'confidence':<11} {'numbers':>8} {'mean':>6} {'exact':>6}"]
         lines += [f"  {low:.1f}-{high:.1f}     {count:>8} {mean:>6.3f} {exact:>6.3f}"
                   for low, high, count, mean, exact in table]
+    if figures.boundary_fit:
+        lines += [f"  boundaries right, fitted on this split's numbers: gap "
+                  f"{figures.boundary_fit[0]:.3f}, cut {figures.boundary_fit[1]:.3f} (the reader's, "
+                  f"fitted on dev: {GAP_RIGHT:.3f}, {CUT_RIGHT:.3f})"]
     if figures.marks:
         lines += ["", mark_report(figures.marks, figures.split)]
     if figures.pages:

@@ -9,6 +9,7 @@ from PIL import Image
 import evaluate
 from conftest import METADATA, READER
 from digits.lab import evaluation, uploads
+from digits.lab.evaluation import fit_boundaries
 from digits.lab.handwriting import handwriting
 
 # Floors set from the figures measured on this slice with the shipped model (mean 0.913,
@@ -156,3 +157,13 @@ def test_the_reliability_table_bins_confidences_and_weighs_each_bins_gap():
     assert [(low, count) for low, _, count, _, _ in table] == [(0.1, 1), (0.5, 1), (0.9, 2)]
     assert table[-1][3:] == (0.95, 0.5)
     assert ece == pytest.approx(0.5 * 0.45 + 0.25 * 0.15 + 0.25 * 0.45)
+
+
+def test_the_boundaries_share_right_is_fitted_by_likelihood():
+    """Numbers whose digits are sure but whose boundaries are right 0.95 (gaps) and 0.7 (cuts)
+    of the time: the fit finds those shares back."""
+    rng = np.random.default_rng(0)
+    gaps, cuts = rng.integers(0, 5, 4000), rng.integers(0, 3, 4000)
+    exact = rng.random(4000) < 0.95 ** gaps * 0.7 ** cuts
+    gap, cut = fit_boundaries(list(zip(np.ones(4000), gaps, cuts)), exact)
+    assert abs(gap - 0.95) <= 0.01 and abs(cut - 0.7) <= 0.03

@@ -7,8 +7,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from conftest import METADATA, encode, post_image
+from digits.core.reading import CUT_RIGHT, GAP_RIGHT
 from digits.lab.handwriting import handwriting
-from digits.lab.uploads import KINDS, render_upload
+from digits.lab.uploads import KINDS, render_number, render_upload
 from service import create_app
 
 
@@ -43,7 +44,9 @@ def test_read_answers_the_documented_body(client):
     assert line["box"] == {"left": left, "top": top,
                            "width": boxes[-1]["left"] + boxes[-1]["width"] - left,
                            "height": max(box["top"] + box["height"] for box in boxes) - top}
-    assert body["confidence"] == pytest.approx(np.prod([d["confidence"] for d in body["digits"]]))
+    # three separate digits: their confidences and two boundaries the paper parts
+    assert body["confidence"] == pytest.approx(np.prod([d["confidence"] for d in body["digits"]])
+                                               * GAP_RIGHT ** 2)
     assert body["uncertain"] == (body["confidence"] < METADATA["confidence_threshold"])
     for digit, left in zip(body["digits"], [30, 100, 170]):
         assert list(digit) == ["digit", "confidence", "uncertain", "top", "probabilities",
@@ -222,3 +225,19 @@ def test_read_takes_the_upload_contract_of_predict(client):
     assert read(client, b"GIF89a not really").status_code == 415
     assert read(client, encode(np.full((50, 50), 250, dtype=np.uint8))).status_code == 422
     assert read(client, encode(strokes([30])), "?top_k=11").status_code == 400
+
+
+def test_a_number_cut_from_touching_ink_is_less_sure_than_its_digits(client):
+    """A touching pair cut in two: its confidence is its digits' times CUT_RIGHT, the share of
+    such cuts that are right (a segmentation error makes a confident, wrong number otherwise);
+    a digit alone keeps its own confidence."""
+    images, _ = handwriting("dev")
+    for start in range(0, 40, 2):
+        data = render_number(images[start:start + 2], "scan", "touching", start)
+        body = read(client, data).get_json()
+        if len(body["digits"]) == 2:
+            break
+    product = np.prod([digit["confidence"] for digit in body["digits"]])
+    assert body["confidence"] == pytest.approx(product * CUT_RIGHT)
+    single = read(client, encode(strokes([30]))).get_json()
+    assert single["confidence"] == pytest.approx(single["digits"][0]["confidence"])

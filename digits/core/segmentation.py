@@ -297,12 +297,18 @@ def _candidates(digit, height):
              if (i, j) == (0, last) or np.median(edges[j] - edges[i]) <= WIDEST_PIECE * height]
     if (0, last) not in spans:
         spans.append((0, last))
-    rows_at = np.arange(rows)
-    crossed = [int(digit.mask[rows_at, np.minimum(edge, width - 1)].sum()) for edge in edges]
-    crossed[0] = crossed[-1] = 0
+    crossed = _crossed(digit, edges)
     pieces = {span: _between(digit, edges[span[0]], edges[span[1]],
                              (crossed[span[0]], crossed[span[1]])) for span in spans}
     return edges, {span: piece for span, piece in pieces.items() if piece is not None}
+
+
+def _crossed(digit, edges):
+    """The ink pixels each of a segment's cut paths goes through (0 for its two edges)."""
+    rows_at, width = np.arange(digit.mask.shape[0]), digit.mask.shape[1]
+    crossed = [int(digit.mask[rows_at, np.minimum(edge, width - 1)].sum()) for edge in edges]
+    crossed[0] = crossed[-1] = 0
+    return crossed
 
 
 def _cut_unjudged(digit, edges, height):
@@ -316,7 +322,9 @@ def _cut_unjudged(digit, edges, height):
             chosen.append(index)
             last = index
     chosen.append(len(edges) - 1)
-    pieces = [_between(digit, edges[i], edges[j]) for i, j in zip(chosen, chosen[1:])]
+    crossed = _crossed(digit, edges)
+    pieces = [_between(digit, edges[i], edges[j], (crossed[i], crossed[j]))
+              for i, j in zip(chosen, chosen[1:])]
     return [piece for piece in pieces if piece is not None]
 
 

@@ -136,18 +136,41 @@ def read_numbers(reader, kind, spacing, numbers, offset=0):
     """Render each number (a list of 28x28 digits, with its labels) as an upload of `kind` and
     `spacing` and read it as POST /read does: per number, (length, digits found, digits right
     when the count is right, whole number right, the answer's confidence or None when it was
-    refused)."""
+    refused, and what the confidence was made of: the digits' confidences multiplied, the
+    boundaries between them the paper parted and those cut, or None)."""
     rows = []
     for index, (images, labels) in enumerate(numbers):
         data = render_number(images, kind, spacing, offset + index)
         try:
             reading = reader.read_number(data)
             found, confidence = np.array([digit.digit for digit in reading.digits]), reading.confidence
+            cuts = sum(digit.cut for digit in reading.digits)
+            parts = (float(np.prod([digit.confidence for digit in reading.digits])),
+                     len(reading.digits) - 1 - cuts, cuts)
         except DigitsError:
-            found, confidence = np.array([], dtype=int), None
+            found, confidence, parts = np.array([], dtype=int), None, None
         right = int((found == labels).sum()) if len(found) == len(labels) else 0
-        rows.append((len(labels), len(found), right, bool(right == len(labels)), confidence))
+        rows.append((len(labels), len(found), right, bool(right == len(labels)), confidence,
+                     parts))
     return rows
+
+
+def fit_boundaries(parts, exact):
+    """The boundary reliabilities (GAP_RIGHT, CUT_RIGHT) most likely to have given numbers read
+    exactly right or not (`exact`), each number's confidence being its digits' confidences
+    times one per boundary (`parts`: (digits' product, gaps, cuts) of each): a grid search of
+    the log likelihood, in steps of 0.005."""
+    product, gaps, cuts = (np.array(column, dtype=float) for column in zip(*parts))
+    exact = np.asarray(exact, dtype=float)
+    best = None
+    for gap in np.arange(0.9, 1.0001, 0.005):
+        for cut in np.arange(0.5, 1.0001, 0.005):
+            confidence = np.clip(product * gap ** gaps * cut ** cuts, 1e-9, 1 - 1e-9)
+            likelihood = float(np.sum(exact * np.log(confidence)
+                                      + (1 - exact) * np.log(1 - confidence)))
+            if best is None or likelihood > best[0]:
+                best = (likelihood, round(float(gap), 3), round(float(cut), 3))
+    return best[1:]
 
 
 def number_set(split="test", count=240, longest=8):
@@ -168,8 +191,9 @@ def evaluate_numbers(reader, split="test", count=240, kinds=NUMBER_KINDS,
                      spacings=tuple(SPACINGS), n_jobs=2):
     """Read `count` numbers of every kind and spacing: {(kind, spacing): figures} with the
     share of numbers whose digits were all found (count_right), the share of digits right
-    among those, exact-number accuracy by length, and `answers`: (confidence, exact) of each
-    number answered, for the calibration of a number's confidence."""
+    among those, exact-number accuracy by length, `answers`: (confidence, exact) of each
+    number answered, for the calibration of a number's confidence, and `parts`: what each
+    answer's confidence was made of (`read_numbers`), for fitting the boundaries' share."""
     numbers = number_set(split, count)
     cells = [(kind, spacing) for kind in kinds for spacing in spacings]
     results = Parallel(n_jobs=n_jobs)(
@@ -178,6 +202,7 @@ def evaluate_numbers(reader, split="test", count=240, kinds=NUMBER_KINDS,
     figures = {}
     for cell, rows in zip(cells, results):
         answers = [(row[4], row[3]) for row in rows if row[4] is not None]
+        parts = [row[5] for row in rows if row[5] is not None]
         rows = np.array([row[:4] for row in rows], dtype=int)
         counted = rows[:, 0] == rows[:, 1]
         figures[cell] = {
@@ -188,6 +213,7 @@ def evaluate_numbers(reader, split="test", count=240, kinds=NUMBER_KINDS,
             "exact_by_length": {int(length): float(rows[rows[:, 0] == length, 3].mean())
                                 for length in np.unique(rows[:, 0])},
             "answers": answers,
+            "parts": parts,
         }
     return figures
 
