@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from digits.lab.segmenter import STRING_COPIES, train_segmenter, write_segmenter
-from digits.lab.training import COPIES, NETWORKS, split, train, write_artifacts
+from digits.lab.training import COPIES, NETWORKS, TUNE_PER_KIND, split, train, write_artifacts
 
 
 def main(argv=None):
@@ -29,9 +29,9 @@ def main(argv=None):
                         help=f"distorted copies of each training digit (default {COPIES})")
     parser.add_argument("--max-iter", type=int, default=None,
                         help="training epochs (default: the shipped hyper-parameters)")
-    parser.add_argument("--tune-per-kind", type=int, default=None,
+    parser.add_argument("--tune-per-kind", type=int, default=TUNE_PER_KIND,
                         help="tune the threshold on the first N dev digits of each upload kind "
-                        "(default: all 1000)")
+                        f"(default {TUNE_PER_KIND} of the 1000)")
     parser.add_argument("--string-copies", type=int, default=STRING_COPIES,
                         help="synthesised strings each training digit is written in, for the "
                         f"segmentation model (default {STRING_COPIES})")
