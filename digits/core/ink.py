@@ -144,12 +144,14 @@ def paper_model(small, tiles=8):
     return Paper(tuple(float(value) for value in coef), 1 if dark >= light else -1)
 
 
-def ink_mask(ink):
-    """Pixels that are ink: over the threshold halfway to the strong strokes' level.
+def ink_mask(ink, columns=None):
+    """Pixels that are ink: over the threshold halfway to the strong strokes' level (of the
+    given `columns` only, a boolean per column, when given).
 
     Raises NoDigitFound when fewer than a few pixels stand out from the paper.
     """
-    strong = ink[ink > MIN_CONTRAST * 255]
+    judged = ink if columns is None else ink[:, columns]
+    strong = judged[judged > MIN_CONTRAST * 255]
     if strong.size < 4:
         raise NoDigitFound()
     return ink > max(MIN_CONTRAST * 255, 0.5 * _quantile(strong, 0.9))
@@ -253,14 +255,10 @@ def read_region(page, components):
     Its mask is the ink near the components and what `ink_apart` finds beside it."""
     grey, labels = page.grey, page.labels
     left, top, right, bottom = joint_box(components)
-    reach = round(LINE_REACH * (bottom - top))
+    reach = LINE_REACH * (bottom - top)  # in small-copy pixels
     # the small copy's pixels around the components, so that no edge of a stroke is lost
-    ends = (max(0, left - 1), min(labels.shape[1], right + 1))  # the line's own columns
-    left, top = max(0, left - 1 - reach), max(0, top - 1)
-    right, bottom = min(labels.shape[1], right + 1 + reach), min(labels.shape[0], bottom + 1)
-    wanted = np.zeros(labels.max() + 1, dtype=bool)
-    wanted[[c.label for c in components]] = True
-    near = wanted[labels[top:bottom, left:right]]
+    left, top = max(0, left - 1), max(0, top - 1)
+    right, bottom = min(labels.shape[1], right + 1), min(labels.shape[0], bottom + 1)
     scale_x, scale_y = grey.size[0] / labels.shape[1], grey.size[1] / labels.shape[0]
     if (page.detail is not None and page.detail.size[1] > grey.size[1]
             and (bottom - top) * scale_y < DIGIT_SIDE):
@@ -269,22 +267,33 @@ def read_region(page, components):
         # in touching numbers 0.68-0.81 -> 0.78-0.83, single digits alike (89.5 % -> 89.6 %)
         grey = page.detail
         scale_x, scale_y = grey.size[0] / labels.shape[1], grey.size[1] / labels.shape[0]
-    box = (round(left * scale_x), round(top * scale_y), round(right * scale_x),
-           round(bottom * scale_y))
-    shrink = -(-(box[3] - box[1]) // DIGIT_SIDE)
+    own = (round(left * scale_x), round(right * scale_x))  # the line's own columns
+    top_px, bottom_px = round(top * scale_y), round(bottom * scale_y)
+    shrink = -(-(bottom_px - top_px) // DIGIT_SIDE)
+    # the reach in whole steps of the reduction, so that the line's own pixels are sampled as
+    # they would be without it (a digit a pixel wider may be searched as touching digits)
+    steps = round(reach * scale_x / shrink)
+    box = (own[0] - shrink * min(steps, own[0] // shrink), top_px,
+           min(grey.size[0], own[1] + shrink * steps), bottom_px)
     region = np.asarray(grey.reduce(shrink, box=box) if shrink > 1 else grey.crop(box))
     # each region pixel's small-copy pixel, grown by one so that no edge of a stroke is lost
+    xs = box[0] + (np.arange(region.shape[1]) + 0.5) * shrink  # the pixels' middles on grey
+    near_left = int(box[0] // scale_x)
+    near_right = min(labels.shape[1], int(-(-box[2] // scale_x)))
+    wanted = np.zeros(labels.max() + 1, dtype=bool)
+    wanted[[c.label for c in components]] = True
+    near = wanted[labels[top:bottom, near_left:near_right]]
     rows = ((np.arange(region.shape[0]) + 0.5) * (near.shape[0] / region.shape[0])).astype(int)
-    cols = ((np.arange(region.shape[1]) + 0.5) * (near.shape[1] / region.shape[1])).astype(int)
+    cols = np.minimum((xs / scale_x).astype(int) - near_left, near.shape[1] - 1)
     grown = near.copy()
     grown[1:] |= near[:-1]
     grown[:-1] |= near[1:]
     grown[:, 1:] |= grown[:, :-1].copy()
     grown[:, :-1] |= grown[:, 1:].copy()
-    ink = ink_mask(page.paper.ink(region, box, grey.size))
+    inside = (xs >= own[0]) & (xs < own[1])
+    ink = ink_mask(page.paper.ink(region, box, grey.size), inside)  # the line's own strokes
     near_components = grown[rows[:, None], cols[None, :]]
-    own = (cols >= ends[0] - left) & (cols < ends[1] - left)  # region columns in the line's
-    mask = (ink & near_components) | ink_apart(ink, near_components, own)
+    mask = (ink & near_components) | ink_apart(ink, near_components, inside)
     # upload pixels per grey pixel, from the page's upload pixels per small-copy pixel
     return Region(mask, box, (page.scale[0] * labels.shape[1] / grey.size[0],
                               page.scale[1] * labels.shape[0] / grey.size[1]))
