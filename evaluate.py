@@ -175,9 +175,9 @@ def report(figures):
         lines += [f"  {low:.1f}-{high:.1f}     {count:>8} {mean:>6.3f} {exact:>6.3f}"
                   for low, high, count, mean, exact in table]
     if figures.boundary_fit:
-        lines += [f"  boundaries right, fitted on this split's numbers: gap "
-                  f"{figures.boundary_fit[0]:.3f}, cut {figures.boundary_fit[1]:.3f} (the reader's, "
-                  f"fitted on dev: {GAP_RIGHT:.3f}, {CUT_RIGHT:.3f})"]
+        gap, cut = figures.boundary_fit
+        lines += [f"  boundaries right, fitted on this split's numbers: gap {gap:.3f}, cut "
+                  f"{cut:.3f} (the reader's, fitted on dev: {GAP_RIGHT:.3f}, {CUT_RIGHT:.3f})"]
     if figures.marks:
         lines += ["", mark_report(figures.marks, figures.split)]
     if figures.pages:

@@ -86,8 +86,9 @@ class Separator:
 class Reading:
     """What an image or one line of it holds: its digits in reading order, what is written
     between them (Separators; between two lines a line break, "\n"), the marks left out, the
-    probability that all its digits are right (the product of theirs) and whether that is
-    under the threshold; for an image of several lines, the Reading of each (`lines`)."""
+    probability that all its digits and the boundaries between them are right (theirs
+    multiplied, `boundaries_right`) and whether that is under the threshold; for an image
+    of several lines, the Reading of each (`lines`)."""
 
     digits: tuple
     separators: tuple

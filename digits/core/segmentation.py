@@ -102,9 +102,9 @@ def segment(line, judge, max_digits=MAX_DIGITS, budget=None):
 
     `judge(pieces, height)` gives, for a list of Segments of a line `height` pixels tall, a
     log score of each being one digit; the search picks the cuts of touching digits by it.
-    Raises TooManyDigits when it holds more than `max_digits` (checked before any piece is judged, so that a page of dust
-    costs little). `budget` ([pieces left to judge], SCORE_BUDGET when None) is shared by the
-    lines of one image.
+    Raises TooManyDigits when it holds more than `max_digits` (checked before any piece is
+    judged, so that a page of dust costs little). `budget` ([pieces left to judge],
+    SCORE_BUDGET when None) is shared by the lines of one image.
     """
     digits, marks, height = _digits_and_marks(line)
     if not digits and not marks:

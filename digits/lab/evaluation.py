@@ -143,7 +143,8 @@ def read_numbers(reader, kind, spacing, numbers, offset=0):
         data = render_number(images, kind, spacing, offset + index)
         try:
             reading = reader.read_number(data)
-            found, confidence = np.array([digit.digit for digit in reading.digits]), reading.confidence
+            found = np.array([digit.digit for digit in reading.digits])
+            confidence = reading.confidence
             cuts = sum(digit.cut for digit in reading.digits)
             parts = (float(np.prod([digit.confidence for digit in reading.digits])),
                      len(reading.digits) - 1 - cuts, cuts)
