@@ -290,10 +290,10 @@ def read_region(page, components):
     grown[:-1] |= near[1:]
     grown[:, 1:] |= grown[:, :-1].copy()
     grown[:, :-1] |= grown[:, 1:].copy()
-    inside = (xs >= own[0]) & (xs < own[1])
-    ink = ink_mask(page.paper.ink(region, box, grey.size), inside)  # the line's own strokes
+    own_columns = (xs >= own[0]) & (xs < own[1])
+    ink = ink_mask(page.paper.ink(region, box, grey.size), own_columns)  # the line's strokes
     near_components = grown[rows[:, None], cols[None, :]]
-    mask = (ink & near_components) | ink_apart(ink, near_components, inside)
+    mask = (ink & near_components) | ink_apart(ink, near_components, own_columns)
     # upload pixels per grey pixel, from the page's upload pixels per small-copy pixel
     return Region(mask, box, (page.scale[0] * labels.shape[1] / grey.size[0],
                               page.scale[1] * labels.shape[0] / grey.size[1]))

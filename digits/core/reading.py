@@ -230,10 +230,10 @@ class Reader:
     def _line_reading(self, pieces, pixels, rows):
         """One line's Reading from its Pieces, their counts and their probability rows."""
         region = pieces.region
+        # a piece's left cut crossed ink only where the search cut it from the one before
         digits = tuple(Digit(counts, row, upload_box(region, piece.box),
-                             float(row.max()) < self.threshold, index > 0 and piece.crossed[0] > 0)
-                       for index, (counts, row, piece) in enumerate(zip(pixels, rows,
-                                                                        pieces.digits)))
+                             float(row.max()) < self.threshold, piece.crossed[0] > 0)
+                       for counts, row, piece in zip(pixels, rows, pieces.digits))
         confidence = float(np.prod([digit.confidence for digit in digits])
                            * boundaries_right(digits))
         between = tuple(Separator(separator.symbol, separator.after,
