@@ -58,6 +58,12 @@ def test_slice_of_real_handwriting_stays_above_its_floor():
     assert min(accuracies.values()) >= FLOOR_KIND, accuracies
 
 
+def test_reading_each_kind_in_parts_scores_as_reading_it_whole(monkeypatch):
+    parted = evaluation.evaluate(READER, "dev", per_kind=6, kinds=("photo", "canvas"))
+    monkeypatch.setattr(evaluation, "CHUNKS_PER_KIND", 1)
+    assert evaluation.evaluate(READER, "dev", per_kind=6, kinds=("photo", "canvas")) == parted
+
+
 def test_held_out_and_drawn_load_digits_meet_their_targets():
     figures = evaluate.measure(READER, METADATA, per_kind=1, numbers=0, marks=0, pages=0)
     assert figures.heldout_accuracy >= evaluate.TARGETS["heldout"]

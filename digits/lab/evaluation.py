@@ -15,6 +15,7 @@ from digits.lab.uploads import (KINDS, NUMBER_KINDS, PAGE_KINDS, SPACINGS, rende
 
 THRESHOLD_STEP = 0.05  # the confidence threshold is tuned in these steps
 MOST_UNCERTAIN = 0.12  # the threshold marks at most this share of real handwriting uncertain
+CHUNKS_PER_KIND = 4  # evaluate() reads each upload kind in this many parts, in parallel
 
 
 def expected_calibration_error(probabilities, labels, bins=10):
@@ -99,7 +100,12 @@ def score_uploads(reader, uploads, labels):
     A rejected upload (no digit found, ...) counts as a wrong answer; its `predicted` is -1 and
     its `confidence` 0.
     """
-    digits, several = read_uploads(reader, uploads)
+    return score_digits(*read_uploads(reader, uploads), labels)
+
+
+def score_digits(digits, several, labels):
+    """score_uploads' figures from what read_uploads gave: the Digits (None where refused) and
+    how many were refused as several digits."""
     kept = np.array([digit is not None for digit in digits], dtype=bool)
     labels = np.asarray(labels)
     answers = np.array([digit.probabilities for digit in digits if digit is not None]).reshape(
@@ -118,18 +124,30 @@ def score_uploads(reader, uploads, labels):
     }
 
 
-def evaluate_kind(reader, kind, images, labels, offset=0):
-    """Render every digit as an upload of `kind` and score the reader on them."""
-    return score_uploads(reader, kind_uploads(images, kind, offset), labels)
-
-
 def evaluate(reader, split="test", per_kind=None, kinds=KINDS, n_jobs=2):
-    """Score every upload kind on a split of the handwriting set: {kind: score}."""
+    """Score every upload kind on a split of the handwriting set: {kind: score}.
+
+    Each kind is read in CHUNKS_PER_KIND parts, so that the workers share the slow kinds (a
+    photo is 1600x1200 pixels to render) rather than one of them reading a photo kind alone.
+    """
     images, labels = handwriting(split, per_kind)
     offset = SPLITS[split].start
-    scores = Parallel(n_jobs=n_jobs)(
-        delayed(evaluate_kind)(reader, kind, images, labels, offset) for kind in kinds)
-    return dict(zip(kinds, scores))
+    parts = [part for part in np.array_split(np.arange(len(images)), CHUNKS_PER_KIND) if len(part)]
+    jobs = [(kind, part) for kind in kinds for part in parts]
+    read = Parallel(n_jobs=n_jobs)(
+        delayed(_read_kind_part)(reader, kind, images[part], offset + int(part[0]))
+        for kind, part in jobs)
+    scores = {}
+    for kind in kinds:
+        done = [result for (of, _), result in zip(jobs, read) if of == kind]
+        scores[kind] = score_digits([digit for digits, _ in done for digit in digits],
+                                    sum(several for _, several in done), labels)
+    return scores
+
+
+def _read_kind_part(reader, kind, images, offset):
+    """read_uploads of these digits rendered as uploads of `kind` (the first seeded `offset`)."""
+    return read_uploads(reader, kind_uploads(images, kind, offset))
 
 
 def read_numbers(reader, kind, spacing, numbers, offset=0):
