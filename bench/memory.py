@@ -3,11 +3,11 @@
     python bench/memory.py [--concurrent 4] [--only NAME ...] [--endpoint /predict|/read]
 
 For every accepted format and mode it builds the upload that the default limits
-(DIGITS_MAX_PIXELS, DIGITS_MAX_DECODED_BYTES) let through at the highest decoding cost, sends
-`--concurrent` copies at once to the Procfile's gunicorn (2 workers), and samples the whole
-tree's PSS (what the box pays; RSS beside it, which counts shared pages once per process) until
-they are answered. Prints each file's peak and status, the idle tree, and the targets: peak tree
-PSS <= 300 MB, idle <= 150 MB, no 5xx.
+(DIGITS_MAX_PIXELS, DIGITS_MAX_DECODED_BYTES, DIGITS_MAX_PIXEL_DATA) let through at the highest
+decoding cost, sends `--concurrent` copies at once to the Procfile's gunicorn (2 workers), and
+samples the whole tree's PSS (what the box pays; RSS beside it, which counts shared pages once
+per process) until they are answered. Prints each file's peak and status, the idle tree, and
+the targets: peak tree PSS <= 300 MB, idle <= 150 MB, no 5xx.
 """
 
 import argparse
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import start, tree_memory_mb, wait_ready  # noqa: E402
-from digits.core.decoding import Limits, decoding_cost, draft_for_work  # noqa: E402
+from digits.core.decoding import Limits, decoding_cost, draft_for_work, pixel_data  # noqa: E402
 
 TARGETS_MB = {"peak_pss": 300.0, "idle_pss": 150.0}
 # name: (mode, format, save options): every mode and format the service accepts
@@ -128,25 +128,30 @@ def bmp_rle8(image):
 
 def most_expensive(name, limits=Limits()):
     """(size, bytes) of the `name` upload with the highest decoding cost the limits accept:
-    square, as large as the pixel limit and the decoding budget both allow."""
+    square, as large as the pixel limit, the decoding budget and the pixel data limit all
+    allow."""
     mode, fmt, options = KINDS[name]
     side = math.isqrt(limits.pixels)
     # a JPEG is drafted: what a pixel costs depends on the size, so ask the largest one
     probe = (side, side) if fmt == "JPEG" else (256, 256)
-    per_pixel = cost(Image.open(io.BytesIO(encode(mode, fmt, probe, options)))) / (
-        probe[0] * probe[1])
-    side = min(side, math.isqrt(int(limits.decoded_bytes / per_pixel)))
+    memory, data = costs(Image.open(io.BytesIO(encode(mode, fmt, probe, options))))
+    pixels = probe[0] * probe[1]
+    side = min(side, math.isqrt(int(limits.decoded_bytes * pixels / memory)),
+               math.isqrt(int(limits.pixel_data * pixels / data)))
     while side > 16:
-        data = encode(mode, fmt, (side, side), options)
-        if cost(Image.open(io.BytesIO(data))) <= limits.decoded_bytes:
-            return (side, side), data
+        encoded = encode(mode, fmt, (side, side), options)
+        memory, data = costs(Image.open(io.BytesIO(encoded)))
+        if memory <= limits.decoded_bytes and data <= limits.pixel_data:
+            return (side, side), encoded
         side = int(side * 0.98)  # a strip or palette costs a little more than the sample said
     raise RuntimeError(f"no {name} upload fits the limits")
 
 
-def cost(image):
-    """decoding_cost as decode_image reckons it: a JPEG after its draft to the work size."""
-    return decoding_cost(image, draft_for_work(image))
+def costs(image):
+    """(decoding_cost, pixel_data) of `image` as decode_image reckons them: a JPEG after its
+    draft to the work size."""
+    undrafted = draft_for_work(image)
+    return decoding_cost(image, undrafted), pixel_data(image, undrafted)
 
 
 def peak_while(pid, work):
@@ -201,7 +206,8 @@ def main(argv=None):
         print(f"gunicorn.conf.py, 2 workers; {args.concurrent} uploads of each file at once "
               f"to POST {args.endpoint}; "
               f"limits: DIGITS_MAX_PIXELS={Limits().pixels:,}, "
-              f"DIGITS_MAX_DECODED_BYTES={Limits().decoded_bytes:,}")
+              f"DIGITS_MAX_DECODED_BYTES={Limits().decoded_bytes:,}, "
+              f"DIGITS_MAX_PIXEL_DATA={Limits().pixel_data:,}")
         print(f"idle tree: PSS {idle_pss:.1f} MB, RSS {idle_rss:.1f} MB\n")
         print(f"{'upload':<24} {'size':>11} {'file':>9} {'statuses':<20} {'peak PSS':>9} "
               f"{'peak RSS':>9}")

@@ -25,6 +25,7 @@ def test_defaults():
     assert config["MAX_CONTENT_LENGTH"] == config["MAX_UPLOAD_BYTES"]
     assert config["MAX_PIXELS"] == 40_000_000
     assert config["MAX_DECODED_BYTES"] == 64 * 1024 * 1024
+    assert config["MAX_PIXEL_DATA"] == 20 * 1024 * 1024
     assert config["CONFIDENCE_THRESHOLD"] is None  # unset: the model's own
 
 

@@ -132,8 +132,8 @@ def test_a_format_outside_the_allowlist_is_refused_by_content():
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
 def test_huge_images_are_reduced_for_work(fmt):
-    big = Image.fromarray(page()).resize((4000, 3000))
-    decoded = decoding.decode_image(encode(big.convert("RGB"), fmt))
+    big = Image.fromarray(page()).resize((4000, 3000))  # 12 MP: a PNG of it in grey
+    decoded = decoding.decode_image(encode(big.convert("RGB" if fmt == "JPEG" else "L"), fmt))
     assert max(decoded.grey.size) <= 1.5 * decoding.WORK_SIDE
     assert decoded.size == (4000, 3000)
     assert decoded.scale[0] == pytest.approx(4000 / decoded.grey.size[0])
@@ -155,6 +155,25 @@ def test_palette_with_transparency():
     indexed.putpalette([0, 0, 0, 0, 0, 0])  # both black: only transparency tells them apart
     pixels = pixels_of(encode(indexed, "PNG", transparency=0))
     assert np.abs(pixels.astype(int) - reference()).mean() < 1.0
+
+
+@pytest.mark.parametrize("transparency", [None, 3, bytes(range(0, 256, 32))],
+                         ids=["opaque", "one-index", "alpha-per-index"])
+def test_a_palette_is_read_as_pillow_converts_it(transparency):
+    """The grey and alpha bands are looked up from the indices, the same as Pillow's own
+    conversion of every pixel, whatever the palette."""
+    rng = np.random.default_rng(0)
+    indexed = Image.fromarray(rng.integers(0, 40, (120, 90)).astype(np.uint8), "P")
+    indexed.putpalette(rng.integers(0, 256, 3 * 40).astype(np.uint8).tolist())
+    options = {} if transparency is None else {"transparency": transparency}
+    upload = Image.open(io.BytesIO(encode(indexed, "PNG", **options)))
+    decoded = decoding.decode_image(encode(indexed, "PNG", **options))
+    assert np.array_equal(np.asarray(decoded.detail), np.asarray(upload.convert("L")))
+    if transparency is None:
+        assert decoded.detail_alpha is None
+    else:
+        assert np.array_equal(np.asarray(decoded.detail_alpha),
+                              np.asarray(upload.convert("RGBA").getchannel("A")))
 
 
 # --- ink_strength and ink_mask: polarity, lighting, ruling, dust, blanks ---------------------
@@ -278,28 +297,46 @@ def blank(mode, size):
     return image if deep else image.convert(mode)
 
 
-@pytest.mark.parametrize("mode, fmt, size, params, accepted", [
-    ("RGB", "JPEG", (4000, 3000), {}, True),  # a 12 MP phone photo: decoded at 1/8 scale
-    ("RGB", "PNG", (2480, 3508), {}, True),  # a 300 dpi A4 colour scan
-    ("L", "TIFF", (4961, 7016), {"compression": "tiff_lzw"}, True),  # a 600 dpi A4 grey scan
-    ("RGBA", "PNG", (6000, 6000), {}, False),  # 36 MP: under the pixel limit, 288 MB to decode
-    ("I;16", "PNG", (6000, 6000), {}, False),  # 16-bit grey: 2 bytes a pixel, and 4 to scale
-    ("RGB", "WEBP", (4000, 4000), {"lossless": True}, False),  # libwebp's buffer and Pillow's
+MEMORY = r"decoding it would take [\d,]+ MB of memory, over the 67 MB allowed by [\d,]+ MB"
+PIXEL_DATA = r"it holds [\d,]+ MB of pixel data to decode, over the 21 MB allowed by [\d,]+ MB"
+
+
+@pytest.mark.parametrize("mode, fmt, size, params, refusal", [
+    ("RGB", "JPEG", (4000, 3000), {}, None),  # a 12 MP phone photo: decoded at 1/8 scale
+    # progressive: every coefficient is decoded, whatever the scale (12 MP + 2 x 3 MP chroma)
+    ("RGB", "JPEG", (4000, 3000), {"progressive": True}, None),
+    ("L", "JPEG", (5000, 5000), {}, None),  # 25 MP baseline: decoded at 1/8 scale
+    ("L", "JPEG", (5000, 5000), {"progressive": True}, PIXEL_DATA),  # 25 M coefficients
+    ("L", "PNG", (2480, 3508), {}, None),  # a 300 dpi A4 grey scan (8.7 MB)
+    ("RGB", "PNG", (2480, 3508), {}, PIXEL_DATA),  # ... in colour (26 MB)
+    ("RGBA", "PNG", (2560, 1440), {}, None),  # a 1440p screenshot (15 MB)
+    ("L", "TIFF", (4961, 7016), {"compression": "tiff_lzw"}, PIXEL_DATA),  # 600 dpi A4 grey
+    ("RGBA", "PNG", (6000, 6000), {}, MEMORY),  # 36 MP: under the pixel limit, 288 MB to decode
+    ("I;16", "PNG", (6000, 6000), {}, MEMORY),  # 16-bit grey: 2 bytes a pixel, and 4 to scale
+    ("RGB", "WEBP", (4000, 4000), {"lossless": True}, MEMORY),  # libwebp's buffer and Pillow's
     ("L", "TIFF", (4961, 7016), {"compression": "tiff_adobe_deflate",
-                                 "tiffinfo": {278: 7016}}, False),  # one strip: a second copy
-    ("RGB", "AVIF", (1600, 1200), {}, True),  # a 2 MP AVIF photo
-    ("RGB", "AVIF", (4000, 3000), {}, False),  # 12 MP: no reduced decoding, 19 bytes a pixel
-], ids=["12MP-jpeg", "A4-300dpi-rgb-png", "A4-600dpi-grey-tiff", "36MP-rgba-png",
-        "36MP-16bit-png", "16MP-lossless-webp", "A4-600dpi-one-strip-tiff", "2MP-avif",
-        "12MP-avif"])
-def test_decoding_cost_is_bounded_before_decoding(mode, fmt, size, params, accepted):
+                                 "tiffinfo": {278: 7016}}, MEMORY),  # one strip: a second copy
+    ("RGB", "AVIF", (1600, 1200), {}, None),  # a 2 MP AVIF photo
+    ("RGB", "AVIF", (4000, 3000), {}, MEMORY),  # 12 MP: no reduced decoding, 19 bytes a pixel
+], ids=["12MP-jpeg", "12MP-progressive-jpeg", "25MP-grey-jpeg", "25MP-progressive-grey-jpeg",
+        "A4-300dpi-grey-png", "A4-300dpi-rgb-png", "1440p-rgba-png", "A4-600dpi-grey-tiff",
+        "36MP-rgba-png", "36MP-16bit-png", "16MP-lossless-webp", "A4-600dpi-one-strip-tiff",
+        "2MP-avif", "12MP-avif"])
+def test_decoding_cost_is_bounded_before_decoding(mode, fmt, size, params, refusal):
     data = encode(blank(mode, size), fmt, **params)
-    if accepted:
+    if refusal is None:
         assert decoding.decode_image(data).size == size
     else:
-        with pytest.raises(ImageTooLarge, match=r"decoding it would take [\d,]+ MB of memory, "
-                                                 r"over the 67 MB allowed by [\d,]+ MB"):
+        with pytest.raises(ImageTooLarge, match=refusal):
             decoding.decode_image(data)
+
+
+def test_the_pixel_data_limit_is_a_setting():
+    data = encode(blank("RGB", (1000, 1000)), "PNG")  # 3 bytes a pixel as stored
+    limits = decoding.Limits(pixel_data=3_000_000)
+    assert decoding.decode_image(data, limits).size == (1000, 1000)
+    with pytest.raises(ImageTooLarge, match="3 MB of pixel data to decode, over the 3 MB allowed"):
+        decoding.decode_image(data, decoding.Limits(pixel_data=2_999_999))
 
 
 def test_the_decoding_budget_is_a_setting():
@@ -313,7 +350,7 @@ def test_the_decoding_budget_is_a_setting():
 @pytest.mark.parametrize("mode", ["1", "L", "P", "LA", "RGB", "RGBA", "CMYK", "I;16", "I", "F"])
 def test_the_decoding_cost_counts_the_decoded_pixels_and_the_grey_bands(mode):
     image = Image.open(io.BytesIO(encode(blank(mode, (100, 50)), "TIFF")))
-    per_pixel = {"1": 2, "L": 1, "P": 4, "LA": 6, "RGB": 5, "RGBA": 6, "CMYK": 9, "I;16": 6,
+    per_pixel = {"1": 2, "L": 1, "P": 3, "LA": 6, "RGB": 5, "RGBA": 6, "CMYK": 9, "I;16": 6,
                  "I": 4, "F": 4}[mode]
     strip = decoding._tiff_buffer(image)
     assert decoding.decoding_cost(image) == 100 * 50 * per_pixel + strip

@@ -1,10 +1,10 @@
 """Upload bytes -> a small upright grey image, in memory bounded before any pixel is decoded.
 
-What decoding costs is known from the header: width x height x the bytes Pillow keeps per pixel
-of the decoded mode, plus what the format's decoder holds beside the image. `decode_image`
-refuses an upload whose cost is over the budget, decodes JPEGs straight at a reduced scale,
-turns every other mode into 8-bit grey bands and reduces those at once, so nothing after it
-ever touches a full-size copy.
+What decoding costs is known from the header: in memory, width x height x the bytes Pillow keeps
+per pixel of the decoded mode, plus what the format's decoder holds beside the image; in time,
+the bytes of pixel data it goes through. `decode_image` refuses an upload over either budget,
+decodes JPEGs straight at a reduced scale, turns every other mode into 8-bit grey bands and
+reduces those at once, so nothing after it ever touches a full-size copy.
 """
 
 import io
@@ -19,7 +19,7 @@ from PIL import Image
 from PIL import (AvifImagePlugin, BmpImagePlugin, GifImagePlugin,  # noqa: F401
                  JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin)
 
-from digits.core.errors import DecodingTooCostly, ImageTooLarge, NotAnImage
+from digits.core.errors import DecodingTooCostly, ImageTooLarge, NotAnImage, TooMuchPixelData
 
 # Our limits are checked first and name the image's size; Pillow's own bomb check would not.
 Image.MAX_IMAGE_PIXELS = None
@@ -37,11 +37,21 @@ WORK_SIDE = 160  # the grey image handed on is about this large: enough for a di
 DETAIL_SIDE = 4 * WORK_SIDE
 MAX_PIXELS = 40_000_000
 MAX_DECODED_BYTES = 64 * 1024 * 1024
+# Every byte of a PNG's or TIFF's pixel data is inflated, at about 3.6 ns a byte on one core
+# (zlib), and the bands made from it are passed over again: at 20 MiB the slowest upload takes
+# 73-80 ms in all (bench/worst.py), under the 100 ms one may take. A 2560x1440 screenshot
+# (RGBA, 15 MB) fits; a 4K one (RGB, 25 MB) or a 300-dpi A4 colour scan as a PNG (26 MB) does
+# not. As grey (9 MB) or as a JPEG, that scan does.
+MAX_PIXEL_DATA = 20 * 1024 * 1024
 # Bytes Pillow keeps per pixel of a decoded mode; every mode not listed keeps 4.
 _MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+# Bytes per pixel of a mode's pixel data as a file stores it (a 1-bit image is unpacked to a
+# byte a pixel, and that is what its reading costs); every mode not listed has 4.
+_STORED_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16L": 2,
+                 "I;16B": 2, "I;16N": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3}
 # Bytes per pixel of the 8-bit grey (and alpha) bands made from a mode before reducing (CMYK
-# reaches grey through RGB; a palette with transparency through two index copies).
-_GREY_BYTES = {"L": 0, "P": 3, "LA": 2, "La": 2, "PA": 2, "RGBA": 2, "RGBa": 2, "CMYK": 5,
+# reaches grey through RGB; a palette's grey and alpha are looked up from its indices).
+_GREY_BYTES = {"L": 0, "P": 2, "LA": 2, "La": 2, "PA": 2, "RGBA": 2, "RGBa": 2, "CMYK": 5,
                "I;16": 4, "I;16L": 4, "I;16B": 4, "I;16N": 4, "I": 0, "F": 0}
 # Bytes per pixel a decoder holds beside the image, measured with bench/memory.py: libwebp
 # decodes into buffers of its own (about 10 bytes a pixel, lossless or lossy); Pillow's RLE BMP
@@ -59,11 +69,12 @@ _EXIF_ORIENTATION = 0x0112
 
 @dataclass(frozen=True)
 class Limits:
-    """What one upload may take: pixels as the header declares them, and bytes of memory while
-    it is decoded (`decoding_cost`)."""
+    """What one upload may take: pixels as the header declares them, bytes of memory while it
+    is decoded (`decoding_cost`) and bytes of pixel data decoded (`pixel_data`)."""
 
     pixels: int = MAX_PIXELS
     decoded_bytes: int = MAX_DECODED_BYTES
+    pixel_data: int = MAX_PIXEL_DATA
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,16 @@ def decoding_cost(image, undrafted_size=None):
     return cost
 
 
+def pixel_data(image, undrafted_size=None):
+    """Bytes of pixel data decoding `image` (opened, not loaded) goes through, which is what its
+    time follows: width x height x the bytes a pixel is stored in. A drafted JPEG decodes at its
+    reduced size, but a progressive one goes through its coefficients at `undrafted_size`."""
+    if image.format in ("JPEG", "MPO") and image.info.get("progressive"):
+        return _jpeg_coefficients(image, undrafted_size or image.size) // 2
+    width, height = image.size
+    return width * height * _STORED_BYTES.get(image.mode, 4)
+
+
 def draft_for_work(image):
     """Have a JPEG (opened, not loaded) decode only its luminance, at the smallest scale that
     still gives about WORK_SIDE pixels a side; other formats are left as they are. Returns the
@@ -112,8 +133,9 @@ def decode_image(data, limits=Limits()):
     """Decode upload bytes (first frame) into a `Decoded` reduced to about WORK_SIDE a side.
 
     Raises NotAnImage unless the content is one of ACCEPTED_FORMATS and decodes, ImageTooLarge
-    when the header declares more pixels than `limits` allow and DecodingTooCostly (a kind of
-    ImageTooLarge) when decoding would take more memory, before any pixel data is decoded.
+    when the header declares more pixels than `limits` allow, and its kinds DecodingTooCostly
+    when decoding would take more memory and TooMuchPixelData when it would go through more
+    pixel data, before any pixel data is decoded.
     """
     if not data:
         raise NotAnImage("empty")
@@ -125,10 +147,15 @@ def decode_image(data, limits=Limits()):
     if width * height > limits.pixels:
         raise ImageTooLarge(width, height, limits.pixels)
     try:
-        cost = decoding_cost(image, draft_for_work(image))  # a 12 MP photo decodes cheaply
+        undrafted = draft_for_work(image)  # a 12 MP photo decodes cheaply
+        cost = decoding_cost(image, undrafted)
         if cost > limits.decoded_bytes:
             raise DecodingTooCostly(width, height, image.mode, image.format, cost,
                                     limits.decoded_bytes)
+        data_bytes = pixel_data(image, undrafted)
+        if data_bytes > limits.pixel_data:
+            raise TooMuchPixelData(width, height, image.mode, image.format, data_bytes,
+                                   limits.pixel_data)
         image.load()
         # read after decoding: a PNG's EXIF may follow its pixels, and Pillow would decode them
         orientation = image.getexif().get(_EXIF_ORIENTATION)
@@ -137,10 +164,12 @@ def decode_image(data, limits=Limits()):
         raise
     except Exception as error:  # truncated or corrupt pixel data fails only here, while decoding
         raise NotAnImage("undecodable") from error
-    factor = max(1, round(max(grey.size) / WORK_SIDE))
+    # the work copy is reduced from the finer one: one pass over the full-size pixels, not two,
+    # and both copies scaled to 8 bits alike
     finer = max(1, round(max(grey.size) / DETAIL_SIDE))
     detail, detail_alpha = (_reduce(band, finer) for band in (grey, alpha))
-    grey, alpha = (_reduce(band, factor) for band in (grey, alpha))
+    factor = max(1, round(max(detail.size) / WORK_SIDE))
+    grey, alpha = (_reduce(band, factor) for band in (detail, detail_alpha))
     if orientation in _ORIENTATION:
         grey, alpha, detail, detail_alpha = (
             band and band.transpose(_ORIENTATION[orientation])
@@ -164,8 +193,8 @@ def _is_hevc_heif(data):
 def _grey_bands(image):
     """8-bit grey and alpha (None when opaque) at full size, made the cheapest way per mode."""
     mode = image.mode
-    if mode == "P" and "transparency" in image.info:
-        return image.convert("L"), _palette_alpha(image)
+    if mode == "P":
+        return _palette_bands(image)
     if mode in ("LA", "La", "PA", "RGBA", "RGBa"):
         return image.convert("L") if mode != "La" else image.getchannel(0), image.getchannel("A")
     if mode.startswith("I;16"):
@@ -190,17 +219,22 @@ def _reduce(band, factor):
     return band
 
 
-def _palette_alpha(image):
-    """The alpha band of a palette image with transparency (one index, or an alpha per index),
-    looked up through a grey palette: two 1-byte copies instead of an RGBA one."""
-    transparency = image.info["transparency"]
+def _palette_bands(image):
+    """The grey band of a palette image and its alpha band (None without transparency: one
+    index, or an alpha per index), each a lookup of the indices through a table of 256: one
+    pass over the pixels each, where Pillow's conversion to grey weighs every pixel's colour."""
+    palette = Image.new("P", (256, 1))
+    palette.putdata(range(256))
+    palette.putpalette(image.getpalette() or [])
+    grey = image.point(list(palette.convert("L").tobytes()), "L")
+    transparency = image.info.get("transparency")
+    if transparency is None:
+        return grey, None
     if isinstance(transparency, int):
         alphas = [0 if index == transparency else 255 for index in range(256)]
     else:
         alphas = list(transparency[:256]) + [255] * (256 - len(transparency[:256]))
-    indices = image.copy()
-    indices.putpalette([value for alpha in alphas for value in (alpha, alpha, alpha)])
-    return indices.convert("L")
+    return grey, image.point(alphas, "L")
 
 
 def _reduced_size(size, side):

@@ -46,6 +46,20 @@ class DecodingTooCostly(ImageTooLarge):
         self.mode, self.format, self.cost = mode, format, cost
 
 
+class TooMuchPixelData(ImageTooLarge):
+    """Decoding the image would go through `size` bytes of pixel data, over the `limit`
+    allowed: more than one upload may take a worker's time for (its `width`, `height`, `mode`
+    and `format` as the header declares them)."""
+
+    def __init__(self, width, height, mode, format, size, limit):  # noqa: A002 (Pillow's name)
+        DigitsError.__init__(
+            self, f"The image is {width}x{height} pixels of mode {mode} ({format}): it holds "
+            f"{megabytes(size)} of pixel data to decode, over the {megabytes(limit)} allowed by "
+            f"{megabytes(size - limit)}.")
+        self.width, self.height, self.limit = width, height, limit
+        self.mode, self.format, self.size = mode, format, size
+
+
 class NoDigitFound(DigitsError):
     """The image decoded, but nothing in it stands out as a digit."""
 

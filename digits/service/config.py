@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from digits.core.decoding import MAX_DECODED_BYTES, MAX_PIXELS
+from digits.core.decoding import MAX_DECODED_BYTES, MAX_PIXEL_DATA, MAX_PIXELS
 from digits.core.model import SHIPPED_MODEL
 from digits.core.segmentation import MAX_DIGITS
 
@@ -17,6 +17,10 @@ SETTINGS = {
     "MAX_DECODED_BYTES": (MAX_DECODED_BYTES, int, 1,
                           "most memory one image may take while it is decoded: width x height x "
                           "bytes per pixel of its mode, plus its decoder's buffer"),
+    "MAX_PIXEL_DATA": (MAX_PIXEL_DATA, int, 1,
+                       "most pixel data one image may hold, which decoding goes through: width x "
+                       "height x bytes per pixel as stored (1 grey, 3 RGB, 4 RGBA); a JPEG counts "
+                       "at the reduced size it is decoded at, unless progressive"),
     "CONFIDENCE_THRESHOLD": (None, float, 0.0,
                              "below this confidence a prediction is marked uncertain; unset: "
                              "the model's own (`confidence_threshold` in `model.json`, tuned "

@@ -36,6 +36,9 @@ PROBLEMS = {
                  "itself in a browser that can show it (Safari).")}),
     core.DecodingTooCostly: Problem(413, "image-too-large", "Image too large",
                                     "Send it smaller, as 8-bit grey or colour, or as a JPEG."),
+    core.TooMuchPixelData: Problem(413, "image-too-large", "Image too large",
+                                   "Send it smaller (a few megapixels are plenty for digits), as "
+                                   "8-bit grey, or as a JPEG."),
     core.ImageTooLarge: Problem(413, "image-too-large", "Image too large",
                                 "Resize or crop it around the digits and try again."),
     core.NoDigitFound: Problem(422, "no-digit-found", "No digit found",

@@ -19,7 +19,8 @@ def init_app(app):
     ModelUnavailable."""
     config = app.config
     reader, metadata = load_reader(config["MODEL_PATH"], config["CONFIDENCE_THRESHOLD"],
-                                   Limits(config["MAX_PIXELS"], config["MAX_DECODED_BYTES"]),
+                                   Limits(config["MAX_PIXELS"], config["MAX_DECODED_BYTES"],
+                                          config["MAX_PIXEL_DATA"]),
                                    config["MAX_DIGITS"])
     app.extensions[_KEY] = {"reader": reader, "metadata": metadata,
                             "started": (time.monotonic(), datetime.now(timezone.utc)),
