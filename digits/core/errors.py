@@ -33,31 +33,32 @@ class ImageTooLarge(DigitsError):
         self.width, self.height, self.limit = width, height, limit
 
 
-class DecodingTooCostly(ImageTooLarge):
-    """Decoding the image would take `cost` bytes of memory, over the `limit` allowed (its
-    `width`, `height`, `mode` and `format` as the header declares them)."""
+class DecodingOverBudget(ImageTooLarge):
+    """Decoding the image would take `amount` bytes of what `limit` bounds (its `width`,
+    `height`, `mode` and `format` as the header declares them); `TAKES` says of what."""
 
-    def __init__(self, width, height, mode, format, cost, limit):  # noqa: A002 (Pillow's name)
+    TAKES = ""
+
+    def __init__(self, width, height, mode, format, amount, limit):  # noqa: A002 (Pillow's)
         DigitsError.__init__(
-            self, f"The image is {width}x{height} pixels of mode {mode} ({format}): decoding it "
-            f"would take {megabytes(cost)} of memory, over the {megabytes(limit)} allowed by "
-            f"{megabytes(cost - limit)}.")
+            self, f"The image is {width}x{height} pixels of mode {mode} ({format}): "
+            f"{self.TAKES.format(megabytes(amount))}, over the {megabytes(limit)} allowed by "
+            f"{megabytes(amount - limit)}.")
         self.width, self.height, self.limit = width, height, limit
-        self.mode, self.format, self.cost = mode, format, cost
+        self.mode, self.format, self.amount = mode, format, amount
 
 
-class TooMuchPixelData(ImageTooLarge):
-    """Decoding the image would go through `size` bytes of pixel data, over the `limit`
-    allowed: more than one upload may take a worker's time for (its `width`, `height`, `mode`
-    and `format` as the header declares them)."""
+class DecodingTooCostly(DecodingOverBudget):
+    """Decoding the image would take `amount` bytes of memory, over the `limit` allowed."""
 
-    def __init__(self, width, height, mode, format, size, limit):  # noqa: A002 (Pillow's name)
-        DigitsError.__init__(
-            self, f"The image is {width}x{height} pixels of mode {mode} ({format}): it holds "
-            f"{megabytes(size)} of pixel data to decode, over the {megabytes(limit)} allowed by "
-            f"{megabytes(size - limit)}.")
-        self.width, self.height, self.limit = width, height, limit
-        self.mode, self.format, self.size = mode, format, size
+    TAKES = "decoding it would take {} of memory"
+
+
+class TooMuchPixelData(DecodingOverBudget):
+    """Decoding the image would go through `amount` bytes of pixel data, over the `limit`
+    allowed: more than one upload may take a worker's time for."""
+
+    TAKES = "it holds {} of pixel data to decode"
 
 
 class NoDigitFound(DigitsError):
