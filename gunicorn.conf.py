@@ -3,8 +3,6 @@
 `PORT` and `WEB_CONCURRENCY` come from the platform; everything else suits 1-2 cores, 512 MB.
 """
 
-import ctypes
-import ctypes.util
 import gc
 import os
 import shutil
@@ -12,20 +10,15 @@ import signal
 import tempfile
 
 from digits.service.config import BOOLEANS  # the service's own reading of true/false settings
+from digits.service.heap import return_large_blocks
 
 # One BLAS thread per worker: two workers on two cores must not each spawn a thread per core.
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
-# glibc serves a large allocation from the heap once a block that large has been freed, and
-# keeps that heap: each worker would stay at the size of the largest image it ever decoded.
-# A fixed threshold makes every block over 1 MiB its own mapping, returned when freed; set in
-# the master, it holds in every forked worker. (Elsewhere than glibc there is no mallopt.)
-_M_MMAP_THRESHOLD = -3
-try:
-    ctypes.CDLL(ctypes.util.find_library("c")).mallopt(_M_MMAP_THRESHOLD, 1 << 20)
-except (OSError, AttributeError, TypeError):
-    pass
+# Set in the master, it holds in every forked worker: a worker does not keep a heap the size of
+# the largest image it ever decoded.
+return_large_blocks()
 
 # With DIGITS_METRICS on, every worker writes its counts into one directory that /metrics sums;
 # prometheus_client reads the variable when imported, so it is set before the app loads.

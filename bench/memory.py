@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import start, tree_memory_mb, wait_ready  # noqa: E402
-from digits.core.decoding import Limits, decoding_cost, draft_for_work, pixel_data  # noqa: E402
+from digits.core.decoding import Limits, decoding_costs  # noqa: E402
 
 TARGETS_MB = {"peak_pss": 300.0, "idle_pss": 150.0}
 # name: (mode, format, save options): every mode and format the service accepts
@@ -134,24 +134,17 @@ def most_expensive(name, limits=Limits()):
     side = math.isqrt(limits.pixels)
     # a JPEG is drafted: what a pixel costs depends on the size, so ask the largest one
     probe = (side, side) if fmt == "JPEG" else (256, 256)
-    memory, data = costs(Image.open(io.BytesIO(encode(mode, fmt, probe, options))))
+    memory, data = decoding_costs(Image.open(io.BytesIO(encode(mode, fmt, probe, options))))
     pixels = probe[0] * probe[1]
     side = min(side, math.isqrt(int(limits.decoded_bytes * pixels / memory)),
                math.isqrt(int(limits.pixel_data * pixels / data)))
     while side > 16:
         encoded = encode(mode, fmt, (side, side), options)
-        memory, data = costs(Image.open(io.BytesIO(encoded)))
+        memory, data = decoding_costs(Image.open(io.BytesIO(encoded)))
         if memory <= limits.decoded_bytes and data <= limits.pixel_data:
             return (side, side), encoded
         side = int(side * 0.98)  # a strip or palette costs a little more than the sample said
     raise RuntimeError(f"no {name} upload fits the limits")
-
-
-def costs(image):
-    """(decoding_cost, pixel_data) of `image` as decode_image reckons them: a JPEG after its
-    draft to the work size."""
-    undrafted = draft_for_work(image)
-    return decoding_cost(image, undrafted), pixel_data(image, undrafted)
 
 
 def peak_while(pid, work):

@@ -10,9 +10,9 @@ import shutil
 import pytest
 from PIL import Image
 
-from bench.memory import KINDS, costs, encode, most_expensive
+from bench.memory import KINDS, encode, most_expensive
 from conftest import post_image
-from digits.core.decoding import Limits
+from digits.core.decoding import Limits, decoding_costs
 
 
 def needs_its_encoder(name):
@@ -33,7 +33,7 @@ def test_the_most_expensive_accepted_file_is_answered(client, name):
         return
     assert response.status_code == 200, response.get_json()
     # big enough to matter: near one limit or another (an AVIF's budget runs out at 3.5 MP)
-    memory, pixel_data = costs(Image.open(io.BytesIO(data)))
+    memory, pixel_data = decoding_costs(Image.open(io.BytesIO(data)))
     limits = Limits()
     assert max(memory / limits.decoded_bytes, pixel_data / limits.pixel_data,
                width * height / limits.pixels) > 0.4
@@ -49,7 +49,7 @@ def test_a_costlier_file_is_refused_with_the_limit_it_is_over(client, name, limi
     mode, fmt, options = KINDS[name]
     larger = (int(width * 1.05), int(height * 1.05))  # ~10 % costlier, under the pixel limit
     data = encode(mode, fmt, larger, options)
-    memory, pixel_data = costs(Image.open(io.BytesIO(data)))
+    memory, pixel_data = decoding_costs(Image.open(io.BytesIO(data)))
     over_memory = memory > Limits().decoded_bytes
     assert over_memory == (limit == "memory")
     assert over_memory or pixel_data > Limits().pixel_data

@@ -38,10 +38,11 @@ DETAIL_SIDE = 4 * WORK_SIDE
 MAX_PIXELS = 40_000_000
 MAX_DECODED_BYTES = 64 * 1024 * 1024
 # Every byte of a PNG's or TIFF's pixel data is inflated, at about 3.6 ns a byte on one core
-# (zlib), and the bands made from it are passed over again: at 20 MiB the slowest upload takes
-# 73-80 ms in all (bench/worst.py), under the 100 ms one may take. A 2560x1440 screenshot
-# (RGBA, 15 MB) fits; a 4K one (RGB, 25 MB) or a 300-dpi A4 colour scan as a PNG (26 MB) does
-# not. As grey (9 MB) or as a JPEG, that scan does.
+# (zlib), and the bands made from it are passed over again. At 20 MiB the slowest accepted
+# upload costs a worker about 120 ms (bench/worst.py, under the worker's heap; 182 ms before
+# this limit), over the 100 ms one may take. A 2560x1440 screenshot (RGBA, 15 MB) fits; a 4K
+# one (RGB, 25 MB) or a 300-dpi A4 colour scan as a PNG (26 MB) does not. As grey (9 MB) or as
+# a JPEG, that scan does.
 MAX_PIXEL_DATA = 20 * 1024 * 1024
 # Bytes Pillow keeps per pixel of a decoded mode; every mode not listed keeps 4.
 _MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
@@ -129,6 +130,13 @@ def draft_for_work(image):
     return size
 
 
+def decoding_costs(image):
+    """Draft `image` (opened, not loaded) for work and reckon what decoding it then takes:
+    bytes of memory (`decoding_cost`) and bytes of pixel data (`pixel_data`)."""
+    undrafted = draft_for_work(image)
+    return decoding_cost(image, undrafted), pixel_data(image, undrafted)
+
+
 def decode_image(data, limits=Limits()):
     """Decode upload bytes (first frame) into a `Decoded` reduced to about WORK_SIDE a side.
 
@@ -147,12 +155,10 @@ def decode_image(data, limits=Limits()):
     if width * height > limits.pixels:
         raise ImageTooLarge(width, height, limits.pixels)
     try:
-        undrafted = draft_for_work(image)  # a 12 MP photo decodes cheaply
-        cost = decoding_cost(image, undrafted)
+        cost, data_bytes = decoding_costs(image)  # a 12 MP photo decodes cheaply
         if cost > limits.decoded_bytes:
             raise DecodingTooCostly(width, height, image.mode, image.format, cost,
                                     limits.decoded_bytes)
-        data_bytes = pixel_data(image, undrafted)
         if data_bytes > limits.pixel_data:
             raise TooMuchPixelData(width, height, image.mode, image.format, data_bytes,
                                    limits.pixel_data)
