@@ -9,12 +9,13 @@ import shutil
 import signal
 import tempfile
 
-from digits.service.config import BOOLEANS  # the service's own reading of true/false settings
-from digits.service.heap import return_large_blocks
-
 # One BLAS thread per worker: two workers on two cores must not each spawn a thread per core.
+# Set before the service's modules are imported: OpenBLAS reads them when numpy loads it.
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+
+from digits.service.config import BOOLEANS  # noqa: E402 (the service's reading of booleans)
+from digits.service.heap import return_large_blocks  # noqa: E402
 
 # Set in the master, it holds in every forked worker: a worker does not keep a heap the size of
 # the largest image it ever decoded.

@@ -1,7 +1,10 @@
 """The deploy: gunicorn started from gunicorn.conf.py serves over HTTP or refuses to start."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -74,3 +77,16 @@ def test_bad_setting_refuses_to_start_with_one_line():
     assert any(line.startswith("Error: DIGITS_MAX_PIXELS='many' is not a valid int")
                for line in lines)
     assert not any("Traceback" in line for line in lines)
+
+
+def test_the_config_leaves_blas_one_thread_per_worker():
+    """gunicorn.conf.py sets the BLAS thread variables before numpy is first imported (through
+    the service's modules), so that two workers do not each run a BLAS thread per core."""
+    code = ("exec(open('gunicorn.conf.py').read())\n"
+            "from threadpoolctl import threadpool_info\n"
+            "print(max(pool['num_threads'] for pool in threadpool_info()))")
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment,
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.split()[-1] == "1"
