@@ -13,7 +13,6 @@ the targets: peak tree PSS <= 300 MB, idle <= 150 MB, no 5xx.
 import argparse
 import io
 import math
-import struct
 import subprocess
 import sys
 import tempfile
@@ -55,7 +54,6 @@ KINDS = {
     "WebP lossy RGB": ("RGB", "WEBP", {"quality": 80}),
     "GIF P": ("P", "GIF", {}),
     "BMP RGB": ("RGB", "BMP", {}),
-    "BMP RLE8": ("P", "BMP", {"rle": True}),
     "AVIF RGB": ("RGB", "AVIF", {"quality": 90}),
     # the costliest AVIF to decode; Pillow writes only 8 bits, libavif's avifenc (Debian's
     # libavif-bin) the rest
@@ -76,8 +74,6 @@ def encode(mode, fmt, size, options):
     """The file's bytes."""
     options = dict(options)
     image = page(mode, size)
-    if options.pop("rle", False):
-        return bmp_rle8(image)
     if "avifenc" in options:
         return avifenc(image, options["avifenc"])
     if options.pop("strip", False):
@@ -101,29 +97,6 @@ def avifenc(image, arguments):
         subprocess.run(["avifenc", "-s", "10", *arguments, str(source), str(target)], check=True,
                        capture_output=True)
         return target.read_bytes()
-
-
-def bmp_rle8(image):
-    """A palette image as an RLE8-compressed BMP (Pillow reads these but does not write them)."""
-    width, height = image.size
-    rows = image.tobytes()
-    data = bytearray()
-    for y in range(height - 1, -1, -1):  # BMP rows go bottom-up
-        row = rows[y * width : (y + 1) * width]
-        x = 0
-        while x < width:
-            run = 1
-            while x + run < width and run < 255 and row[x + run] == row[x]:
-                run += 1
-            data += bytes((run, row[x]))
-            x += run
-        data += b"\x00\x00"  # end of line
-    data += b"\x00\x01"  # end of bitmap
-    palette = b"".join(bytes((v, v, v, 0)) for v in range(256))
-    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 8, 1, len(data), 2835, 2835, 256, 0)
-    offset = 14 + len(info) + len(palette)
-    header = struct.pack("<2sIHHI", b"BM", offset + len(data), 0, 0, offset)
-    return header + info + palette + bytes(data)
 
 
 def most_expensive(name, limits=Limits()):

@@ -8,8 +8,9 @@ answer or the refusal, whichever comes), with the heap a gunicorn worker has
 target: no accepted upload over 100 ms. The candidates are the ones that
 make the reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty digits
 wide (every cut tried), twenty touching handwritten digits, pages of many lines (of separated
-strokes, of touching digits: every line searched), dust, and the
-most expensive file of each format the limits let through (bench/memory.py's).
+strokes, of touching digits: every line searched), dust, a run-length compressed BMP whose
+rows end early (Pillow would pad them in Python: refused), and the most expensive file of each
+format the limits let through (bench/memory.py's).
 """
 
 import argparse
@@ -29,7 +30,7 @@ from digits.core.errors import DigitsError  # noqa: E402
 from digits.core.model import SHIPPED_MODEL  # noqa: E402
 from digits.core.reading import load_reader  # noqa: E402
 from digits.lab.handwriting import handwriting  # noqa: E402
-from digits.lab.hostile import encode  # noqa: E402
+from digits.lab.hostile import encode, run_length_bmp  # noqa: E402
 from digits.lab.uploads import number_ink, render_number  # noqa: E402
 from digits.service.heap import return_large_blocks  # noqa: E402
 
@@ -101,7 +102,8 @@ def candidates(only=None):
             "20 touching handwritten digits": touching, "a page of 12 lines": many_lines,
             "a page of 10 lines of 2": lambda: many_lines(10, 2),
             "5 lines of 4 touching handwritten digits": touching_lines,
-            "dust over a 1600x1600 page": dust}
+            "dust over a 1600x1600 page": dust,
+            "an RLE8 BMP of 4000x4000, rows ended early": lambda: run_length_bmp(4000, 4000)}
     made.update({f"largest {name}": (lambda name=name: most_expensive(name)[1])
                  for name in KINDS})
     return {name: build() for name, build in made.items() if not only or name in only}

@@ -8,6 +8,7 @@ from PIL import Image, ImageDraw
 
 import service
 from conftest import METADATA, digit_png, encode, png_header, post_image
+from digits.lab.hostile import run_length_bmp
 from digits.service import routes
 
 
@@ -85,6 +86,9 @@ BAD_REQUESTS = [
                                              + bytes(100)), "IMG_0001.HEIC")}), 415,
      "a HEIC/HEIF image (the iPhone camera's format), which this service does not read. Send "
      "it as a JPEG or PNG"),
+    ("rle bmp", dict(data={"image": (io.BytesIO(run_length_bmp(64, 64)), "a.bmp")}), 415,
+     "run-length compressed (RLE) BMP, which this service does not read. Send it as a PNG, or "
+     "as a BMP without compression"),
     ("svg", dict(data={"image": (io.BytesIO(b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
                                  "a.svg")}), 415, "is not an image"),
     ("truncated png", dict(data={"image": (io.BytesIO(digit_png()[:80]), "a.png")}), 415,

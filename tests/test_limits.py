@@ -41,7 +41,8 @@ def test_the_most_expensive_accepted_file_is_answered(client, name):
 
 @pytest.mark.parametrize("name, limit", [
     ("PNG RGBA", "pixel data"), ("TIFF L one strip", "pixel data"),
-    ("JPEG L progressive", "pixel data"), ("PNG L", "pixel data"), ("BMP RLE8", "memory"),
+    ("JPEG L progressive", "pixel data"), ("PNG L", "pixel data"),
+    ("PNG P transparency", "pixel data"), ("PNG 16-bit grey", "pixel data"),
     ("WebP lossless RGBA", "memory"), ("AVIF RGBA 12-bit 4:4:4", "memory")])
 def test_a_costlier_file_is_refused_with_the_limit_it_is_over(client, name, limit):
     needs_its_encoder(name)

@@ -6,12 +6,13 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFile
 from sklearn.datasets import load_digits
 
 from conftest import READER, ROOT, encode, png_header
 from digits.core import decoding, optdigits
 from digits.core.errors import ImageTooLarge, NoDigitFound, NotAnImage
+from digits.lab import hostile
 from digits.lab.evaluation import drawn_as_png
 
 
@@ -115,6 +116,20 @@ def test_heic_is_refused_as_heic(start):
     with pytest.raises(NotAnImage, match=r"HEIC/HEIF image") as refused:
         decoding.decode_image(start + bytes(200))
     assert refused.value.reason == "heic"
+
+
+@pytest.mark.parametrize("bits", [8, 4])
+def test_a_run_length_bmp_is_refused_before_its_pixels_are_decoded(monkeypatch, bits):
+    # Pillow decodes RLE in Python: this 4 kB file's padding is a million steps of its loop
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: pytest.fail("decoded"))
+    with pytest.raises(NotAnImage, match=r"run-length compressed \(RLE\) BMP") as refused:
+        decoding.decode_image(hostile.run_length_bmp(1000, 1000, bits))
+    assert refused.value.reason == "bmp-rle"
+
+
+def test_an_uncompressed_bmp_is_read():
+    assert decoding.decode_image(encode(Image.fromarray(page()), "BMP")).size == (
+        page().shape[1], page().shape[0])
 
 
 def test_an_avif_is_not_taken_for_heic():
@@ -309,7 +324,10 @@ PIXEL_DATA = r"it holds [\d,]+ MB of pixel data to decode, over the 21 MB allowe
     ("L", "JPEG", (5000, 5000), {"progressive": True}, PIXEL_DATA),  # 25 M coefficients
     ("L", "PNG", (2480, 3508), {}, None),  # a 300 dpi A4 grey scan (8.7 MB)
     ("RGB", "PNG", (2480, 3508), {}, PIXEL_DATA),  # ... in colour (26 MB)
-    ("RGBA", "PNG", (2560, 1440), {}, None),  # a 1440p screenshot (15 MB)
+    ("RGBA", "PNG", (2560, 1440), {}, None),  # a 1440p screenshot (15 MB, and its 2 bands)
+    ("RGB", "PNG", (1920, 1080), {}, None),  # a 1080p screenshot (6 MB)
+    ("RGB", "PNG", (3840, 2160), {}, PIXEL_DATA),  # a 4K one (25 MB)
+    ("I;16", "PNG", (2480, 3508), {}, PIXEL_DATA),  # a 16-bit A4 scan: 17 MB, 2 bands to scale
     ("L", "TIFF", (4961, 7016), {"compression": "tiff_lzw"}, PIXEL_DATA),  # 600 dpi A4 grey
     ("RGBA", "PNG", (6000, 6000), {}, MEMORY),  # 36 MP: under the pixel limit, 288 MB to decode
     ("I;16", "PNG", (6000, 6000), {}, MEMORY),  # 16-bit grey: 2 bytes a pixel, and 4 to scale
@@ -319,7 +337,8 @@ PIXEL_DATA = r"it holds [\d,]+ MB of pixel data to decode, over the 21 MB allowe
     ("RGB", "AVIF", (1600, 1200), {}, None),  # a 2 MP AVIF photo
     ("RGB", "AVIF", (4000, 3000), {}, MEMORY),  # 12 MP: no reduced decoding, 19 bytes a pixel
 ], ids=["12MP-jpeg", "12MP-progressive-jpeg", "25MP-grey-jpeg", "25MP-progressive-grey-jpeg",
-        "A4-300dpi-grey-png", "A4-300dpi-rgb-png", "1440p-rgba-png", "A4-600dpi-grey-tiff",
+        "A4-300dpi-grey-png", "A4-300dpi-rgb-png", "1440p-rgba-png", "1080p-rgb-png",
+        "4k-rgb-png", "A4-300dpi-16bit-png", "A4-600dpi-grey-tiff",
         "36MP-rgba-png", "36MP-16bit-png", "16MP-lossless-webp", "A4-600dpi-one-strip-tiff",
         "2MP-avif", "12MP-avif"])
 def test_decoding_cost_is_bounded_before_decoding(mode, fmt, size, params, refusal):
@@ -350,10 +369,21 @@ def test_the_decoding_budget_is_a_setting():
 @pytest.mark.parametrize("mode", ["1", "L", "P", "LA", "RGB", "RGBA", "CMYK", "I;16", "I", "F"])
 def test_the_decoding_cost_counts_the_decoded_pixels_and_the_grey_bands(mode):
     image = Image.open(io.BytesIO(encode(blank(mode, (100, 50)), "TIFF")))
-    per_pixel = {"1": 2, "L": 1, "P": 3, "LA": 6, "RGB": 5, "RGBA": 6, "CMYK": 9, "I;16": 6,
+    per_pixel = {"1": 2, "L": 1, "P": 2, "LA": 6, "RGB": 4, "RGBA": 6, "CMYK": 9, "I;16": 6,
                  "I": 4, "F": 4}[mode]
     strip = decoding._tiff_buffer(image)
     assert decoding.decoding_cost(image) == 100 * 50 * per_pixel + strip
+
+
+@pytest.mark.parametrize("mode, per_pixel", [
+    ("1", 1.5), ("L", 1), ("P", 1.5), ("P transparency", 2), ("LA", 3), ("RGB", 3), ("RGBA", 5),
+    ("CMYK", 6.5), ("I;16", 4), ("I", 4), ("F", 4)])
+def test_the_pixel_data_counts_the_stored_bytes_and_half_a_byte_a_band(mode, per_pixel):
+    # a band made at full size (grey, alpha, 16 bits scaled) is a pass over every pixel
+    params = {"transparency": 0} if mode == "P transparency" else {}
+    image = Image.open(io.BytesIO(encode(blank(mode.split()[0], (100, 50)), "PNG" if mode in (
+        "P", "P transparency", "I;16") else "TIFF", **params)))
+    assert decoding.pixel_data(image) == 100 * 50 * per_pixel
 
 
 # --- boxes: where the digits are, in the upload's own pixels ---------------------------------

@@ -4,7 +4,8 @@ What decoding costs is known from the header: in memory, width x height x the by
 per pixel of the decoded mode, plus what the format's decoder holds beside the image; in time,
 the bytes of pixel data it goes through. `decode_image` refuses an upload over either budget,
 decodes JPEGs straight at a reduced scale, turns every other mode into 8-bit grey bands and
-reduces those at once, so nothing after it ever touches a full-size copy.
+reduces those at once, so nothing after it ever touches a full-size copy. Run-length compressed
+BMPs are refused: Pillow decodes them in Python, and a 19 kB one took a worker 2.6 s.
 """
 
 import io
@@ -38,11 +39,12 @@ DETAIL_SIDE = 4 * WORK_SIDE
 MAX_PIXELS = 40_000_000
 MAX_DECODED_BYTES = 64 * 1024 * 1024
 # Every byte of a PNG's or TIFF's pixel data is inflated, at about 3.6 ns a byte on one core
-# (zlib), and the bands made from it are passed over again. At 20 MiB the slowest accepted
-# upload costs a worker about 120 ms (bench/worst.py, under the worker's heap; 182 ms before
-# this limit), over the 100 ms one may take. A 2560x1440 screenshot (RGBA, 15 MB) fits; a 4K
-# one (RGB, 25 MB) or a 300-dpi A4 colour scan as a PNG (26 MB) does not. As grey (9 MB) or as
-# a JPEG, that scan does.
+# (zlib), and each band made from the pixels at full size (a palette's grey and alpha, a 16-bit
+# grey scaled) is another pass, at about 1 ns a byte: its bytes count half (see pixel_data). At
+# 20 MiB the slowest accepted upload costs a worker 76-90 ms (bench/worst.py; 121-124 ms before
+# bands were counted, 182 ms before this limit). A 1080p screenshot (RGB, 6 MB) or a 1440p one
+# (RGBA, 15 MB and its bands 18 MB) fits; a 4K one (RGB, 25 MB) or a 300-dpi A4 colour scan as a
+# PNG (26 MB) does not. As grey (9 MB) or as a JPEG, that scan does.
 MAX_PIXEL_DATA = 20 * 1024 * 1024
 # Bytes Pillow keeps per pixel of a decoded mode; every mode not listed keeps 4.
 _MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
@@ -51,16 +53,16 @@ _MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N
 _STORED_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16L": 2,
                  "I;16B": 2, "I;16N": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3}
 # Bytes per pixel of the 8-bit grey (and alpha) bands made from a mode before reducing (CMYK
-# reaches grey through RGB; a palette's grey and alpha are looked up from its indices).
-_GREY_BYTES = {"L": 0, "P": 2, "LA": 2, "La": 2, "PA": 2, "RGBA": 2, "RGBa": 2, "CMYK": 5,
-               "I;16": 4, "I;16L": 4, "I;16B": 4, "I;16N": 4, "I": 0, "F": 0}
+# reaches grey through RGB; a palette's grey and alpha are looked up from its indices, the
+# alpha only when it has transparency; RGB is reduced first and made grey after).
+_GREY_BYTES = {"L": 0, "RGB": 0, "P": 1, "LA": 2, "La": 2, "PA": 2, "RGBA": 2, "RGBa": 2,
+               "CMYK": 5, "I;16": 4, "I;16L": 4, "I;16B": 4, "I;16N": 4, "I": 0, "F": 0}
 # Bytes per pixel a decoder holds beside the image, measured with bench/memory.py: libwebp
-# decodes into buffers of its own (about 10 bytes a pixel, lossless or lossy); Pillow's RLE BMP
-# decoder builds the whole image as a bytearray, then copies that to bytes, then into the image;
-# libavif keeps dav1d's YUV(A) planes (2 bytes a sample above 8 bits), converts them into an
-# RGB(A) buffer and Pillow copies that to bytes: 14 for a 12-bit 4:4:4 image with alpha, the
-# costliest AVIF (6 for the usual 8-bit 4:2:0; the header does not say which, so the most).
-_DECODER_BYTES = {"WEBP": 10, "bmp_rle": 2, "AVIF": 14}
+# decodes into buffers of its own (about 10 bytes a pixel, lossless or lossy); libavif keeps
+# dav1d's YUV(A) planes (2 bytes a sample above 8 bits), converts them into an RGB(A) buffer
+# and Pillow copies that to bytes: 14 for a 12-bit 4:4:4 image with alpha, the costliest AVIF
+# (6 for the usual 8-bit 4:2:0; the header does not say which, so the most).
+_DECODER_BYTES = {"WEBP": 10, "AVIF": 14}
 _ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
                 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
@@ -100,9 +102,8 @@ def decoding_cost(image, undrafted_size=None):
     """
     width, height = image.size
     pixels = width * height
-    cost = pixels * (_MODE_BYTES.get(image.mode, 4) + _GREY_BYTES.get(image.mode, 1))
-    decoder = image.tile[0][0] if image.tile else None
-    cost += pixels * _DECODER_BYTES.get(image.format, _DECODER_BYTES.get(decoder, 0))
+    cost = pixels * (_MODE_BYTES.get(image.mode, 4) + _band_bytes(image))
+    cost += pixels * _DECODER_BYTES.get(image.format, 0)
     if image.format == "TIFF":  # libtiff reads a whole strip or tile into a buffer first
         cost += _tiff_buffer(image)
     elif image.format in ("JPEG", "MPO") and image.info.get("progressive"):
@@ -112,12 +113,15 @@ def decoding_cost(image, undrafted_size=None):
 
 def pixel_data(image, undrafted_size=None):
     """Bytes of pixel data decoding `image` (opened, not loaded) goes through, which is what its
-    time follows: width x height x the bytes a pixel is stored in. A drafted JPEG decodes at its
-    reduced size, but a progressive one goes through its coefficients at `undrafted_size`."""
+    time follows: width x height x the bytes a pixel is stored in, plus half the bytes a pixel of
+    the bands made from it at full size (`_band_bytes`; a pass over a band's byte costs about a
+    third of inflating a stored one, and a half errs on the safe side). A drafted JPEG decodes
+    at its reduced size, but a progressive one goes through its coefficients at
+    `undrafted_size`."""
     if image.format in ("JPEG", "MPO") and image.info.get("progressive"):
         return _jpeg_coefficients(image, undrafted_size or image.size) // 2
     width, height = image.size
-    return width * height * _STORED_BYTES.get(image.mode, 4)
+    return width * height * (2 * _STORED_BYTES.get(image.mode, 4) + _band_bytes(image)) // 2
 
 
 def draft_for_work(image):
@@ -151,6 +155,8 @@ def decode_image(data, limits=Limits()):
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except Exception as error:  # Pillow signals unreadable data with many exception types
         raise NotAnImage("heic" if _is_hevc_heif(data) else "unreadable") from error
+    if image.format == "BMP" and image.tile and image.tile[0][0] == "bmp_rle":
+        raise NotAnImage("bmp-rle")
     width, height = image.size
     if width * height > limits.pixels:
         raise ImageTooLarge(width, height, limits.pixels)
@@ -196,8 +202,16 @@ def _is_hevc_heif(data):
     return bool(brands & _HEVC_BRANDS) and not brands & {b"avif", b"avis"}
 
 
+def _band_bytes(image):
+    """Bytes per pixel of the bands `_grey_bands` makes from `image` at full size."""
+    if image.mode == "P" and image.info.get("transparency") is not None:
+        return 2
+    return _GREY_BYTES.get(image.mode, 1)
+
+
 def _grey_bands(image):
-    """8-bit grey and alpha (None when opaque) at full size, made the cheapest way per mode."""
+    """Grey and alpha (None when opaque) at full size, made the cheapest way per mode, each in
+    a mode `_reduce` makes 8-bit grey of once reduced (RGB, 32-bit) or already 8-bit grey."""
     mode = image.mode
     if mode == "P":
         return _palette_bands(image)
@@ -206,17 +220,20 @@ def _grey_bands(image):
     if mode.startswith("I;16"):
         image = image.convert("I")
         mode = "I"
-    if mode in ("I", "F"):
-        return image, None  # reduced first, then scaled to 8 bits (in _reduce)
+    if mode in ("I", "F", "RGB"):
+        return image, None  # reduced first, then scaled or made grey (in _reduce): one pass less
     return image.convert("L") if mode != "L" else image, None
 
 
 def _reduce(band, factor):
-    """The band reduced `factor` times by box averaging; 16/32-bit values scaled to 0..255."""
+    """The band reduced `factor` times by box averaging, as 8-bit grey: RGB made grey, 16/32-bit
+    values scaled to 0..255."""
     if band is None:
         return None
     if factor > 1:
         band = band.reduce(factor)
+    if band.mode == "RGB":
+        return band.convert("L")
     if band.mode in ("I", "F"):
         values = np.asarray(band, dtype=np.float32)
         peak = values.max(initial=0)

@@ -1,6 +1,7 @@
 """Hostile and broken uploads, made the same way every time: files cut short or with flipped
-bits in every accepted format, images of degenerate shapes, and tiny files whose headers
-declare huge images. The hostile-input tests and `bench/answers.py` send the same ones."""
+bits in every accepted format, images of degenerate shapes, tiny files whose headers
+declare huge images, and run-length compressed BMPs that Pillow would decode slowly. The
+hostile-input tests and `bench/answers.py` send the same ones."""
 
 import io
 import random
@@ -72,3 +73,17 @@ def declaring(fmt, width, height):
             data[at + 8 : at + (10 if kind == 3 else 12)] = struct.pack(
                 "<H" if kind == 3 else "<I", value)
     return bytes(data)
+
+
+def run_length_bmp(width, height, bits=8):
+    """A run-length compressed BMP (RLE8, or RLE4 with `bits=4`) of width x height whose every
+    row is one dark pixel and an end of line: 4 bytes a row, yet Pillow's decoder (Python) pads
+    each of the row's other pixels one at a time."""
+    colours = 1 << bits
+    palette = b"".join(bytes((v, v, v, 0)) for v in range(0, 256, 256 // colours))
+    data = b"\x01\x00\x00\x00" * height + b"\x00\x01"  # a run of one, end of line; end
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, bits, 1 if bits == 8 else 2,
+                       len(data), 2835, 2835, colours, 0)
+    offset = 14 + len(info) + len(palette)
+    return (struct.pack("<2sIHHI", b"BM", offset + len(data), 0, 0, offset) + info + palette
+            + data)

@@ -19,8 +19,11 @@ SETTINGS = {
                           "bytes per pixel of its mode, plus its decoder's buffer"),
     "MAX_PIXEL_DATA": (MAX_PIXEL_DATA, int, 1,
                        "most pixel data one image may hold, which decoding goes through: width x "
-                       "height x bytes per pixel as stored (1 grey, 3 RGB, 4 RGBA); a JPEG counts "
-                       "at the reduced size it is decoded at, unless progressive"),
+                       "height x bytes per pixel as stored (1 grey, 3 RGB, 4 RGBA), plus half the "
+                       "bytes a pixel of the bands made from it at full size (1 more for RGBA, LA "
+                       "or a palette with transparency: grey and alpha; 2 for 16-bit grey, scaled "
+                       "through 32 bits); a JPEG counts at the reduced size it is decoded at, "
+                       "unless progressive"),
     "CONFIDENCE_THRESHOLD": (None, float, 0.0,
                              "below this confidence a prediction is marked uncertain; unset: "
                              "the model's own (`confidence_threshold` in `model.json`, tuned "
