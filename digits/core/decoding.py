@@ -53,10 +53,10 @@ _MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N
 _STORED_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16L": 2,
                  "I;16B": 2, "I;16N": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3}
 # Bytes per pixel of the 8-bit grey (and alpha) bands made from a mode before reducing (CMYK
-# reaches grey through RGB; a palette's grey and alpha are looked up from its indices, the
-# alpha only when it has transparency; RGB is reduced first and made grey after).
-_GREY_BYTES = {"L": 0, "RGB": 0, "P": 1, "LA": 2, "La": 2, "PA": 2, "RGBA": 2, "RGBa": 2,
-               "CMYK": 5, "I;16": 4, "I;16L": 4, "I;16B": 4, "I;16N": 4, "I": 0, "F": 0}
+# reaches grey through RGB; RGB is reduced first and made grey after; a palette's, which
+# depend on its transparency, are reckoned in _band_bytes).
+_GREY_BYTES = {"L": 0, "RGB": 0, "LA": 2, "La": 2, "PA": 2, "RGBA": 2, "RGBa": 2, "CMYK": 5,
+               "I;16": 4, "I;16L": 4, "I;16B": 4, "I;16N": 4, "I": 0, "F": 0}
 # Bytes per pixel a decoder holds beside the image, measured with bench/memory.py: libwebp
 # decodes into buffers of its own (about 10 bytes a pixel, lossless or lossy); libavif keeps
 # dav1d's YUV(A) planes (2 bytes a sample above 8 bits), converts them into an RGB(A) buffer
@@ -203,9 +203,10 @@ def _is_hevc_heif(data):
 
 
 def _band_bytes(image):
-    """Bytes per pixel of the bands `_grey_bands` makes from `image` at full size."""
-    if image.mode == "P" and image.info.get("transparency") is not None:
-        return 2
+    """Bytes per pixel of the bands `_grey_bands` makes from `image` at full size: a palette's
+    grey, and its alpha when it has transparency, are looked up from its indices."""
+    if image.mode == "P":
+        return 1 if image.info.get("transparency") is None else 2
     return _GREY_BYTES.get(image.mode, 1)
 
 

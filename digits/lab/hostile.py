@@ -1,7 +1,8 @@
 """Hostile and broken uploads, made the same way every time: files cut short or with flipped
 bits in every accepted format, images of degenerate shapes, tiny files whose headers
 declare huge images, and run-length compressed BMPs that Pillow would decode slowly. The
-hostile-input tests and `bench/answers.py` send the same ones."""
+hostile-input tests and `bench/answers.py` send the same broken files, shapes and headers; the
+decoding tests and `bench/worst.py` the same BMPs."""
 
 import io
 import random
