@@ -327,7 +327,7 @@ PIXEL_DATA = r"it holds [\d,]+ MB of pixel data to decode, over the 21 MB allowe
     ("RGBA", "PNG", (2560, 1440), {}, None),  # a 1440p screenshot (15 MB, and its 2 bands)
     ("RGB", "PNG", (1920, 1080), {}, None),  # a 1080p screenshot (6 MB)
     ("RGB", "PNG", (3840, 2160), {}, PIXEL_DATA),  # a 4K one (25 MB)
-    ("I;16", "PNG", (2480, 3508), {}, PIXEL_DATA),  # a 16-bit A4 scan: 17 MB, 2 bands to scale
+    ("I;16", "PNG", (2480, 3508), {}, PIXEL_DATA),  # a 16-bit A4 scan: 17 MB, 35 with its scaling
     ("L", "TIFF", (4961, 7016), {"compression": "tiff_lzw"}, PIXEL_DATA),  # 600 dpi A4 grey
     ("RGBA", "PNG", (6000, 6000), {}, MEMORY),  # 36 MP: under the pixel limit, 288 MB to decode
     ("I;16", "PNG", (6000, 6000), {}, MEMORY),  # 16-bit grey: 2 bytes a pixel, and 4 to scale
