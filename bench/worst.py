@@ -8,7 +8,7 @@ answer or the refusal, whichever comes), with the heap a gunicorn worker has
 target: no accepted upload over 100 ms. The candidates are the ones that
 make the reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty digits
 wide (every cut tried), twenty touching handwritten digits, pages of many lines (of separated
-strokes, of touching digits: every line searched), dust, a run-length compressed BMP whose
+strokes, of touching digits: every line searched; of narrow blobs: each tried in two), dust, a run-length compressed BMP whose
 rows end early (Pillow would pad them in Python: refused), and the most expensive file of each
 format the limits let through (bench/memory.py's).
 """
@@ -86,6 +86,21 @@ def many_lines(lines=12, digits=8, height=60):
     return encode(page, "PNG")
 
 
+def narrow_lines(lines=5, count=4, height=60):
+    """`lines` lines of `count` U-shaped strokes 0.9 heights wide: ink narrow enough to be one
+    digit that might be two touching, each judged whole and, as the judge is unsure of it,
+    tried cut in two."""
+    wide = round(0.9 * height)
+    page = Image.new("L", (count * (wide + height) + 40, lines * height * 2 + 40), 255)
+    draw = ImageDraw.Draw(page)
+    for row in range(lines):
+        for column in range(count):
+            x, y = 20 + column * (wide + height), 20 + row * height * 2
+            draw.line([(x, y), (x, y + height), (x + wide, y + height), (x + wide, y)],
+                      fill=0, width=6)
+    return encode(page, "PNG")
+
+
 def dust(count=4000, side=1600, seed=0):
     """Specks strewn over a large page."""
     rng = np.random.default_rng(seed)
@@ -102,6 +117,7 @@ def candidates(only=None):
             "20 touching handwritten digits": touching, "a page of 12 lines": many_lines,
             "a page of 10 lines of 2": lambda: many_lines(10, 2),
             "5 lines of 4 touching handwritten digits": touching_lines,
+            "5 lines of 4 narrow blobs, each maybe two digits": narrow_lines,
             "dust over a 1600x1600 page": dust,
             "an RLE8 BMP of 4000x4000, rows ended early": lambda: run_length_bmp(4000, 4000)}
     made.update({f"largest {name}": (lambda name=name: most_expensive(name)[1])

@@ -7,7 +7,7 @@ from conftest import READER
 from digits.core.errors import TooManyDigits
 from digits.core.ink import Region, split_rows
 from digits.core.cuts import cut_paths
-from digits.core.segmentation import SCORE_BUDGET, segment
+from digits.core.segmentation import NARROW_MARGIN, SCORE_BUDGET, segment
 from digits.lab.handwriting import handwriting
 from digits.lab.uploads import NUMBER_KINDS, render_number
 
@@ -174,6 +174,87 @@ def test_touching_handwritten_pairs_are_cut_in_two():
                                                     "touching", start)).digits)
                for start in range(0, 40, 2)]
     assert counted.count(2) >= 12
+
+
+def narrow_pair(line, left):
+    """Two bars joined at their feet, 36 pixels tall and 30 wide (0.83 of the height: a pair
+    as narrow as one wide digit), drawn into `line` at `left`."""
+    bar(line, 2, left, 36, 6)
+    bar(line, 2, left + 24, 36, 6)
+    return bar(line, 32, left, 6, 30)
+
+
+def judging(scores):
+    """A judge scoring each piece by `scores(piece)`, that notes the pieces it was asked
+    about, one list per call (`.calls`)."""
+    def judge_pieces(pieces, height):
+        judge_pieces.calls.append(pieces)
+        return np.array([scores(piece) for piece in pieces], dtype=float)
+    judge_pieces.calls = []
+    return judge_pieces
+
+
+def bars_are_digits(whole):
+    """A judge that scores a pair whole (28 pixels wide or more) `whole`, any narrower piece
+    (a bar alone, a half of the pair) 0."""
+    return judging(lambda piece: whole if piece.box[2] - piece.box[0] >= 28 else 0.0)
+
+
+def test_a_narrow_pair_of_touching_digits_is_cut_in_two():
+    """Ink under a height wide used never to be searched: two digits touching that narrow
+    (a 1 run into its neighbour) were read as one. Beside another digit, a narrow blob whose
+    halves beat the whole by NARROW_MARGIN is cut at its cheapest path, into the two bars."""
+    line = narrow_pair(bar(np.zeros((40, 120), dtype=bool), 2, 90, 36, 6), 10)
+    digits, _ = segment(line, bars_are_digits(whole=-(NARROW_MARGIN + 0.5)))
+    assert [d.box[0] for d in digits][::2] == [10, 90] and len(digits) == 3
+    assert digits[0].box[2] <= digits[1].box[0] and digits[1].box[2] == 40
+    assert digits[1].crossed[0] > 0  # cut through the foot they share
+
+
+def test_a_narrow_blob_is_cut_only_when_its_halves_beat_it_by_the_margin():
+    """The same pair, its whole judged under the margin: it stays whole, and no half is even
+    judged (two halves score at most 0, so a whole over -NARROW_MARGIN cannot be beaten)."""
+    line = narrow_pair(bar(np.zeros((40, 120), dtype=bool), 2, 90, 36, 6), 10)
+    sure = bars_are_digits(whole=-(NARROW_MARGIN - 0.5))
+    digits, _ = segment(line, sure)
+    assert len(digits) == 2 and len(sure.calls) == 1  # the narrow whole, judged once
+    assert len(sure.calls[0]) == 1 and sure.calls[0][0].box[0] == 10
+
+
+def test_a_narrow_blob_alone_on_the_page_is_one_digit_unjudged():
+    """Alone on the page, narrow ink is one digit, not even judged, however its halves would
+    score: what keeps /predict's single digits as cheap and as rarely refused as before."""
+    line = narrow_pair(np.zeros((40, 60), dtype=bool), 10)
+    unsure = bars_are_digits(whole=-20.0)
+    assert len(segment(line, unsure)[0]) == 1 and unsure.calls == []
+
+
+def test_narrow_blobs_judged_spend_the_same_budget():
+    """Twenty narrow pairs on a line: their wholes and halves are judged from the image's
+    budget of pieces; a budget short of them leaves them whole, unjudged, with no cut path
+    looked for."""
+    line = np.zeros((40, 20 * 40), dtype=bool)
+    for left in range(0, 20 * 40, 40):
+        narrow_pair(line, left + 2)
+    unsure = bars_are_digits(whole=-20.0)
+    try:
+        segment(line, unsure)
+    except TooManyDigits:
+        pass  # forty bars: more than 20 digits, told once they are cut
+    assert sum(map(len, unsure.calls)) <= SCORE_BUDGET
+    short = bars_are_digits(whole=-20.0)
+    digits, _ = segment(line, short, budget=[10])
+    assert len(digits) == 20 and short.calls == []
+
+
+def test_touching_handwritten_numbers_of_four_digits_are_counted_right():
+    """Touching 4-digit numbers (scan): 21 of these 30 come back with four digits; 19 did
+    before narrow ink (under a height wide, two digits run together) was cut too."""
+    images, _ = handwriting("dev")
+    counted = [len(READER.read_number(render_number(images[start:start + 4], "scan",
+                                                    "touching", start)).digits)
+               for start in range(0, 120, 4)]
+    assert counted.count(4) >= 21
 
 
 def test_ink_several_heights_wide_is_never_read_as_one_digit():
