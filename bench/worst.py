@@ -8,9 +8,9 @@ answer or the refusal, whichever comes), with the heap a gunicorn worker has
 target: no accepted upload over 100 ms. The candidates are the ones that
 make the reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty digits
 wide (every cut tried), twenty touching handwritten digits, pages of many lines (of separated
-strokes, of touching digits: every line searched; of narrow blobs: each tried in two), dust, a run-length compressed BMP whose
-rows end early (Pillow would pad them in Python: refused), and the most expensive file of each
-format the limits let through (bench/memory.py's).
+strokes, of touching digits: every line searched; of narrow blobs: each tried in two), dust,
+a run-length compressed BMP whose rows end early (Pillow would pad them in Python: refused),
+and the most expensive file of each format the limits let through (bench/memory.py's).
 """
 
 import argparse

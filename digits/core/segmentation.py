@@ -8,7 +8,8 @@ writing); here its 8-connected pieces become digits:
            -> set aside dots and dashes (a decimal point, a hyphen between digit groups)
            -> search what may be touching digits for its best cuts: candidate cut paths
               (`cuts`), the pieces between them judged (one digit? which?), the best
-              segmentation by dynamic programming over the paths
+              segmentation by dynamic programming over the paths (ink under a height wide:
+              judged whole, and only tried in two)
            -> what is written between the digits (`separators`): a point on the baseline, a
               dash at mid-height, a space much wider than the line's other gaps
 
@@ -37,11 +38,12 @@ DASH_ASPECT, DASH_LENGTH = 1.8, 0.2  # a dash: this many times wider than thick,
 POINT_LOW, DASH_BAND = 0.6, (0.2, 0.8)
 POINT_SIZE = 0.08  # a point is at least this share of the digits' height across (not dust)
 SPACE_GAP, SPACE_USUAL = 0.7, 2.0
-# Ink wider than SEARCH_WIDTH for its height may be touching digits: the search over cuts
-# decides. Alone on the page it may be one digit drawn wide (a 7 or a 2): then a segmentation
-# into several must score ALONE_MARGIN (log probability) above the whole, which keeps single
-# digits read as several under 0.5 % (dev: 0.40 % at a margin of 3, 0.25 % at 4, touching
-# numbers counted right alike). Past SEVERAL heights wide, ink is surely several digits.
+# Ink wider than SEARCH_WIDTH for its height may be touching digits: narrow ink (below) is
+# tried in two, wider ink searched over all its candidate cuts. Alone on the page, the wider
+# may be one digit drawn wide (a 7 or a 2): then a segmentation into several must score
+# ALONE_MARGIN (log probability) above the whole, which keeps single digits read as several
+# under 0.5 % (dev: 0.40 % at a margin of 3, 0.25 % at 4, touching numbers counted right
+# alike). Past SEVERAL heights wide, ink is surely several digits.
 SEARCH_WIDTH, SEVERAL, ALONE_MARGIN = 0.7, 2.0, 4.0
 # Ink up to NARROW heights wide is mostly one digit, but may be two that touch (a 1 run into
 # its neighbour, a pair written close): it is only ever cut in two, at one of its NARROW_CUTS
@@ -310,7 +312,7 @@ def _split_narrow(digits, height, judge, alone, budget):
 def _halves(digit, height):
     """A narrow segment cut in two at each of its NARROW_CUTS cheapest cut paths: [(left,
     right)], the pairs whose both halves hold ink."""
-    rows, width = digit.mask.shape[0], digit.mask.shape[1]
+    rows, width = digit.mask.shape
     edges = [np.zeros(rows, dtype=np.int64), None, np.full(rows, width, dtype=np.int64)]
     pairs = []
     for path in cut_paths(digit.mask, CUT_SPACING * height, NARROW_CUTS):
