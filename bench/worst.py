@@ -5,7 +5,10 @@
 Reads each candidate with the shipped Reader in this process, as `POST /read` does (the
 answer or the refusal, whichever comes), with the heap a gunicorn worker has
 (gunicorn.conf.py), the median of `--repeat` reads, and prints them slowest first with the
-target: no accepted upload over 100 ms. The candidates are the ones that
+target: no accepted upload over 100 ms. Beside each time it prints the work the read did,
+counted in one more read that is not timed: the masks fitted to the box (`fit_to_box`, the
+reader's dearest step) and the pieces the search over cuts judged. Those counts do not move
+with the machine's load, so they show what a change did to the cost when the times cannot. The candidates are the ones that
 make the reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty digits
 wide (every cut tried), twenty touching handwritten digits, pages of many lines (of separated
 strokes, of touching digits: every line searched; of narrow blobs: each tried in two), dust,
@@ -18,6 +21,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -28,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 from bench.memory import KINDS, most_expensive  # noqa: E402
 from digits.core.errors import DigitsError  # noqa: E402
 from digits.core.model import SHIPPED_MODEL  # noqa: E402
-from digits.core.reading import load_reader  # noqa: E402
+from digits.core import reading  # noqa: E402
+from digits.core.reading import Reader, load_reader  # noqa: E402
 from digits.lab.handwriting import handwriting  # noqa: E402
 from digits.lab.hostile import encode, run_length_bmp  # noqa: E402
 from digits.lab.uploads import number_ink, render_number  # noqa: E402
@@ -138,6 +143,29 @@ def cost_ms(reader, data, repeat):
     return statistics.median(times), answer
 
 
+def work_of(reader, data):
+    """The work one read of `data` does: {"fits": masks fitted to the box, "judged": pieces
+    the search over cuts judged}, counted by wrapping the reader's two functions for it."""
+    work = {"fits": 0, "judged": 0}
+    fit, judge = reading.fit_to_box, Reader.judge
+
+    def counted_fit(mask, *args, **kwargs):
+        work["fits"] += 1
+        return fit(mask, *args, **kwargs)
+
+    def counted_judge(self, pieces, *args, **kwargs):
+        work["judged"] += len(pieces)
+        return judge(self, pieces, *args, **kwargs)
+
+    with mock.patch.object(reading, "fit_to_box", counted_fit), \
+            mock.patch.object(Reader, "judge", counted_judge):
+        try:
+            reader.read_number(data)
+        except DigitsError:
+            pass
+    return work
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -148,10 +176,11 @@ def main(argv=None):
     rows = []
     for name, data in candidates(args.only).items():
         milliseconds, answer = cost_ms(reader, data, args.repeat)
-        rows.append((milliseconds, name, len(data), answer))
-    rows.sort(reverse=True)
-    for milliseconds, name, size, answer in rows:
-        print(f"{milliseconds:8.1f} ms  {name:<36} {size:>9} bytes  {answer}")
+        rows.append((milliseconds, name, len(data), work_of(reader, data), answer))
+    rows.sort(key=lambda row: row[0], reverse=True)
+    for milliseconds, name, size, work, answer in rows:
+        print(f"{milliseconds:8.1f} ms  {name:<36} {size:>9} bytes  fits {work['fits']:>3}  "
+              f"judged {work['judged']:>3}  {answer}")
     worst = rows[0]
     verdict = "met" if worst[0] <= TARGET_MS else "missed"
     print(f"slowest: {worst[1]}, {worst[0]:.1f} ms  {verdict} (target <= {TARGET_MS:.0f} ms)")

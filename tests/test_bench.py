@@ -100,6 +100,18 @@ def test_the_model_comparison_pairs_the_rounds_and_judges_each_model_by_the_targ
     assert verdicts[1][0].startswith("after, number: predict_proba on its 6 digit(s) 0.720 ms")
 
 
+def test_the_worst_case_benchmark_counts_the_work_of_a_read():
+    from bench import worst
+    made = worst.candidates(["a page of 10 lines of 2",
+                             "5 lines of 4 narrow blobs, each maybe two digits"])
+    # 20 separated strokes: each fitted once for the answer, nothing to judge
+    assert worst.work_of(READER, made["a page of 10 lines of 2"]) == {"fits": 20, "judged": 0}
+    # 20 narrow blobs, each judged whole, some tried in two: every piece judged is fitted
+    # once, and the digits answered are among them, so nothing is fitted again
+    narrow = worst.work_of(READER, made["5 lines of 4 narrow blobs, each maybe two digits"])
+    assert narrow["judged"] > 20 and narrow["fits"] == narrow["judged"]
+
+
 def test_the_worst_case_uploads_are_answered_or_refused_as_the_service_would():
     from bench import worst
     names = ["dense dots (PNG)", "a scribble 20 digits wide", "20 touching handwritten digits",
