@@ -81,6 +81,25 @@ def test_the_segmentation_model_is_trained_from_load_digits_and_checked_like_the
     assert metadata["metrics"]["heldout_accuracy"] > shares.max() + 0.05
 
 
+def test_the_segmentation_model_is_one_network_with_its_scaling_folded_in(quick_artifacts):
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+    from digits.lab.segmenter import folded
+    segmenter, _ = load_segmenter(quick_artifacts / "model.joblib")
+    assert type(segmenter) is MLPClassifier  # one predict_proba, not a Pipeline's two steps
+    # folding a scaler into a network keeps its probabilities, for features far from scaled
+    rng = np.random.default_rng(0)
+    features = np.hstack([rng.integers(0, 17, (300, 64)), rng.random((300, 4)) * 3])
+    labels = rng.integers(0, 3, 300)
+    scaler = StandardScaler().fit(features)
+    network = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(
+        scaler.transform(features), labels)
+    first_layer = network.coefs_[0].copy()
+    assert np.allclose(folded(scaler, network).predict_proba(features),
+                       network.predict_proba(scaler.transform(features)), rtol=0, atol=1e-12)
+    assert np.array_equal(network.coefs_[0], first_layer)  # the fitted network is left as it is
+
+
 def test_the_network_takes_counts_0_to_16_directly(quick_artifacts):
     from sklearn.datasets import load_digits
     estimator = load_estimator(quick_artifacts / "model.joblib")
