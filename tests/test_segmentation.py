@@ -6,7 +6,7 @@ import pytest
 from conftest import READER
 from digits.core.errors import TooManyDigits
 from digits.core.ink import Region, split_rows
-from digits.core.cuts import cut_paths
+from digits.core.cuts import INK_COST, SIDE_COST, cut_paths
 from digits.core.segmentation import NARROW_MARGIN, SCORE_BUDGET, segment
 from digits.lab.handwriting import handwriting
 from digits.lab.uploads import NUMBER_KINDS, render_number
@@ -141,6 +141,38 @@ def test_a_cut_path_bends_round_strokes_that_overlap_diagonally():
     assert min(crossed) == 0
     path = paths[crossed.index(0)]
     assert path.max() - path.min() >= 10 and np.abs(np.diff(path)).max() <= 1
+
+
+def _cheapest_through(cost, row, column):
+    """The cheapest top-to-bottom path cost through (`row`, `column`) of a cost map, one step
+    down and at most one aside at a time (a diagonal step SIDE_COST dearer): plain loops."""
+    height, width = cost.shape
+
+    def passes(costs, stop):
+        total = [list(costs[0])]
+        for r in range(1, stop + 1):
+            total.append([costs[r][x] + min(total[-1][x],
+                                            total[-1][x - 1] + SIDE_COST if x else np.inf,
+                                            total[-1][x + 1] + SIDE_COST if x < width - 1
+                                            else np.inf) for x in range(width)])
+        return total[stop][column]
+
+    return (passes(cost.tolist(), row) + passes(cost[::-1].tolist(), height - 1 - row)
+            - float(cost[row, column]))
+
+
+def test_each_cut_path_is_the_cheapest_way_through_its_column_of_the_middle_row():
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        mask = rng.random((int(rng.integers(6, 30)), int(rng.integers(8, 40)))) < 0.4
+        cost = np.where(mask, INK_COST, 1.0)
+        middle = mask.shape[0] // 2
+        for path in cut_paths(mask, spacing=3, most=5):
+            steps = np.abs(np.diff(path))
+            assert steps.max(initial=0) <= 1
+            walked = cost[np.arange(mask.shape[0]), path].sum() + SIDE_COST * steps.sum()
+            assert walked == pytest.approx(_cheapest_through(cost, middle, path[middle]),
+                                           abs=1e-3)
 
 
 def test_the_search_takes_the_cuts_whose_pieces_the_judge_likes_best():
