@@ -2,18 +2,18 @@
 
     python bench/worst.py [--repeat 3] [--only NAME ...]
 
-Reads each candidate with the shipped Reader in this process, as `POST /read` does (the
-answer or the refusal, whichever comes), with the heap a gunicorn worker has
-(gunicorn.conf.py), the median of `--repeat` reads, and prints them slowest first with the
-target: no accepted upload over 100 ms. Beside each time it prints the work the read did,
-counted in one more read that is not timed: the masks fitted to the box (`fit_to_box`, the
-reader's dearest step) and the pieces the search over cuts judged. Those counts do not move
-with the machine's load, so they show what a change did to the cost when the times cannot. The candidates are the ones that
-make the reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty digits
-wide (every cut tried), twenty touching handwritten digits, pages of many lines (of separated
-strokes, of touching digits: every line searched; of narrow blobs: each tried in two), dust,
-a run-length compressed BMP whose rows end early (Pillow would pad them in Python: refused),
-and the most expensive file of each format the limits let through (bench/memory.py's).
+Reads each candidate with the shipped Reader in this process, as `POST /read` does (the answer
+or the refusal, whichever comes), with the heap a gunicorn worker has (gunicorn.conf.py), the
+median of `--repeat` reads, and prints them slowest first with the target: no accepted upload
+over 100 ms. Beside each time it prints the work the read did, counted in one more read that is
+not timed: the masks fitted to the box (`fit_to_box`, the reader's dearest step) and the pieces
+the search over cuts judged. Those counts do not move with the machine's load, so they show
+what a change did to the cost when the times cannot. The candidates are the ones that make the
+reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty digits wide
+(every cut tried), twenty touching handwritten digits, pages of many lines (of separated
+strokes, of touching digits: every line searched; of narrow blobs: each tried in two), dust, a
+run-length compressed BMP whose rows end early (Pillow would pad them in Python: refused), and
+the most expensive file of each format the limits let through (bench/memory.py's).
 """
 
 import argparse
@@ -56,7 +56,8 @@ def dense_dots(width=1200, height=120, step=8, radius=3):
 def scribble(digits=20, height=120):
     """One unbroken stroke as wide as `digits` digits: a zigzag that every cut is tried on."""
     page = Image.new("L", (digits * height * 2 // 3 + 40, height + 40), 255)
-    points = [(20 + x, 20 + (height if (x // 17) % 2 else 0)) for x in range(0, page.width - 40, 17)]
+    points = [(20 + x, 20 + (height if (x // 17) % 2 else 0))
+              for x in range(0, page.width - 40, 17)]
     ImageDraw.Draw(page).line(points, fill=0, width=7)
     return encode(page, "PNG")
 

@@ -6,11 +6,11 @@ beside the digit model with the same kind of metadata, checked at start the same
 It is fitted behind a StandardScaler, then shipped as the network alone with the scaling
 folded into its first layer (`folded`): the same probabilities, but one estimator's
 `predict_proba` instead of a Pipeline's two steps, each with its own checks of the input,
-which cost a worker 0.4 ms a call, and the search calls it once or twice per line.
+which cost a worker more than the network's own arithmetic on a line's few pieces; the
+search calls it once or twice per line.
 """
 
 import copy
-
 import json
 import platform
 import time
