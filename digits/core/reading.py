@@ -310,19 +310,8 @@ def locate_page(decoded):
 def count_blocks(lines):
     """Each line's Pieces -> (them, all their digits' 8x8 counts stacked, line after line),
     those of digits the search judged on the way taken from what it fitted."""
-    counts = []
-    for pieces in lines:
-        for digit in pieces.digits:
-            known = _known_counts(digit.mask, pieces.fitted)
-            # fitted now if the search did not, and not remembered: nothing asks again
-            counts.append(counts_of(digit.mask) if known is None else known)
-    return lines, np.stack(counts)
-
-
-def _known_counts(mask, fitted):
-    """The counts `fitted` (as for `counts_of`) holds for this very mask, or None."""
-    known = fitted.get(id(mask))
-    return known[1] if known is not None and known[0] is mask else None
+    return lines, np.stack([counts_of(digit.mask, pieces.fitted) for pieces in lines
+                            for digit in pieces.digits])
 
 
 def piece_features(counts, pieces, height):
@@ -342,8 +331,7 @@ def counts_of(mask, fitted=None):
     """
     if fitted is None:
         return block_counts(fit_to_box(mask))
-    counts = _known_counts(mask, fitted)
-    if counts is None:
-        counts = block_counts(fit_to_box(mask))
-        fitted[id(mask)] = (mask, counts)
-    return counts
+    known = fitted.get(id(mask))
+    if known is None or known[0] is not mask:
+        known = fitted[id(mask)] = (mask, block_counts(fit_to_box(mask)))
+    return known[1]
