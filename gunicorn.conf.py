@@ -65,10 +65,17 @@ def post_worker_init(worker):
     and the connections that queue there meanwhile are reset once it exits, after the proxy has
     sent them (502 for a POST, which nginx must not retry). Closed at once, the socket refuses
     new connections instead, and nginx tries the next replica (a rolling restart loses
-    nothing: tests/test_compose.py)."""
+    nothing: tests/test_compose.py).
+
+    A request accepted just before the signal is still answered: gunicorn's sync worker asks
+    its listener for the socket's address (`getsockname`) as it starts each request, and a
+    closed gunicorn socket answers that with an AttributeError, sent as a bare 500. So each
+    listener keeps answering with the address it had."""
     def stop_listening(signum, frame):
         for listener in worker.sockets:
+            address = listener.getsockname()
             listener.close()
+            listener.getsockname = lambda address=address: address
         worker.handle_exit(signum, frame)
 
     signal.signal(signal.SIGTERM, stop_listening)

@@ -3,11 +3,16 @@
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 import requests
+from gunicorn.config import Config
+from gunicorn.sock import TCPSocket
 
 from conftest import ROOT, TEST_IMAGES, output, start_gunicorn
 
@@ -90,3 +95,36 @@ def test_the_config_leaves_blas_one_thread_per_worker():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment,
                             capture_output=True, text=True, check=True)
     assert result.stdout.split()[-1] == "1"
+
+
+def test_sigterm_refuses_new_connections_and_still_answers_the_accepted_request(monkeypatch):
+    """gunicorn.conf.py's SIGTERM handler in a worker: its listener is closed at once, so a
+    new connection is refused (nginx tries the next replica), while a request accepted just
+    before is still answered. gunicorn's sync worker asks the listener for its address as it
+    starts each request; a closed gunicorn socket raised AttributeError there, which gunicorn
+    answered with a bare 500 (seen once in a rolling restart under load)."""
+    from digits.service import heap
+    monkeypatch.setattr(heap, "return_large_blocks", lambda: None)  # the config's, not ours
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(variable, os.environ.get(variable, "1"))  # restored afterwards
+    settings = {}
+    exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), settings)
+    listener = TCPSocket(("127.0.0.1", 0), Config(), SimpleNamespace(info=print))
+    address = listener.getsockname()
+    exits = []
+    worker = SimpleNamespace(sockets=[listener],
+                             handle_exit=lambda *arguments: exits.append(arguments))
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        client = socket.create_connection(address, timeout=5)
+        accepted, _ = listener.accept()  # a request in flight when the signal comes
+        settings["post_worker_init"](worker)
+        signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
+        assert listener.getsockname() == address
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(address, timeout=5)
+        assert exits == [(signal.SIGTERM, None)]
+        accepted.close()
+        client.close()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
