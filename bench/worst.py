@@ -92,7 +92,7 @@ def many_lines(lines=12, digits=8, height=60):
     return encode(page, "PNG")
 
 
-def narrow_lines(lines=5, count=4, height=60):
+def narrow_lines(lines=5, count=4, height=80):
     """`lines` lines of `count` U-shaped strokes 0.9 heights wide: ink narrow enough to be one
     digit that might be two touching, each judged whole and, as the judge is unsure of it,
     tried cut in two."""

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
+from PIL import Image, ImageDraw, ImageFilter
 
 from bench.run import free_port, start, wait_listening, wait_ready
 from digits.core.model import SHIPPED_MODEL
@@ -224,3 +225,23 @@ def create_key(app, credits, name="test"):
     assert result.exit_code == 0, result.output
     key = re.search(r"^dg_\S+$", result.output, re.M).group(0)
     return key.split("_")[1], key
+
+
+def small_writing_page(ink=70, size=36, width=4):
+    """A phone-photo-sized page (800x600, blurred, JPEG) of five lines of 0s and 1s written
+    small: each digit `size` pixels tall, 2-3 pixels on the page's 64-pixel copy."""
+    image = Image.new("L", (800, 600), 200)
+    draw = ImageDraw.Draw(image)
+    for row in range(5):
+        top = 100 + round(size * 2.2) * row
+        for index in range(3):
+            left = 300 + round(size * 1.1) * index
+            if (row + index) % 2:
+                middle = left + size // 3
+                draw.line([(middle, top), (middle, top + size)], fill=ink, width=width)
+            else:
+                draw.ellipse([left, top, left + round(size * 0.65), top + size], outline=ink,
+                             width=width)
+    out = io.BytesIO()
+    image.filter(ImageFilter.GaussianBlur(1.5)).save(out, "JPEG", quality=75)
+    return out.getvalue()

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFile
 from sklearn.datasets import load_digits
 
-from conftest import READER, ROOT, encode, png_header
+from conftest import READER, ROOT, encode, png_header, small_writing_page
 from digits.core import decoding, optdigits, reading
 from digits.core.errors import ImageTooLarge, NoDigitFound, NotAnImage
 from digits.lab import hostile
@@ -216,6 +216,36 @@ def test_ruled_lines_are_removed_and_the_digit_kept():
     assert located.digits[0].box == READER.read_digit(encode(page())).box
     assert np.abs(pixels_of(encode(np.minimum(page(), ruling))).astype(int)
                   - reference()).mean() < 1.0
+
+
+def test_small_writing_is_located_again_finer_and_large_writing_is_not():
+    """Writing 2-3 pixels tall on the page's 64-pixel copy is located again on a finer copy,
+    where each of its 15 digits is a component of its own; a digit that fills the page is
+    located on the small copy alone (no second pass to pay for)."""
+    locate = READER.stages()[1][1]
+    small = locate(READER.decode(small_writing_page()))
+    assert small.zoom > 1 and len(small.components) == 15
+    assert locate(READER.decode(encode(page()))).zoom == 1
+
+
+def test_a_thin_stroke_located_again_finer_keeps_its_length():
+    """U-shaped strokes 6 pixels wide on a 496x640 page, located again on a finer copy: there
+    a stroke can fall between two pixels, each fainter than the strokes that set that copy's
+    own level (an arm was cut to a third of its length). At the small copy's level every one
+    of each line's 8 arms keeps the line's full height."""
+    image = Image.new("L", (496, 640), 255)
+    draw = ImageDraw.Draw(image)
+    for row in range(5):
+        for column in range(4):
+            x, y = 20 + column * 114, 20 + row * 120
+            draw.line([(x, y), (x, y + 60), (x + 54, y + 60), (x + 54, y)], fill=0, width=6)
+    locate, read_lines = READER.stages()[1][1], READER.stages()[2][1]
+    page_of_us = locate(READER.decode(encode(np.asarray(image))))
+    assert page_of_us.zoom > 1
+    for region in read_lines(page_of_us):
+        rows = region.mask.any(axis=1)
+        arms = region.mask.sum(axis=0) >= 0.8 * rows.sum()
+        assert np.count_nonzero(arms[1:] & ~arms[:-1]) + arms[0] == 8
 
 
 def test_dust_specks_are_removed():

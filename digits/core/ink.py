@@ -4,8 +4,9 @@
               -> line_regions (the components grouped into lines, top to bottom; each line's
                  ink read again at the resolution its digits need)
 
-The ink is located once on a small copy of the page (at most LOCATE_SIDE pixels a side); only
-each line's own region is then read again from the grey page, at most DIGIT_SIDE pixels tall.
+The ink is located once on a small copy of the page (at most LOCATE_SIDE pixels a side), or,
+where the writing is small on it, on a finer copy (FINE_BELOW); only each line's own region is
+then read again from the grey page, at most DIGIT_SIDE pixels tall.
 """
 
 from dataclasses import dataclass
@@ -24,6 +25,12 @@ DIGIT_APART = 0.5  # and one at least this share of it tall, a digit the small c
 LINE_REACH = 1.0  # a line's ink is looked for this many times its height beyond its ends
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1) to count as a digit
 LINE_SPAN = 0.6  # a straight run this long (fraction of the side) is ruling, not a stroke
+# Writing whose tallest blob on the small copy is under FINE_BELOW pixels (a page of lines or a
+# number far off in a photo: its digits 3-6 pixels tall there, a faint one a pixel or none) is
+# located again on a finer copy of the page, on which its digits are about FINE_DIGIT pixels
+# tall. Dev split, photo pages of 2-5 lines: counted right 0.842 -> 0.958 (whole digits and
+# lines were lost or run together); measured in docs/reading-numbers.md.
+FINE_BELOW, FINE_DIGIT = 8, 10
 RULING_WIDTH = 2  # ruled lines are at most this thick (pixels) on the small copy
 RULING_SPAN = LOCATE_SIDE // 2  # ruling is looked for only along sides at least this long
 SPECK_AREA = 0.05  # ink blobs under 5 % of the largest blob are dust
@@ -63,9 +70,11 @@ class Paper:
 
 @dataclass(frozen=True)
 class Page:
-    """An upload with its ink located: the grey page (work size), its Paper, the small copy's
-    component labels and the components found there (left to right), and how many upload
-    pixels (upright, as a person sees it) one small-copy pixel spans along x and y."""
+    """An upload with its ink located: the grey page (work size), its Paper, the component
+    labels of the copy the ink was located on and the components found there (left to right),
+    how many upload pixels (upright, as a person sees it) one pixel of that copy spans along x
+    and y, and `zoom`: how many of its pixels one small-copy pixel spans along a side (1, or
+    more where the writing was located again finer)."""
 
     grey: Image.Image
     paper: Paper
@@ -73,6 +82,7 @@ class Page:
     components: list
     scale: tuple
     detail: Image.Image | None = None  # the grey page finer, for lines small on `grey`
+    zoom: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -106,10 +116,16 @@ def flattened(grey, alpha):
     return Image.composite(grey, Image.new("L", grey.size, paper), alpha)
 
 
-def small_copy(grey):
-    """The page reduced to at most LOCATE_SIDE pixels a side, as a uint8 array."""
-    factor = max(1, -(-max(grey.size) // LOCATE_SIDE))
+def small_copy(grey, factor=None):
+    """The page reduced `factor` times (by default to at most LOCATE_SIDE pixels a side,
+    `small_factor`), as a uint8 array."""
+    factor = factor or small_factor(grey)
     return np.asarray(grey.reduce(factor) if factor > 1 else grey)
+
+
+def small_factor(grey):
+    """How many times a grey page is reduced to make its small copy."""
+    return max(1, -(-max(grey.size) // LOCATE_SIDE))
 
 
 def paper_model(small, tiles=8):
@@ -150,22 +166,31 @@ def ink_mask(ink, columns=None):
 
     Raises NoDigitFound when fewer than a few pixels stand out from the paper.
     """
-    judged = ink if columns is None else ink[:, columns]
-    strong = judged[judged > MIN_CONTRAST * 255]
+    return ink > ink_level(ink if columns is None else ink[:, columns])
+
+
+def ink_level(ink):
+    """The ink strength over which a pixel is ink: halfway to the strong strokes' level.
+
+    Raises NoDigitFound when fewer than a few pixels stand out from the paper.
+    """
+    strong = ink[ink > MIN_CONTRAST * 255]
     if strong.size < 4:
         raise NoDigitFound()
-    return ink > max(MIN_CONTRAST * 255, 0.5 * _quantile(strong, 0.9))
+    return max(MIN_CONTRAST * 255, 0.5 * _quantile(strong, 0.9))
 
 
-def remove_ruling(mask):
+def remove_ruling(mask, zoom=1.0):
     """Drop ruled or squared paper lines: two or more long straight runs in one direction.
 
     Only the thin part goes: where a stroke crosses a line, the ink is thicker than the line
-    across it, and stays.
+    across it, and stays. `zoom`: the mask's pixels along a side per small-copy pixel (the
+    sizes below are the small copy's).
     """
+    width = round(RULING_WIDTH * zoom)
     for axis in (0, 1):
         across = 1 - axis
-        if mask.shape[axis] < RULING_SPAN:  # across a wide strip, a digit's stroke is as long
+        if mask.shape[axis] < RULING_SPAN * zoom:  # across a strip, a stroke is as long
             continue
         length = max(3, int(mask.shape[axis] * LINE_SPAN))
         band = ndimage.maximum_filter1d(mask, 3, axis=across)  # each line with its neighbours
@@ -178,8 +203,7 @@ def remove_ruling(mask):
         lines = mask & ndimage.maximum_filter1d(opened, 3, axis=across)
         if ndimage.label(lines.any(axis=axis))[1] >= 2:
             stroke = ndimage.maximum_filter1d(
-                ndimage.minimum_filter1d(mask, RULING_WIDTH + 1, axis=across),
-                RULING_WIDTH + 1, axis=across)
+                ndimage.minimum_filter1d(mask, width + 1, axis=across), width + 1, axis=across)
             mask = mask & ~(lines & ~stroke)
     return mask
 
@@ -249,14 +273,14 @@ def joint_box(components):
 
 
 def read_region(page, components):
-    """The ink of `components` (found on the page's small copy), read again from the grey
-    page (or its finer copy, when that gives more pixels) in their joint box, reaching
-    LINE_REACH of its height further either side, at up to DIGIT_SIDE pixels tall: a Region.
-    Its mask is the ink near the components and what `ink_apart` finds beside it."""
+    """The ink of `components` (located on the page's small copy or a finer one), read again
+    from the grey page (or its finer copy, when that gives more pixels) in their joint box,
+    reaching LINE_REACH of its height further either side, at up to DIGIT_SIDE pixels tall: a
+    Region. Its mask is the ink near the components and what `ink_apart` finds beside it."""
     grey, labels = page.grey, page.labels
     left, top, right, bottom = joint_box(components)
-    reach = LINE_REACH * (bottom - top)  # in small-copy pixels
-    # the small copy's pixels around the components, so that no edge of a stroke is lost
+    reach = LINE_REACH * (bottom - top)  # in pixels of the copy the ink was located on
+    # that copy's pixels around the components, so that no edge of a stroke is lost
     left, top = max(0, left - 1), max(0, top - 1)
     right, bottom = min(labels.shape[1], right + 1), min(labels.shape[0], bottom + 1)
     scale_x, scale_y = grey.size[0] / labels.shape[1], grey.size[1] / labels.shape[0]
@@ -276,7 +300,8 @@ def read_region(page, components):
     box = (own[0] - shrink * min(steps, own[0] // shrink), top_px,
            min(grey.size[0], own[1] + shrink * steps), bottom_px)
     region = np.asarray(grey.reduce(shrink, box=box) if shrink > 1 else grey.crop(box))
-    # each region pixel's small-copy pixel, grown by one so that no edge of a stroke is lost
+    # each region pixel's pixel of the located copy, grown by one so that no edge of a
+    # stroke is lost (on a finer copy the components show the strokes more closely)
     xs = box[0] + (np.arange(region.shape[1]) + 0.5) * shrink  # the pixels' middles on grey
     near_left = int(box[0] // scale_x)
     near_right = min(labels.shape[1], int(-(-box[2] // scale_x)))
@@ -400,11 +425,12 @@ def line_components(page, components, elsewhere=()):
     for dust; the segmentation weighs them again at the line's resolution."""
     left, top, right, bottom = joint_box(components)
     areas = np.bincount(page.labels.ravel())
+    speck = LINE_SPECK * page.zoom ** 2
     inside = []
     for label, (rows, cols) in enumerate(ndimage.find_objects(page.labels), start=1):
         if rows is None or rows.start >= bottom or rows.stop <= top or label in elsewhere:
             continue
-        if (cols.start < right and cols.stop > left) or areas[label] > LINE_SPECK:
+        if (cols.start < right and cols.stop > left) or areas[label] > speck:
             inside.append(Component(label, int(areas[label]),
                                     (cols.start, rows.start, cols.stop, rows.stop)))
     return inside
@@ -423,13 +449,26 @@ def line_regions(page):
 
 def locate(grey, scale=(1.0, 1.0), detail=None):
     """Find the ink on a grey page (`scale`: upload pixels per page pixel, along x and y; a
-    finer copy of it, `detail`, is kept for lines small on it): a Page. Raises NoDigitFound."""
-    small = small_copy(grey)
+    finer copy of it, `detail`, is kept for lines small on it): a Page. The ink is found on
+    the page's small copy, and again on a finer copy where the writing is small on it
+    (FINE_BELOW); the paper and the ink's level are the small copy's. Raises NoDigitFound."""
+    factor = small_factor(grey)
+    small = small_copy(grey, factor)
     paper = paper_model(small)
-    labels, components = find_components(remove_ruling(ink_mask(paper.ink(small))))
+    ink = paper.ink(small)
+    level = ink_level(ink)
+    labels, components = find_components(remove_ruling(ink > level))
+    tallest = max(component.box[3] - component.box[1] for component in components)
+    finer = max(1, round(factor * tallest / FINE_DIGIT))
+    zoom = 1.0
+    if tallest < FINE_BELOW and finer < factor:
+        small, zoom = small_copy(grey, finer), factor / finer
+        # the small copy's level: on the finer copy a thin stroke is shared by two pixels,
+        # each fainter than the strokes that set its own level (an arm of a digit was lost)
+        labels, components = find_components(remove_ruling(paper.ink(small) > level, zoom))
     return Page(grey, paper, labels, components, (scale[0] * grey.size[0] / small.shape[1],
                                                   scale[1] * grey.size[1] / small.shape[0]),
-                detail)
+                detail, zoom)
 
 
 @lru_cache(maxsize=64)
