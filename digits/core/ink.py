@@ -28,7 +28,7 @@ LINE_SPAN = 0.6  # a straight run this long (fraction of the side) is ruling, no
 # Writing whose tallest blob on the small copy is under FINE_BELOW pixels (a page of lines or a
 # number far off in a photo: its digits 3-6 pixels tall there, a faint one a pixel or none) is
 # located again on a finer copy of the page, on which its digits are about FINE_DIGIT pixels
-# tall. Dev split, photo pages of 2-5 lines: counted right 0.842 -> 0.958 (whole digits and
+# tall. Dev split, photo pages of 2-5 lines: counted right 0.842 -> 0.942 (whole digits and
 # lines were lost or run together); measured in docs/reading-numbers.md.
 FINE_BELOW, FINE_DIGIT = 8, 10
 RULING_WIDTH = 2  # ruled lines are at most this thick (pixels) on the small copy
