@@ -7,10 +7,11 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFile
+from scipy import ndimage
 from sklearn.datasets import load_digits
 
 from conftest import READER, ROOT, encode, png_header, small_writing_page
-from digits.core import decoding, optdigits, reading
+from digits.core import decoding, ink, optdigits, reading
 from digits.core.errors import ImageTooLarge, NoDigitFound, NotAnImage
 from digits.lab import hostile
 from digits.lab.evaluation import drawn_as_png
@@ -216,6 +217,71 @@ def test_ruled_lines_are_removed_and_the_digit_kept():
     assert located.digits[0].box == READER.read_digit(encode(page())).box
     assert np.abs(pixels_of(encode(np.minimum(page(), ruling))).astype(int)
                   - reference()).mean() < 1.0
+
+
+def squared_page(offset, grid):
+    """'010.0' written 120 pixels tall with a 16-pixel pen on a 560x200 page under a grid of
+    3-pixel lines 40 apart (`offset`: where the first falls, `grid`: their grey): too thin for
+    the page's 64-pixel copy to show them, but ink at the line's own size."""
+    image = Image.new("L", (560, 200), 245)
+    draw = ImageDraw.Draw(image)
+    for y in range(offset, 200, 40):
+        draw.line([(0, y), (560, y)], fill=grid, width=3)
+    for x in range(offset + 4, 560, 40):
+        draw.line([(x, 0), (x, 200)], fill=grid, width=3)
+    for left in (60, 270, 390):
+        draw.ellipse([left, 40, left + 70, 160], outline=20, width=16)
+    draw.line([(200, 40), (200, 160)], fill=20, width=16)
+    draw.ellipse([355, 148, 369, 162], fill=20)  # the point, on the baseline
+    return encode(np.asarray(image))
+
+
+@pytest.mark.parametrize("offset", [0, 15, 20, 25])
+@pytest.mark.parametrize("grid", [60, 90])
+def test_a_grid_too_fine_for_the_small_copy_is_not_read_as_ink(offset, grid):
+    """Squared paper whose lines the page's small copy cannot show: at the line's size they
+    are ink, and were read as strokes of the digits they cross (an extra 1 or 3) or joined the
+    point sitting on one of them into a line too long to be a mark."""
+    assert READER.read_number(squared_page(offset, grid)).number == "010.0"
+
+
+def rules_and_strokes(height=60, width=300):
+    """A line region's ink: a ring and a bar 6 pixels thick, a point under a 2-pixel-wide
+    stroke that stops short of the region's edges and a dash 3 pixels thick, crossed by a grid
+    of 1-pixel rules 20 apart: (the strokes, the rules)."""
+    strokes = np.zeros((height, width), dtype=bool)
+    rows, cols = np.mgrid[:height, :width]
+    radius = np.hypot((rows - 30) / 22, (cols - 60) / 14)
+    strokes |= (radius <= 1) & (radius >= 0.6)
+    strokes[8:52, 112:118] = True  # the bar
+    strokes[46:52, 140:146] = True  # the point, on the baseline
+    strokes[6:54, 170:172] = True  # a thin stroke of a digit, inside the region
+    strokes[28:31, 200:225] = True  # a dash
+    rules = np.zeros_like(strokes)
+    rules[10::20, :] = True
+    rules[:, 5::20] = True
+    return strokes, rules & ~strokes
+
+
+def test_thin_rules_are_removed_and_every_stroke_kept():
+    """A line region's rules thinner than its pen go, crossings and all, but for a pixel where
+    one touches a stroke; the strokes crossing them, the point sitting on one, the dash and a
+    digit's thin stroke that ends inside the region all stay (a rule crosses the region)."""
+    strokes, rules = rules_and_strokes()
+    stubs = rules & ndimage.binary_dilation(strokes, iterations=4)  # near a stroke: as it is read
+    kept = ink.without_thin_rules(strokes | rules, strokes | stubs)
+    assert not (kept & ~ndimage.binary_dilation(strokes)).any(), "a rule was kept"
+    lost = strokes & ~kept
+    assert lost.sum() <= 4 and not (lost & ~ndimage.binary_dilation(rules)).any()
+    for part in (np.s_[46:52, 140:146], np.s_[6:54, 170:172], np.s_[28:31, 200:225]):
+        assert kept[part].all(), "the point, the thin stroke or the dash was lost"
+
+
+def test_a_thin_pen_s_strokes_are_not_rules():
+    """Where the pen is as thin as the rules, nothing is taken for one."""
+    strokes, rules = rules_and_strokes()
+    thin = strokes & ~ndimage.binary_erosion(strokes)  # the strokes' outlines
+    assert (ink.without_thin_rules(thin | rules, thin) == (thin | rules)).all()
 
 
 def test_small_writing_is_located_again_finer_and_large_writing_is_not():

@@ -34,6 +34,13 @@ FINE_BELOW, FINE_DIGIT = 8, 10
 RULING_WIDTH = 2  # ruled lines are at most this thick (pixels) on the small copy
 RULING_SPAN = LOCATE_SIDE // 2  # ruling is looked for only along sides at least this long
 SPECK_AREA = 0.05  # ink blobs under 5 % of the largest blob are dust
+# Rules the small copy is too coarse to show (a pale grid of squared paper) are removed from a
+# line's region: pixels thinner across than RULE_THIN of its strokes' mean width, in a row
+# whose thin pixels span RULE_ROW of the region's width, or a column whose span RULE_COLUMN of
+# its height and that has ink at its top and bottom (a digit's thin stroke ends inside the
+# region; a rule crosses it). Dev squared paper: tight counted right 0.950 -> 0.971, marks in
+# place 0.906 / 0.896 / 0.915 -> 0.934 / 0.953 / 0.953; the other kinds' rows unchanged.
+RULE_THIN, RULE_ROW, RULE_COLUMN = 0.5, 0.45, 0.5
 LINE_SPECK = 2  # small-copy pixels: a blob beside the line larger than this may be a digit
 # Rows of ink apart by empty rows are lines, unless the gap is under LINE_GAP of the tallest
 # band (a stroke broken by a faint pen, a 5's bar); a band under LINE_SHARE of the tallest (a
@@ -318,10 +325,44 @@ def read_region(page, components):
     own_columns = (xs >= own[0]) & (xs < own[1])
     ink = ink_mask(page.paper.ink(region, box, grey.size), own_columns)  # the line's strokes
     near_components = grown[rows[:, None], cols[None, :]]
+    ink = without_thin_rules(ink, ink & near_components)
     mask = (ink & near_components) | ink_apart(ink, near_components, own_columns)
     # upload pixels per grey pixel, from the page's upload pixels per small-copy pixel
     return Region(mask, box, (page.scale[0] * labels.shape[1] / grey.size[0],
                               page.scale[1] * labels.shape[0] / grey.size[1]))
+
+
+def stroke_width(mask):
+    """The mean width of a mask's strokes, in pixels: twice its area over its edge pixels (a
+    stroke w wide and l long has w * l pixels and 2 * l on its edges)."""
+    edge = mask & ~ndimage.binary_erosion(mask)
+    return 2.0 * np.count_nonzero(mask) / max(1, np.count_nonzero(edge))
+
+
+def without_thin_rules(ink, strokes):
+    """A line region's `ink` without the rules crossing it that are thinner than the pen
+    (RULE_THIN of the mean width of `strokes`, the ink near the line's components): the
+    thin pixels of rows or columns that rules fill (RULE_ROW, RULE_COLUMN). Where a stroke
+    crosses a rule the ink is thicker than the rule and stays, and so does a dash or a point,
+    too short to fill a row."""
+    thin_side = int(RULE_THIN * stroke_width(strokes))
+    if thin_side < 2:  # nothing is thinner than a pixel
+        return ink
+    kept = ink
+    for axis, span in ((0, RULE_ROW), (1, RULE_COLUMN)):  # horizontal rules, then vertical
+        across = np.ones((thin_side, 1) if axis == 0 else (1, thin_side), dtype=bool)
+        # of what the rules across left: their crossings are rules in both directions
+        thin = kept & ~ndimage.binary_opening(kept, across)
+        along = 1 - axis
+        filled = ndimage.maximum_filter1d(thin, 3, axis=axis).sum(axis=along)
+        ruled = filled >= span * ink.shape[along]
+        if axis == 1:  # a vertical rule reaches the region's top and bottom
+            ends = ndimage.maximum_filter1d(kept[[0, -1]], 3, axis=1)
+            ruled &= ends.all(axis=0)
+        if ruled.any():
+            ruled = ndimage.maximum_filter1d(ruled, 3)
+            kept = kept & ~(thin & (ruled[:, None] if axis == 0 else ruled[None, :]))
+    return kept
 
 
 def ink_apart(ink, kept, own):
