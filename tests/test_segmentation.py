@@ -5,7 +5,7 @@ import pytest
 
 from conftest import READER
 from digits.core.errors import TooManyDigits
-from digits.core.ink import Region, split_rows
+from digits.core.ink import Region, rows_of, split_rows
 from digits.core.cuts import INK_COST, SIDE_COST, cut_paths
 from digits.core.segmentation import NARROW_MARGIN, SCORE_BUDGET, segment
 from digits.lab.handwriting import handwriting
@@ -72,6 +72,30 @@ def test_a_digit_broken_across_its_middle_is_one_digit_not_two_lines():
     assert len(split_rows(Region(zero, (0, 0, 34, 64), (1.0, 1.0)))) == 1
     digits, _ = segment(zero, judge)
     assert len(digits) == 1 and digits[0].box == (2, 0, 32, 64)
+
+
+@pytest.mark.parametrize("boxes, rows", [
+    pytest.param([(0, 0, 30, 20), (0, 30, 30, 50)], [[0, 1]], id="a digit's two halves"),
+    pytest.param([(0, 0, 60, 20), (0, 30, 60, 50)], [[0], [1]],
+                 id="two one-blob lines, together wider than tall"),
+    pytest.param([(0, 0, 20, 10), (0, 20, 20, 30), (0, 40, 20, 50), (0, 60, 20, 70)],
+                 [[0, 1], [2, 3]], id="four one-blob lines: a digit has two halves, not four"),
+])
+def test_stacked_blobs_are_one_digit_only_when_shaped_like_one(boxes, rows):
+    """Two rows of one column of ink each, over each other, are one digit broken across its
+    middle only when together they are no wider than tall, and never more than two: lines of
+    touching digits (a blob each) stacked at the same indent were run into one region."""
+    assert rows_of(boxes) == rows
+
+
+def test_stacked_lines_of_touching_digits_are_each_read():
+    """The worst-case benchmark's page of five lines of four touching handwritten digits, at
+    the same indent: each line is a line (they were run into three, one of them 'six digits'
+    of two lines read at 7 pixels a line)."""
+    from bench.worst import touching_lines
+
+    reading = READER.read_number(touching_lines())
+    assert len(reading.lines) == 5
 
 
 @pytest.mark.parametrize("kind", NUMBER_KINDS)

@@ -396,9 +396,8 @@ def lines_of(page):
 def rows_of(boxes):
     """Blobs' boxes (left, top, right, bottom) grouped into rows of writing, top to bottom: a
     list of lists of indices into `boxes`. Empty rows part the rows (`bands`), except between
-    two bands that each hold one column of ink over the other's: the halves of one digit
-    broken across (a 0 or an 8 with faint sides), which is how a column of single digits
-    looks too."""
+    two bands that are the halves of one digit broken across (a 0 or an 8 with faint sides,
+    `_halves_of_one_digit`), which is how a column of single digits looks too."""
     rows = np.zeros(max(box[3] for box in boxes) + 1, dtype=bool)
     for box in boxes:
         rows[box[1]:box[3]] = True
@@ -409,15 +408,28 @@ def rows_of(boxes):
         nearest = min(range(len(lines)), key=lambda line: max(
             lines[line][0] - middle, middle - lines[line][1], 0))
         groups[nearest].append(index)
-    stacked = [groups[0]]
+    stacked, halves = [groups[0]], False
     for group in groups[1:]:
-        above = _columns([boxes[index] for index in stacked[-1]])
-        below = _columns([boxes[index] for index in group])
-        if len(above) == len(below) == 1 and _overlap(above[0], below[0]) >= 0.5:
+        # a digit has two halves: a band under a merged pair starts a row of its own
+        halves = not halves and _halves_of_one_digit([boxes[index] for index in stacked[-1]],
+                                                     [boxes[index] for index in group])
+        if halves:
             stacked[-1] = stacked[-1] + group
         else:
             stacked.append(group)
     return [group for group in stacked if group]
+
+
+def _halves_of_one_digit(above, below):
+    """Whether two rows of blobs' boxes are the halves of one digit broken across its middle:
+    each one column of ink, over the other's, together no wider than tall (as a digit is;
+    lines of touching digits, a blob each, stacked at one indent, are mostly wider)."""
+    spans = _columns(above), _columns(below)
+    if not len(spans[0]) == len(spans[1]) == 1 or _overlap(spans[0][0], spans[1][0]) < 0.5:
+        return False
+    boxes = above + below
+    width = max(box[2] for box in boxes) - min(box[0] for box in boxes)
+    return width <= max(box[3] for box in boxes) - min(box[1] for box in boxes)
 
 
 def bands(rows):
