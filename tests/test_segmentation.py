@@ -256,6 +256,27 @@ def bars_are_digits(whole):
     return judging(lambda piece: whole if piece.box[2] - piece.box[0] >= 28 else 0.0)
 
 
+def test_a_wide_digit_across_many_candidate_cuts_is_one_piece():
+    """Two combs of five teeth, each 40 pixels wide and tall (a wide digit), touching at their
+    feet, judged one digit where a piece holds five teeth: a candidate cut falls between
+    every two teeth, so each comb spans five gaps. The search judges the ink between any two
+    cuts up to 1.2 heights apart, so each comb is one piece; pieces across at most three gaps
+    cut both into fragments."""
+    line = np.zeros((44, 100), dtype=bool)
+    for left in (4, 52):
+        for tooth in range(5):
+            bar(line, 2, left + tooth * 9, 40, 4)
+        bar(line, 36, left, 6, 40)
+    bar(line, 36, 44, 6, 8)  # the feet touch
+
+    def five_teeth(piece):
+        teeth = np.diff(piece.mask[10].astype(np.int8), prepend=0) == 1
+        return 0.0 if np.count_nonzero(teeth) == 5 else -10.0
+
+    digits, _ = segment(line, judging(five_teeth))
+    assert [(digit.box[0], digit.box[2]) for digit in digits] == [(4, 44), (44, 92)]
+
+
 def test_a_narrow_pair_of_touching_digits_is_cut_in_two():
     """Ink under a height wide used never to be searched: two digits touching that narrow
     (a 1 run into its neighbour) were read as one. Beside another digit, a narrow blob whose
