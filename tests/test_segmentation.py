@@ -270,11 +270,38 @@ def test_a_wide_digit_across_many_candidate_cuts_is_one_piece():
     bar(line, 36, 44, 6, 8)  # the feet touch
 
     def five_teeth(piece):
-        teeth = np.diff(piece.mask[10].astype(np.int8), prepend=0) == 1
+        row = 20 - piece.box[1]  # the line's row 20, across the teeth
+        if not 0 <= row < piece.mask.shape[0]:
+            return -10.0
+        teeth = np.diff(piece.mask[row].astype(np.int8), prepend=0) == 1
         return 0.0 if np.count_nonzero(teeth) == 5 else -10.0
 
     digits, _ = segment(line, judging(five_teeth))
     assert [(digit.box[0], digit.box[2]) for digit in digits] == [(4, 44), (44, 92)]
+
+
+def test_a_narrow_1_between_touching_digits_is_cut_out():
+    """0, 1, 0 touching, the 1 six pixels wide in a line 40 tall: the cuts either side of it
+    are 7 pixels apart (0.175 of the height), and both are candidates (cuts 0.2 of the height
+    apart, as before, kept one and read the three as one)."""
+    rows, cols = np.mgrid[:44, :70]
+    rings = []
+    for left in (2, 39):  # two rings 29 pixels wide, 3 thick
+        radius = np.hypot((rows - 21.5) / 20, (cols - left - 14) / 14.5)
+        rings.append((radius <= 1) & (radius >= 1 - 6 / 29))
+    one = bar(np.zeros((44, 70), dtype=bool), 2, 32, 40, 6)
+    line = rings[0] | one | rings[1]
+    line[21:23, 31] = line[21:23, 38] = True  # each ring touches the 1
+
+    def one_digit(piece):
+        inked = np.zeros_like(line)
+        left, top, right, bottom = piece.box
+        inked[top:bottom, left:right] = piece.mask
+        shares = sorted((inked & digit).sum() / digit.sum() for digit in (rings[0], one, rings[1]))
+        return 0.0 if shares[-1] >= 0.9 and shares[-2] <= 0.1 else -10.0
+
+    digits, _ = segment(line, judging(one_digit))
+    assert [(digit.box[0], digit.box[2]) for digit in digits] == [(2, 31), (31, 38), (38, 68)]
 
 
 def test_a_narrow_pair_of_touching_digits_is_cut_in_two():
