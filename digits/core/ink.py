@@ -317,11 +317,7 @@ def read_region(page, components):
     near = wanted[labels[top:bottom, near_left:near_right]]
     rows = ((np.arange(region.shape[0]) + 0.5) * (near.shape[0] / region.shape[0])).astype(int)
     cols = np.minimum((xs / scale_x).astype(int) - near_left, near.shape[1] - 1)
-    grown = near.copy()
-    grown[1:] |= near[:-1]
-    grown[:-1] |= near[1:]
-    grown[:, 1:] |= grown[:, :-1].copy()
-    grown[:, :-1] |= grown[:, 1:].copy()
+    grown = _widened(_widened(near, 0), 1)
     own_columns = (xs >= own[0]) & (xs < own[1])
     ink = ink_mask(page.paper.ink(region, box, grey.size), own_columns)  # the line's strokes
     near_components = grown[rows[:, None], cols[None, :]]
@@ -376,7 +372,8 @@ def without_thin_rules(ink, strokes):
 # The two below are scipy.ndimage's binary_opening by a line and maximum_filter1d of size 3,
 # written with numpy slices: on a region's few thousand pixels scipy's calls cost a single
 # digit's read 0.3 ms more than no rule removal at all; these, and skipping what no rule can
-# fill, about 0.03 ms (bench/profile.py, the lines' regions).
+# fill, about 0.03 ms (bench/profile.py, the lines' regions). `_widened` also grows the
+# located components by a pixel for each line's region.
 def _in_runs(mask, length, axis):
     """The pixels of `mask` in runs at least `length` long along `axis` (rows: 0): its
     opening by a line of that length."""
