@@ -7,7 +7,7 @@ from conftest import READER
 from digits.core.errors import TooManyDigits
 from digits.core.ink import Region, rows_of, split_rows
 from digits.core.cuts import INK_COST, SIDE_COST, cut_paths
-from digits.core.segmentation import NARROW_MARGIN, SCORE_BUDGET, segment
+from digits.core.segmentation import NARROW_MARGIN, PARTED_MARGIN, SCORE_BUDGET, segment
 from digits.lab.handwriting import handwriting
 from digits.lab.uploads import NUMBER_KINDS, render_number
 
@@ -220,6 +220,45 @@ def test_the_search_takes_the_cuts_whose_pieces_the_judge_likes_best():
     digits, _ = segment(line, one_bar)
     assert len(digits) == 3 and [d.box[0] for d in digits] == sorted(d.box[0] for d in digits)
     assert len(segment(line, whole)[0]) == 1
+
+
+def wide_pair(line, left):
+    """Two bars joined at their feet, 40 pixels tall and 56 wide (1.4 of the height: wide
+    enough to be searched over all its cuts), drawn into `line` at `left`."""
+    bar(line, 0, left, 40, 6)
+    bar(line, 0, left + 50, 40, 6)
+    return bar(line, 34, left, 6, 56)
+
+
+def bars_or_pair(whole):
+    """A judge that scores the pair whole (50 pixels wide or more) `whole`, a tall piece up
+    to half as wide (one bar and its share of the foot) 0, and any other piece -5."""
+    return judging(lambda piece: whole if piece.box[2] - piece.box[0] >= 50 else
+                   0.0 if piece.box[3] - piece.box[1] == 40 and piece.box[2] - piece.box[0] <= 30
+                   else -5.0)
+
+
+@pytest.mark.parametrize("others, whole, counted", [
+    pytest.param([90, 120], -(PARTED_MARGIN - 0.5), 3,
+                 id="beside digits that stand apart, beaten by less than the margin: whole"),
+    pytest.param([90, 120], -(PARTED_MARGIN + 0.5), 4,
+                 id="beside digits that stand apart, beaten by more than the margin: cut"),
+    pytest.param([], -(PARTED_MARGIN - 0.5), 4,
+                 id="beside other wide ink: no margin, cut"),
+])
+def test_wide_ink_among_digits_that_stand_apart_is_cut_only_past_the_margin(others, whole,
+                                                                           counted):
+    """A writer who parts every other digit of a line from its neighbours more likely drew
+    the one wide ink among them as one digit (a 7 with a long bar) than ran two together: it
+    is cut only where its pieces beat it by PARTED_MARGIN. Beside other wide ink, the line's
+    digits touch, and the best pieces win."""
+    line = wide_pair(np.zeros((40, 150), dtype=bool), 2)
+    for left in others:
+        bar(line, 0, left, 40, 6)
+    if not others:
+        wide_pair(line, 80)
+    digits, _ = segment(line, bars_or_pair(whole))
+    assert len(digits) == counted
 
 
 def test_touching_handwritten_pairs_are_cut_in_two():
