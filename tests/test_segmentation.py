@@ -7,7 +7,8 @@ from conftest import READER
 from digits.core.errors import TooManyDigits
 from digits.core.ink import Region, rows_of, split_rows
 from digits.core.cuts import INK_COST, SIDE_COST, cut_paths
-from digits.core.segmentation import NARROW_MARGIN, PARTED_MARGIN, SCORE_BUDGET, segment
+from digits.core.segmentation import (NARROW_MARGIN, PARTED_MARGIN, SCORE_BUDGET, segment,
+                                      separators)
 from digits.lab.handwriting import handwriting
 from digits.lab.uploads import NUMBER_KINDS, render_number
 
@@ -45,6 +46,20 @@ def test_dots_and_dashes_are_set_aside():
     digits, marks = segment(line, judge)
     assert len(digits) == 3
     assert [(m.kind, m.box[0]) for m in marks] == [("dash", 30), ("dot", 75)]
+
+
+def test_a_point_beside_a_heavy_digit_is_kept_and_dust_is_not():
+    """A decimal point 4 pixels across in a line 40 tall (a tenth of it) is under 2 % of a
+    heavy digit's area, the share under which a piece is dust; as wide and tall as a point,
+    it is kept and read between the digits, while a speck of 2 pixels is still dust."""
+    line = np.zeros((40, 120), dtype=bool)
+    bar(line, 2, 10, 38, 30)  # a heavy digit: 1,140 pixels
+    bar(line, 35, 48, 4, 4)  # a point on the baseline: 16 pixels
+    bar(line, 20, 55, 2, 2)  # dust
+    bar(line, 2, 70, 38, 6)
+    digits, marks = segment(line, judge)
+    assert [mark.box for mark in marks] == [(48, 35, 52, 39)]
+    assert [separator.symbol for separator in separators(digits, marks)[0]] == ["."]
 
 
 def test_a_region_of_two_rows_is_cut_into_two_lines():
