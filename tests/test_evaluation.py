@@ -77,7 +77,7 @@ def test_evaluate_command_prints_every_figure(capsys):
     for words in ["photo", "canvas", "mean", "held-out load_digits accuracy",
                   "held-out load_digits ECE", "drawn as 256x256 PNG", "confusion on real",
                   "refused as several digits", "handwritten numbers", "touching",
-                  "exact by length", "a mark between two digits", "point", "dash",
+                  "exact by length", "a mark between two digits", "point", "comma", "dash",
                   "against exact-number correctness", "pages of 2-5 lines"]:
         assert words in printed
 
@@ -96,8 +96,10 @@ def test_the_report_holds_each_line_to_its_target():
                "numbers": [{**cell, "spacing": "separated"},
                            {**cell, "spacing": "tight", "count_right": 0.92},
                            {**cell, "spacing": "touching", "count_right": 0.75}],
-               "marks": {"canvas": {"point": 0.96, "dash": 0.9, "space": 0.97, "none": 0.97},
-                         "ruled": {"point": 0.96, "dash": 0.95, "space": 0.97, "none": 0.9}},
+               "marks": {"canvas": {"point": 0.96, "comma": 0.96, "dash": 0.9, "space": 0.97,
+                                    "none": 0.97},
+                         "ruled": {"point": 0.96, "comma": 0.95, "dash": 0.95, "space": 0.97,
+                                   "none": 0.9}},
                "number_calibration": [0.19, [(0.9, 1.0, 626, 0.962, 0.797)]],
                "pages": {"scan": {"n": 10, "lines_right": 1.0, "counted_right": 0.96, "exact": 0.6},
                          "photo": {"n": 10, "lines_right": 0.9, "counted_right": 0.9,

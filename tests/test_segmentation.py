@@ -62,6 +62,22 @@ def test_a_point_beside_a_heavy_digit_is_kept_and_dust_is_not():
     assert [separator.symbol for separator in separators(digits, marks)[0]] == ["."]
 
 
+def test_a_comma_whose_tail_hangs_below_the_digits_is_read_as_their_point():
+    """A comma between two digits 36 pixels tall: a point on their baseline with a tail 10
+    pixels below it, 15 pixels in all, taller than a dot or a dash may be (MARK_HEIGHT). It
+    starts low in the line, where no digit does, and is read as the number's point, not as a
+    digit."""
+    line = np.zeros((50, 80), dtype=bool)
+    bar(line, 2, 10, 36, 6)
+    bar(line, 33, 35, 5, 5)  # the point, on the baseline (row 38)
+    for row in range(38, 48):  # the tail, down and to the left
+        bar(line, row, 38 - (row - 38) // 4, 1, 2)
+    bar(line, 2, 60, 36, 6)
+    digits, marks = segment(line, judge)
+    assert len(digits) == 2 and [mark.kind for mark in marks] == ["dot"]
+    assert [(s.symbol, s.after) for s in separators(digits, marks)[0]] == [(".", 1)]
+
+
 def test_a_region_of_two_rows_is_cut_into_two_lines():
     """Two lines the page's small copy ran together (no empty row between them there): the
     region read again shows the empty rows, and is cut halfway between, each box where its

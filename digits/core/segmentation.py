@@ -34,6 +34,10 @@ SPECK_SHARE = 0.02
 MERGE_OVERLAP = 0.5  # a piece whose columns lie this much inside another's belongs to it
 SMALL_PIECE = 0.5  # a piece under half the tallest's height joins any digit it overlaps
 MARK_HEIGHT = 0.35  # a piece this much shorter than the line is a dot or a dash
+# A comma's tail takes it past MARK_HEIGHT: a piece that starts below COMMA_TOP of the line's
+# height (from its digits' top), no digit does, and is at most COMMA_WIDTH of it wide, is a
+# mark too (a comma between two digits is read as their decimal point).
+COMMA_TOP, COMMA_WIDTH = 0.65, 0.35
 DASH_ASPECT, DASH_LENGTH = 1.8, 0.2  # a dash: this many times wider than thick, and this long
 # Where a mark between two digits is read: a dot whose middle is below POINT_LOW of the digits'
 # height (from their top) sits on the baseline; a dash whose middle is within DASH_BAND is a
@@ -188,10 +192,12 @@ def _digits_and_marks(line):
               or _shorter_side(slices[label - 1]) >= POINT_SIZE * tallest]
     groups = _merge_stacked(pieces, areas, _tallest(pieces))
     height = _line_height(groups)
+    boxes = [_union_box(members) for members in groups]
+    top = min(box[1] for box in boxes if box[3] - box[1] >= MARK_HEIGHT * height)
     digits, marks = [], []
-    for members in groups:
-        box = _union_box(members)
-        if box[3] - box[1] < MARK_HEIGHT * height:
+    for members, box in zip(groups, boxes):
+        low = box[1] - top >= COMMA_TOP * height and box[2] - box[0] <= COMMA_WIDTH * height
+        if box[3] - box[1] < MARK_HEIGHT * height or low:
             wide, thick = box[2] - box[0], box[3] - box[1]
             dash = wide >= DASH_ASPECT * thick and wide >= DASH_LENGTH * height
             marks.append(Mark("dash" if dash else "dot", box))

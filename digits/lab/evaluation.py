@@ -283,21 +283,24 @@ def evaluate_pages(reader, split="test", count=120, kinds=PAGE_KINDS, n_jobs=2):
             for kind, rows in zip(kinds, results)}
 
 
-MARK_SYMBOLS = {"point": ".", "dash": "-", "space": " "}
+MARK_SYMBOLS = {"point": ".", "comma": ",", "dash": "-", "space": " "}
+READ_AS = {",": "."}  # what /read answers for a mark written otherwise: a decimal comma, a point
 
 
 def read_marks(reader, kind, numbers, offset=0):
     """Render each number (of three digits or more) once with each of MARK_SYMBOLS between two
     of its digits, and once without, and read it as POST /read does: per number and symbol
     (None: without), whether the number's shape came out as written ("dd.dd": its digits
-    counted right, the symbol in its place, nothing else between them)."""
+    counted right, the symbol in its place as /read answers it, a comma as a point, nothing
+    else between them)."""
     rows = []
     for index, (images, labels) in enumerate(numbers):
         after = 1 + index % (len(labels) - 1)
         for name, symbol in [*MARK_SYMBOLS.items(), (None, None)]:
             written = {after: symbol} if symbol else None
             data = render_number(images, kind, "separated", offset + index, written)
-            expected = "d" * after + (symbol or "") + "d" * (len(labels) - after)
+            read = READ_AS.get(symbol, symbol or "")
+            expected = "d" * after + read + "d" * (len(labels) - after)
             try:
                 shape = "".join("d" if c.isdigit() else c for c in reader.read_number(data).number)
             except DigitsError:

@@ -196,7 +196,7 @@ SPACINGS = {"separated": (0.15, 0.45), "tight": (0.03, 0.12), "touching": None}
 def render_number(digits, kind, spacing, seed, separators=None):
     """Bytes of an image file showing the 28x28 `digits` side by side as one handwritten
     number, uploaded as `kind` (one of NUMBER_KINDS) with `spacing` (one of SPACINGS);
-    `separators` ({digits before it: "." "-" or " "}) are written between them."""
+    `separators` ({digits before it: "." "," "-" or " "}) are written between them."""
     rng = np.random.default_rng(seed)
     return _NUMBER_RENDERERS[kind](number_ink(digits, 100, spacing, rng, separators), rng)
 
@@ -204,7 +204,8 @@ def render_number(digits, kind, spacing, seed, separators=None):
 def number_ink(digits, height, spacing, rng, separators=None):
     """Ink coverage (0..1) of the digits on one line `height` pixels tall: each digit's size
     and baseline jittered, the gaps drawn from SPACINGS (or strokes made to touch), and a point
-    on the baseline, a dash at mid-height or a wide space where `separators` says."""
+    on the baseline, a comma, a dash at mid-height or a wide space where `separators` says
+    (below the line, room for a comma's tail)."""
     separators = separators or {}
     parts = []
     for digit in digits:
@@ -216,8 +217,9 @@ def number_ink(digits, height, spacing, rng, separators=None):
         ink = np.asarray(Image.fromarray(ink).resize(
             (max(1, round(ink.shape[1] * scale)), round(size)), Image.Resampling.BILINEAR))
         parts.append((ink, int(rng.integers(0, height - ink.shape[0] + 1))))
-    line = np.zeros((height, sum(part.shape[1] for part, _ in parts) + height * len(parts)
-                     + 2 * height * len(separators)), dtype=np.float32)
+    below = round(0.3 * height) if "," in separators.values() else 0  # a comma's tail
+    line = np.zeros((height + below, sum(part.shape[1] for part, _ in parts)
+                     + height * len(parts) + 2 * height * len(separators)), dtype=np.float32)
     x = 0
     for index, (ink, top) in enumerate(parts):
         if index in separators:
@@ -233,23 +235,29 @@ def number_ink(digits, height, spacing, rng, separators=None):
 
 def _separator(line, x, previous, symbol, height, rng):
     """Write `symbol` after `x` (the end of the line so far, whose last digit is `previous`:
-    (ink, top)): a round point whose bottom sits on that digit's baseline, a dash at its
-    mid-height, or a wide space. Returns where the next digit starts."""
+    (ink, top)): a round point whose bottom sits on that digit's baseline, a comma (that point
+    with a tail hanging below the baseline), a dash at its mid-height, or a wide space. Returns
+    where the next digit starts."""
     ink, top = previous
     if symbol == " ":
         return x + round(height * rng.uniform(0.9, 1.4))
     x += round(height * rng.uniform(0.08, 0.16))
-    if symbol == ".":
+    if symbol in ".,":
         side = round(height * rng.uniform(0.1, 0.15))
-        rows, cols = np.mgrid[:side, :side]
+        tail = round(side * rng.uniform(1.0, 1.5)) if symbol == "," else 0
+        rows, cols = np.mgrid[:side + tail, :side]
         mark = ((rows - (side - 1) / 2) ** 2 + (cols - (side - 1) / 2) ** 2
                 <= (side / 2) ** 2).astype(np.float32)
+        # the tail: a stroke a third of the point thick, from its right down to the left
+        along = rows - (side - 1) / 2
+        mark[(along > 0) & (np.abs(cols - (side - 1) * (0.8 - 0.5 * along / max(1, tail)))
+                            <= max(1.0, side / 6))] = 1.0
         mark_top = top + ink.shape[0] - side - int(rng.integers(0, max(1, side // 3)))
     else:
         width, thick = round(height * rng.uniform(0.3, 0.45)), round(height * rng.uniform(0.07, 0.1))
         mark = np.ones((thick, width), dtype=np.float32)
         mark_top = top + ink.shape[0] // 2 - thick // 2 + int(rng.integers(-3, 4))
-    mark_top = min(max(0, mark_top), height - mark.shape[0])
+    mark_top = min(max(0, mark_top), line.shape[0] - mark.shape[0])
     window = line[mark_top: mark_top + mark.shape[0], x: x + mark.shape[1]]
     np.maximum(window, mark, out=window)
     return x + mark.shape[1] + round(height * rng.uniform(0.08, 0.16))
