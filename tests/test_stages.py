@@ -601,3 +601,22 @@ def test_the_reach_beyond_a_line_leaves_its_own_pixels_as_they_were(monkeypatch,
     width = own.mask.shape[1]
     assert own.box[1::2] == reaching.box[1::2]
     assert np.array_equal(reaching.mask[:, offset:offset + width], own.mask)
+
+
+@pytest.mark.parametrize("blob, chosen", [
+    pytest.param((40, 30, 10, 6), True, id="a comma cut by the region's bottom edge: a mark"),
+    pytest.param((36, 30, 6, 6), True, id="a point inside the region: a mark"),
+    pytest.param((20, 30, 30, 6), False, id="a tall blob cut by the bottom edge: not a digit"),
+    pytest.param((40, 0, 10, 6), False, id="a blob cut by the left edge: not a mark"),
+])
+def test_marks_beside_the_line_may_hang_below_its_region(blob, chosen):
+    """The line's region is its digits' box, so a comma's tail, or a point set a little low,
+    reaches past its bottom edge: such a mark is kept from the region's ink (`ink.ink_apart`),
+    while a digit cut by an edge, or a mark cut at the sides, is not."""
+    strokes = np.zeros((50, 80), dtype=bool)
+    strokes[2:48, 10:16] = strokes[2:48, 50:56] = True  # two digits, near the components
+    blob_ink = np.zeros_like(strokes)
+    top, left, height, width = blob
+    blob_ink[top:top + height, left:left + width] = True
+    kept = ink.ink_apart(strokes | blob_ink, strokes, np.ones(80, dtype=bool))
+    assert kept[blob_ink].all() == chosen and not kept[strokes].any()

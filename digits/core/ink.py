@@ -407,18 +407,20 @@ def ink_apart(ink, kept, own):
     height tall) or, within the line's `own` columns (a boolean per column), a point or a dash
     (at most MARK_SIDE of it): ink too small or too faint to show on the page's small copy (a
     decimal point, a thin 1 or 0 at the end of a line in a photo of a page), which would
-    otherwise be cut away with the dust beside the line."""
+    otherwise be cut away with the dust beside the line. A mark may reach the region's bottom
+    edge: the region is the digits' box, and a comma's tail, or a point set a little low,
+    hangs below it."""
     labels, count = ndimage.label(ink.view(np.uint8), _EIGHT_NEIGHBOURS)
     kept_share = (np.bincount(labels[kept].ravel(), minlength=count + 1)
                   / np.maximum(1, np.bincount(labels.ravel(), minlength=count + 1)))
     shortest, tallest = DIGIT_APART * ink.shape[0], MARK_SIDE * ink.shape[0]
     chosen = np.zeros(count + 1, dtype=bool)  # label 0, the paper, is never chosen
     for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
-        inside = (rows.start > 0 and cols.start > 0 and rows.stop < ink.shape[0]
-                  and cols.stop < ink.shape[1])
+        sides = rows.start > 0 and cols.start > 0 and cols.stop < ink.shape[1]
         tall = rows.stop - rows.start
-        mark = tall <= tallest and own[cols.start:cols.stop].all()
-        chosen[label] = kept_share[label] < 0.5 and inside and (mark or tall >= shortest)
+        mark = sides and tall <= tallest and own[cols.start:cols.stop].all()
+        digit = sides and rows.stop < ink.shape[0] and tall >= shortest
+        chosen[label] = kept_share[label] < 0.5 and (mark or digit)
     return chosen[labels]
 
 
