@@ -34,9 +34,10 @@ SPECK_SHARE = 0.02
 MERGE_OVERLAP = 0.5  # a piece whose columns lie this much inside another's belongs to it
 SMALL_PIECE = 0.5  # a piece under half the tallest's height joins any digit it overlaps
 MARK_HEIGHT = 0.35  # a piece this much shorter than the line is a dot or a dash
-# A comma's tail takes it past MARK_HEIGHT: a piece that starts below COMMA_TOP of the line's
-# height (from its digits' top), no digit does, and is at most COMMA_WIDTH of it wide, is a
-# mark too (a comma between two digits is read as their decimal point).
+# A comma's tail takes it past MARK_HEIGHT. A piece at most COMMA_WIDTH of the line's height
+# wide that starts below COMMA_TOP of it (from the digits' top), where no digit starts, is a
+# mark too: a comma between two digits is read as their point (dev commas in their place
+# 0.84-0.88 -> 0.92-0.95; at 0.5, a short 1 low in a line was taken for one).
 COMMA_TOP, COMMA_WIDTH = 0.65, 0.35
 DASH_ASPECT, DASH_LENGTH = 1.8, 0.2  # a dash: this many times wider than thick, and this long
 # Where a mark between two digits is read: a dot whose middle is below POINT_LOW of the digits'

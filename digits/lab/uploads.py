@@ -248,7 +248,7 @@ def _separator(line, x, previous, symbol, height, rng):
         rows, cols = np.mgrid[:side + tail, :side]
         mark = ((rows - (side - 1) / 2) ** 2 + (cols - (side - 1) / 2) ** 2
                 <= (side / 2) ** 2).astype(np.float32)
-        # the tail: a stroke a third of the point thick, from its right down to the left
+        # the tail: a stroke a third of the point thick, from its right side down to the left
         along = rows - (side - 1) / 2
         mark[(along > 0) & (np.abs(cols - (side - 1) * (0.8 - 0.5 * along / max(1, tail)))
                             <= max(1.0, side / 6))] = 1.0
