@@ -187,13 +187,13 @@ def _digits_and_marks(line):
     slices = ndimage.find_objects(labels)
     if count == 0:
         return [], [], 0
-    tallest = max(rows.stop - rows.start for rows, _ in slices)
+    tallest = _tallest(slices)
     pieces = [(label, slices[label - 1]) for label in range(1, count + 1)
               if areas[label] >= SPECK_SHARE * areas[1:].max()
               or _shorter_side(slices[label - 1]) >= POINT_SIZE * tallest]
-    groups = _merge_stacked(pieces, areas, _tallest(pieces))
-    height = _line_height(groups)
+    groups = _merge_stacked(pieces, areas, _tallest([piece for _, piece in pieces]))
     boxes = [_union_box(members) for members in groups]
+    height = _line_height(boxes)
     top = min(box[1] for box in boxes if box[3] - box[1] >= MARK_HEIGHT * height)
     digits, marks = [], []
     for members, box in zip(groups, boxes):
@@ -280,14 +280,15 @@ def _shorter_side(piece):
     return min(piece[0].stop - piece[0].start, piece[1].stop - piece[1].start)
 
 
-def _tallest(pieces):
-    """The height of the tallest piece."""
-    return max(piece[0].stop - piece[0].start for _, piece in pieces)
+def _tallest(slices):
+    """The height of the tallest of some pieces (their slices)."""
+    return max(rows.stop - rows.start for rows, _ in slices)
 
 
-def _line_height(groups):
-    """The height of the line's digits: the tallest group's (marks are far shorter)."""
-    return max(box[3] - box[1] for box in map(_union_box, groups))
+def _line_height(boxes):
+    """The height of the line's digits: the tallest group's, from the groups' boxes (marks are
+    far shorter)."""
+    return max(box[3] - box[1] for box in boxes)
 
 
 def _union_box(members):
