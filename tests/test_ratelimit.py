@@ -2,6 +2,8 @@
 problem document with Retry-After; off by default."""
 
 import io
+import socket
+import threading
 import time
 
 import pytest
@@ -156,6 +158,35 @@ def test_with_redis_gone_requests_are_served_and_limits_are_shared_again_when_it
     assert [response.status_code for response in during] == [200, 200]
     assert back.status_code == 200 and stored > 0
     assert remaining[1] == remaining[0] - 1 and remaining[2] == remaining[0] - 2  # one count
+
+
+def redis_connection_options(app):
+    """The options the app's rate limiter makes its Redis connections with."""
+    (limiter,) = app.extensions["limiter"]
+    return limiter.storage.storage.connection_pool.connection_kwargs
+
+
+def test_a_redis_that_accepts_but_never_answers_holds_a_request_for_under_a_second():
+    """A Redis behind a partition or on a stalled host accepts the connection and then says
+    nothing: the limiter gives up on it within its socket timeouts (redis-py's own default is
+    5 s for each of the two operations a request makes) and the request is served, fail open."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel accepts; no one reads
+        app = limited(RATE_LIMIT="50/minute",
+                      RATE_LIMIT_STORAGE=f"redis://127.0.0.1:{silent.getsockname()[1]}")
+        answers = []
+        request = threading.Thread(target=lambda: answers.append(post(app.test_client())),
+                                   daemon=True)
+        request.start()
+        request.join(timeout=60)  # a guard against hanging, not a timing
+        assert not request.is_alive()
+    assert [answer.status_code for answer in answers] == [200]
+    options = redis_connection_options(app)
+    assert 0 < options["socket_connect_timeout"] <= 0.5 and 0 < options["socket_timeout"] <= 0.5
+
+
+def test_timeouts_in_the_redis_url_take_precedence():
+    app = limited(RATE_LIMIT_STORAGE="redis://127.0.0.1:6379?socket_timeout=2")
+    assert redis_connection_options(app)["socket_timeout"] == 2
 
 
 def test_requests_counted_in_memory_while_redis_is_gone_are_counted_in_metrics(tmp_path):

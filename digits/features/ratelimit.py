@@ -16,6 +16,12 @@ from digits.features.keys import current_key
 from digits.service import signals
 from digits.service.config import ConfigError
 
+# Redis answers a LAN client in about a millisecond. Without a bound, redis-py waits on a
+# server that accepts but does not answer (a partition, a stalled host) as long as TCP does,
+# holding the worker and its request; past this the limiter falls back to memory instead.
+# Options in the storage URL (`?socket_timeout=…`) take precedence.
+REDIS_TIMEOUT_SECONDS = 0.25
+
 
 def client_identity():
     """The API key when the request carries a valid one, else the client's address."""
@@ -50,7 +56,10 @@ def register(app, reading):
     # (logged once as a warning) and goes back to Redis by itself once it answers again
     # (checked after 1, 2, 4 ... 32 s). A limit protects capacity; refusing every reading
     # request because its counter is away would turn a small outage into a whole one.
-    limiter = Limiter(client_identity, app=app, storage_uri=app.config["RATE_LIMIT_STORAGE"],
+    storage = app.config["RATE_LIMIT_STORAGE"]
+    bounded = ({"socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS} if storage.startswith("redis") else {})
+    limiter = Limiter(client_identity, app=app, storage_uri=storage, storage_options=bounded,
                       headers_enabled=True, strategy="fixed-window",
                       in_memory_fallback_enabled=True, swallow_errors=True)
     limiter.shared_limit(app.config["RATE_LIMIT"], scope="reading")(reading)
