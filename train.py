@@ -4,6 +4,10 @@ artifacts/segmenter.joblib + segmenter.json.
 
     python train.py [--output-dir artifacts] [--seed 0] [--networks 3] [--cv-folds 3]
                     [--copies 5] [--max-iter N] [--tune-per-kind N] [--string-copies 5]
+                    [--segmenter-only]
+
+`--segmenter-only` trains the segmentation model alone and writes it beside the digit model
+already in the output directory (whose threshold was tuned reading with the one before).
 """
 
 import argparse
@@ -35,15 +39,25 @@ def main(argv=None):
     parser.add_argument("--string-copies", type=int, default=STRING_COPIES,
                         help="synthesised strings each training digit is written in, for the "
                         f"segmentation model (default {STRING_COPIES})")
+    parser.add_argument("--segmenter-only", action="store_true",
+                        help="train only the segmentation model, beside the digit model "
+                        "already in the output directory")
     args = parser.parse_args(argv)
+    model_path = Path(args.output_dir) / "model.joblib"
+    if args.segmenter_only and not model_path.exists():
+        parser.error(f"--segmenter-only: no digit model at {model_path}")
     train_images, heldout_images, _, _ = split(args.seed)
     segmentation = train_segmenter(train_images, heldout_images, seed=args.seed,
                                    copies=args.string_copies)
+    if args.segmenter_only:
+        segmenter_metadata = write_segmenter(segmentation, model_path)
+        _print_segmenter(args.output_dir, segmentation, segmenter_metadata)
+        return
     training = train(seed=args.seed, cv_folds=args.cv_folds, copies=args.copies,
                      max_iter=args.max_iter, networks=args.networks,
                      tune_per_kind=args.tune_per_kind, segmenter=segmentation.model)
     metadata = write_artifacts(training, args.output_dir)
-    segmenter_metadata = write_segmenter(segmentation, Path(args.output_dir) / "model.joblib")
+    segmenter_metadata = write_segmenter(segmentation, model_path)
     print(training.report)
     print(f"held-out accuracy: {training.heldout_accuracy:.4f} "
           f"({training.test_samples} load_digits images never trained on)")
@@ -54,13 +68,18 @@ def main(argv=None):
     print(f"confidence threshold: {training.threshold} (marks {training.uncertain_share:.1%} "
           "of the dev handwriting uncertain)")
     print(f"training time:     {training.training_seconds:.1f} s (threshold tuning included)")
+    print(f"wrote {args.output_dir}/model.joblib (sha256 {metadata['sha256'][:12]}...) "
+          "and model.json")
+    _print_segmenter(args.output_dir, segmentation, segmenter_metadata)
+
+
+def _print_segmenter(output_dir, segmentation, metadata):
+    """Print how the segmentation model did and where it was written."""
     print(f"segmentation model: {segmentation.accuracy:.4f} of {segmentation.heldout_pieces} "
           "pieces of held-out strings judged right (one digit, fragment, several); "
           f"{segmentation.training_seconds:.1f} s")
-    print(f"wrote {args.output_dir}/model.joblib (sha256 {metadata['sha256'][:12]}...) "
-          "and model.json")
-    print(f"wrote {args.output_dir}/segmenter.joblib "
-          f"(sha256 {segmenter_metadata['sha256'][:12]}...) and segmenter.json")
+    print(f"wrote {output_dir}/segmenter.joblib "
+          f"(sha256 {metadata['sha256'][:12]}...) and segmenter.json")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ from conftest import READER
 from digits.core.errors import TooManyDigits
 from digits.core.ink import Region, rows_of, split_rows
 from digits.core.cuts import INK_COST, SIDE_COST, cut_paths
-from digits.core.segmentation import (NARROW_MARGIN, PARTED_MARGIN, SCORE_BUDGET, segment,
-                                      separators)
+from digits.core.segmentation import (CROSSING_LINES, NARROW_MARGIN, PARTED_MARGIN,
+                                      SCORE_BUDGET, segment, separators, stroke_crossings)
 from digits.lab.handwriting import handwriting
 from digits.lab.uploads import NUMBER_KINDS, render_number
 
@@ -294,12 +294,28 @@ def test_wide_ink_among_digits_that_stand_apart_is_cut_only_past_the_margin(othe
 
 def test_touching_handwritten_pairs_are_cut_in_two():
     """Pairs of handwritten digits drawn touching, read with the shipped models: most are
-    two digits (13 of these 20; a vertical cut at the column valleys found two in 6)."""
+    two digits (18 of these 20; 16 while the judge did not count strokes, and a vertical cut
+    at the column valleys found two in 6)."""
     images, _ = handwriting("dev")
     counted = [len(READER.read_number(render_number(images[start:start + 2], "scan",
                                                     "touching", start)).digits)
                for start in range(0, 40, 2)]
-    assert counted.count(2) >= 12
+    assert counted.count(2) >= 17
+
+
+def test_the_judge_counts_the_strokes_a_line_across_a_piece_meets():
+    """Fitting to optdigits' box squeezes ink of any width into the same 20 columns, so two
+    loops side by side (a 68) fit much as one; the strokes crossed are not squeezed: four
+    across the middle of two rings, two across one, and a column through a ring's middle
+    meets its top and its bottom."""
+    yy, xx = np.mgrid[:40, :40]
+    ring = (np.hypot(yy - 19.5, xx - 19.5) < 18) & (np.hypot(yy - 19.5, xx - 19.5) > 13)
+    middle = CROSSING_LINES.index(0.5)
+    rows, columns = np.split(stroke_crossings(ring), 2)
+    assert rows[middle] == 2 and columns[middle] == 2
+    rows, _ = np.split(stroke_crossings(np.hstack([ring, ring])), 2)
+    assert rows[middle] == 4
+    assert list(np.split(stroke_crossings(np.ones((10, 4), dtype=bool)), 2)[0]) == [1] * 5
 
 
 def narrow_pair(line, left):
@@ -422,13 +438,13 @@ def test_narrow_blobs_judged_spend_the_same_budget():
 
 
 def test_touching_handwritten_numbers_of_four_digits_are_counted_right():
-    """Touching 4-digit numbers (scan): 21 of these 30 come back with four digits; 19 did
+    """Touching 4-digit numbers (scan): 28 of these 30 come back with four digits; 19 did
     before narrow ink (under a height wide, two digits run together) was cut too."""
     images, _ = handwriting("dev")
     counted = [len(READER.read_number(render_number(images[start:start + 4], "scan",
                                                     "touching", start)).digits)
                for start in range(0, 120, 4)]
-    assert counted.count(4) >= 21
+    assert counted.count(4) >= 26
 
 
 def test_ink_several_heights_wide_is_never_read_as_one_digit():

@@ -75,7 +75,7 @@ def test_the_segmentation_model_is_trained_from_load_digits_and_checked_like_the
     assert metadata["sha256"] == sha256_of(quick_artifacts / "segmenter.joblib")
     assert metadata["data"]["dataset"].startswith("sklearn.datasets.load_digits")
     assert metadata["classes"] == {"0": "one digit", "1": "fragment", "2": "several digits"}
-    assert segmenter.n_features_in_ == 68 and list(segmenter.classes_) == [0, 1, 2]
+    assert segmenter.n_features_in_ == 78 and list(segmenter.classes_) == [0, 1, 2]
     # it tells pieces of held-out strings apart far better than always saying "fragment"
     shares = np.array(metadata["data"]["class_counts"]) / metadata["data"]["pieces"]
     assert metadata["metrics"]["heldout_accuracy"] > shares.max() + 0.05

@@ -25,7 +25,7 @@ from digits.core.ink import flattened, grayscale, line_regions, locate
 from digits.core.model import load_model, load_segmenter, probabilities
 from digits.core.optdigits import block_counts, fit_to_box
 from digits.core.segmentation import (MAX_DIGITS, ONE, SCORE_BUDGET, piece_geometry, segment,
-                                      separators)
+                                      separators, stroke_crossings)
 
 
 PROBABILITY_FLOOR = 1e-6  # a piece judged impossible still has a finite log score
@@ -318,7 +318,8 @@ def piece_features(counts, pieces, height):
     """What the segmentation model reads of pieces of ink (Segments of a line `height` pixels
     tall, `counts` their 8x8 counts stacked): a row of SEGMENTER_FEATURES per piece."""
     return np.hstack([np.reshape(counts, (len(pieces), 64)),
-                      [piece_geometry(piece, height) for piece in pieces]])
+                      [piece_geometry(piece, height) for piece in pieces],
+                      [stroke_crossings(piece.mask) for piece in pieces]])
 
 
 def counts_of(mask, fitted=None):

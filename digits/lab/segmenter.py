@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from digits.core.model import metadata_path, segmenter_path, sha256_of
 from digits.core.reading import counts_of, piece_features
-from digits.core.segmentation import PIECE_CLASSES
+from digits.core.segmentation import CROSSING_LINES, PIECE_CLASSES, SEGMENTER_FEATURES
 from digits.lab.strings import training_pieces
 
 STRING_COPIES = 5  # each training digit appears in this many synthesised strings
@@ -109,7 +109,9 @@ def write_segmenter(training, model_path):
         "hyperparameters": {**HYPERPARAMETERS, "random_state": training.seed},
         "input": ("a piece of ink: its 8x8 counts 0..16 (as the digit model reads it), then its "
                   "width and height over the line's height and the ink pixels its left and "
-                  "right cuts went through over the line's height: 68 features"),
+                  "right cuts went through over the line's height, then the strokes crossed "
+                  f"by {len(CROSSING_LINES)} rows and {len(CROSSING_LINES)} columns across it: "
+                  f"{SEGMENTER_FEATURES} features"),
         "classes": dict(zip(map(str, PIECE_CLASSES), CLASS_NAMES)),
         "data": {"dataset": "sklearn.datasets.load_digits (the digit model's training split)",
                  "strings": (f"each digit in {training.copies} synthesised strings of 1-5 digits "
