@@ -114,3 +114,24 @@ def test_probabilities_are_predict_probas_in_digit_order_one_row_per_image(quick
     answer = probabilities(estimator, images.reshape(5, 8, 8))
     assert answer.shape == (5, 10)
     assert np.array_equal(answer, estimator.predict_proba(images))
+
+
+def test_the_segmentation_model_alone_is_trained_beside_the_digit_model_already_there(
+        quick_artifacts, tmp_path, capsys):
+    """`--segmenter-only` writes a new segmentation model and its metadata beside the digit
+    model in the output directory and leaves that model as it was; with no digit model there
+    it refuses before training anything."""
+    for name in ("model.joblib", "model.json"):
+        (tmp_path / name).write_bytes((quick_artifacts / name).read_bytes())
+    train.main(["--output-dir", str(tmp_path), "--seed", "5", "--string-copies", "1",
+                "--segmenter-only"])
+    assert "segmentation model:" in capsys.readouterr().out
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "model.joblib", "model.json", "segmenter.joblib", "segmenter.json"]
+    for name in ("model.joblib", "model.json"):
+        assert (tmp_path / name).read_bytes() == (quick_artifacts / name).read_bytes()
+    segmenter, metadata = load_segmenter(tmp_path / "model.joblib")
+    assert metadata["hyperparameters"]["random_state"] == 5
+    with pytest.raises(SystemExit):
+        train.main(["--output-dir", str(tmp_path / "empty"), "--segmenter-only"])
+    assert not (tmp_path / "empty").exists()
