@@ -128,3 +128,40 @@ def test_sigterm_refuses_new_connections_and_still_answers_the_accepted_request(
         client.close()
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_sigterm_answers_the_connections_already_queued_instead_of_resetting_them(monkeypatch):
+    """A connection the kernel queued on the listening socket while every worker was busy is
+    reset when the last copy of the socket closes, after nginx has sent the POST on it (a 502:
+    one request lost in two of four compose rolling restarts). gunicorn.conf.py's SIGTERM
+    handler takes the queued connections off the socket before closing it, and `worker_exit`
+    answers them through the worker's own `handle`."""
+    from digits.service import heap
+    monkeypatch.setattr(heap, "return_large_blocks", lambda: None)
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(variable, os.environ.get(variable, "1"))
+    settings = {}
+    exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), settings)
+    listener = TCPSocket(("127.0.0.1", 0), Config(), SimpleNamespace(info=print))
+    handled = []
+
+    def handle(on, client, address):
+        handled.append(on)
+        client.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        client.close()
+
+    worker = SimpleNamespace(sockets=[listener], handle_exit=lambda *arguments: None,
+                             handle=handle)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        queued = socket.create_connection(listener.getsockname(), timeout=5)
+        queued.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")  # sent, never accepted
+        settings["post_worker_init"](worker)
+        signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
+        settings["worker_exit"](None, worker)
+        answer = queued.recv(1024)  # reset by the socket's close without the draining
+        queued.close()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert answer.startswith(b"HTTP/1.1 200 OK") and handled == [listener]
+    settings["worker_exit"](None, SimpleNamespace())  # the master's call: nothing to answer
