@@ -15,7 +15,7 @@ can choose.
 """
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -183,18 +183,24 @@ class Reader:
         Raises NotAnImage and ImageTooLarge (decoding), NoDigitFound and TooManyDigits (more
         than `max_digits` in the image).
         """
+        return self._read(data, one_digit=False)
+
+    def _read(self, data, one_digit):
+        """An upload's Reading through every stage in turn (`stages(one_digit)`)."""
         value = data
-        for _name, stage in self.stages():
+        for _name, stage in self.stages(one_digit):
             value = stage(value)
         return value
 
-    def stages(self):
+    def stages(self, one_digit=False):
         """The reading's stages in order, as (name, function of the previous stage's result):
-        what `read_number` runs, and what a profile times one by one."""
+        what `read_number` runs (`read_digit` with `one_digit`), and what a profile times one
+        by one."""
         return (("decode (bounded, reduced, upright)", self.decode),
                 ("locate: paper, ink mask, ruling, components", locate_page),
                 ("the lines' regions read again", line_regions),
-                ("segment: merge, marks, cuts, separators", self.segment),
+                ("segment: merge, marks, cuts, separators",
+                 partial(self.segment, one_digit=one_digit)),
                 ("fit to the box, count blocks", count_blocks),
                 ("predict_proba, the answer", self.answer))
 
@@ -202,10 +208,11 @@ class Reader:
         """Upload bytes -> a Decoded image, within the reader's limits."""
         return decode_image(data, self.limits)
 
-    def segment(self, regions):
+    def segment(self, regions, one_digit=False):
         """The lines' Regions -> their Pieces (the digits' masks and the marks set aside),
-        lines of only marks left out. Raises NoDigitFound when no line holds a digit and
-        TooManyDigits past `max_digits` in all."""
+        lines of only marks left out; with `one_digit`, narrow ink alone on a line is taken
+        for one digit unjudged (`segmentation.segment`). Raises NoDigitFound when no line
+        holds a digit and TooManyDigits past `max_digits` in all."""
         lines, found, budget, fitted = [], 0, [SCORE_BUDGET], {}
 
         def judge(pieces, height):
@@ -213,7 +220,8 @@ class Reader:
 
         for region in regions:
             try:
-                digits, marks = segment(region.mask, judge, self.max_digits - found, budget)
+                digits, marks = segment(region.mask, judge, self.max_digits - found, budget,
+                                        one_digit)
             except TooManyDigits:
                 raise TooManyDigits(self.max_digits) from None
             if digits:  # a line of only dots or dashes is not read
@@ -250,13 +258,13 @@ class Reader:
         return Reading(digits, between, marks, confidence, confidence < self.threshold)
 
     def read_digit(self, data):
-        """The one digit in an upload (read as `read_number` reads a number of length one): a
-        Digit.
+        """The one digit in an upload (read as `read_number` reads a number of length one,
+        but narrow ink alone is that digit, not judged whether it is two): a Digit.
 
         Raises what read_number raises, and SeveralDigits when the image holds more than one.
         """
         try:
-            reading = self.read_number(data)
+            reading = self._read(data, one_digit=True)
         except TooManyDigits:
             raise SeveralDigits(None, self.max_digits) from None
         if len(reading.digits) != 1:
