@@ -5,7 +5,7 @@
 
 Prints, each against the project's target: accuracy and calibration (ECE) per upload kind for
 single digits (POST /predict's path) and their mean, how many single digits were refused as
-several digits, held-out load_digits accuracy, load_digits drawn as 256x256 PNG uploads; then
+several digits (and how many POST /read reads as several), held-out load_digits accuracy, load_digits drawn as 256x256 PNG uploads; then
 handwritten numbers read as POST /read reads them, per upload kind and spacing; then numbers
 with a point, a dash or a space written between two digits.
 """
@@ -49,7 +49,7 @@ class Evaluation:
     """Every figure of one evaluation (`measure`), each against its target in `report`."""
 
     split: str
-    kinds: dict  # upload kind -> {n, accuracy, ece, rejected, several_digits}
+    kinds: dict  # upload kind -> {n, accuracy, ece, rejected, several_digits, read_several}
     threshold: float
     uncertain_share: float  # of the answers, marked uncertain at `threshold`
     sure_accuracy: float | None  # of the rest, right
@@ -60,6 +60,7 @@ class Evaluation:
     heldout_ece: float
     drawn_png_accuracy: float
     several_digits: int  # single digits refused as several
+    read_several: int  # single digits POST /read reads as several (those refused included)
     single_digits: int
     confusion: list  # rows: true digit, columns: answered
     numbers: list  # per kind and spacing: {kind, spacing, n, count_right, digits_right, ...}
@@ -106,6 +107,7 @@ def measure(reader, metadata, split_name="test", per_kind=None, numbers=240, mar
         heldout_ece=expected_calibration_error(heldout_answers, y_test),
         drawn_png_accuracy=drawn["accuracy"],
         several_digits=sum(score["several_digits"] for score in kinds.values()),
+        read_several=sum(score["read_several"] for score in kinds.values()),
         single_digits=sum(score["n"] for score in kinds.values()),
         confusion=confusion.tolist(),
         numbers=[{"kind": kind, "spacing": spacing,
@@ -139,6 +141,8 @@ def report(figures):
         f"single digits refused as several digits: {figures.several_digits} of "
         f"{figures.single_digits} ({several:.2%})  "
         f"{verdict(several <= TARGETS['several_digits'])} (<= {TARGETS['several_digits']:.1%})",
+        f"POST /read reads single digits as several digits: {figures.read_several} of "
+        f"{figures.single_digits} ({figures.read_several / max(1, figures.single_digits):.2%})",
         f"answers not marked uncertain (confidence >= {figures.threshold}): "
         f"{figures.sure_accuracy:.3f} right  "
         f"{verdict(figures.sure_accuracy >= TARGETS['sure'])} (>= {TARGETS['sure']})",

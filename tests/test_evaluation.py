@@ -92,7 +92,7 @@ def test_the_report_holds_each_line_to_its_target():
                "threshold": 0.65, "sure_accuracy": 0.98, "uncertain_share": 0.15,
                "curve": [(0.5, 0.05, 0.96), (0.99, 1.0, None)],
                "heldout_ece": 0.01, "drawn_png_accuracy": 0.96, "confusion": [[0] * 10] * 10,
-               "several_digits": 6, "single_digits": 1000,
+               "several_digits": 6, "read_several": 9, "single_digits": 1000,
                "numbers": [{**cell, "spacing": "separated"},
                            {**cell, "spacing": "tight", "count_right": 0.92},
                            {**cell, "spacing": "touching", "count_right": 0.75}],
@@ -118,11 +118,21 @@ def test_the_report_holds_each_line_to_its_target():
     assert lines["ruled", "0.960"].endswith("ok")
     assert "ECE 0.190  BELOW TARGET (<= 0.05)" in lines["a", "number's"]
     assert "BELOW TARGET" in lines["single", "digits"]  # 0.6 % refused as several digits
+    assert lines["POST", "/read"].endswith("9 of 1000 (0.90%)")  # no target: /predict's holds
     assert lines["scan", "separated"].endswith("ok")
     assert lines["scan", "tight"].endswith("BELOW TARGET: count right")  # 0.92 < 0.97
     assert lines["scan", "touching"].endswith("BELOW TARGET: count right")  # 0.75 < 0.80
     assert lines["scan", "1.000"].endswith("ok")  # a page's lines and digits counted: 0.96
     assert lines["photo", "0.900"].endswith("BELOW TARGET")
+
+
+def test_single_digits_are_counted_as_post_read_reads_them_too():
+    """A touching pair under a height wide, alone on the page: /predict's reading answers one
+    digit, /read's cuts it in two, and read_uploads counts it as /read reading several."""
+    images, _ = handwriting("dev")
+    pair = uploads.render_number(images[92:94], "scan", "touching", 92)
+    digits, several, read_several = evaluation.read_uploads(READER, [pair])
+    assert digits[0] is not None and several == 0 and read_several == 1
 
 
 def test_answered_when_sure_splits_at_the_threshold():

@@ -76,15 +76,18 @@ def drawn_as_png(counts, size=256):
 
 def read_uploads(reader, uploads):
     """Each upload read as POST /predict reads it: the Digit read (None where the upload was
-    refused), and how many were refused as several digits."""
-    digits, several = [], 0
+    refused), how many were refused as several digits, and how many POST /read reads as
+    several (those, and the ones /predict answers that /read, judging narrow ink alone too,
+    cuts in two)."""
+    digits, several, read_several = [], 0, 0
     for data in uploads:
         try:
             digits.append(reader.read_digit(data))
+            read_several += len(reader.read_number(data).digits) > 1
         except DigitsError as error:
             digits.append(None)
             several += isinstance(error, SeveralDigits)
-    return digits, several
+    return digits, several, several + read_several
 
 
 def kind_uploads(images, kind, offset=0):
@@ -100,7 +103,8 @@ def score_uploads(reader, uploads, labels):
     A rejected upload (no digit found, ...) counts as a wrong answer; its `predicted` is -1 and
     its `confidence` 0.
     """
-    return score_digits(*read_uploads(reader, uploads), labels)
+    digits, several, _ = read_uploads(reader, uploads)
+    return score_digits(digits, several, labels)
 
 
 def score_digits(digits, several, labels):
@@ -140,8 +144,9 @@ def evaluate(reader, split="test", per_kind=None, kinds=KINDS, n_jobs=2):
     scores = {}
     for kind in kinds:
         done = [result for (of, _), result in zip(jobs, read) if of == kind]
-        scores[kind] = score_digits([digit for digits, _ in done for digit in digits],
-                                    sum(several for _, several in done), labels)
+        scores[kind] = score_digits([digit for digits, _, _ in done for digit in digits],
+                                    sum(several for _, several, _ in done), labels)
+        scores[kind]["read_several"] = sum(read for _, _, read in done)
     return scores
 
 
