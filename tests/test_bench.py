@@ -4,9 +4,11 @@ turns and judges each."""
 
 import pytest
 
-from bench import floors, model_cost, run
+from bench import floors, model_cost, profile, run
 from conftest import READER
 from digits.core.reading import Reader
+from digits.lab.handwriting import handwriting
+from digits.lab.uploads import render_number
 from service import create_app
 
 
@@ -35,6 +37,18 @@ def test_the_benchmark_payloads_are_read_by_the_service(index):
                            content_type=f"multipart/form-data; boundary={run.BOUNDARY}")
     assert response.status_code == 200
     assert 0 <= response.get_json()["digit"] <= 9
+
+
+def test_the_profile_reads_predicts_payloads_as_predict_does():
+    """A touching pair narrower than tall, alone: POST /read's path cuts it in two, POST
+    /predict's takes it for one digit unjudged; the profile reads a payload on the path of its
+    own endpoint."""
+    images, _ = handwriting("dev")
+    pair = render_number(images[92:94], "scan", "touching", 92)
+    assert len(profile.end_to_end(pair, READER, 1)[1]) == 2
+    assert len(profile.end_to_end(pair, READER, 1, one_digit=True)[1]) == 1
+    read_for_one = dict(profile.profile(pair, READER, 1, one_digit=True))
+    assert list(read_for_one) == [name for name, _ in READER.stages()]
 
 
 def test_the_verdicts_compare_each_figure_with_its_target():
