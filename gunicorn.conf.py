@@ -92,12 +92,15 @@ def post_worker_init(worker):
 
 def _queued(listener):
     """The connections waiting on a listening socket, accepted without blocking: [(listener,
-    client, address)]."""
+    client, address)]. One its client gave up on while it waited is passed over; any other
+    error (none left, no descriptor free) ends the list."""
     queued = []
     listener.setblocking(False)
     while True:
         try:
             client, address = listener.accept()
+        except ConnectionAbortedError:  # the next may still be waiting behind it
+            continue
         except OSError:  # BlockingIOError: none left
             return queued
         client.setblocking(True)

@@ -165,3 +165,28 @@ def test_sigterm_answers_the_connections_already_queued_instead_of_resetting_the
         signal.signal(signal.SIGTERM, previous)
     assert answer.startswith(b"HTTP/1.1 200 OK") and handled == [listener]
     settings["worker_exit"](None, SimpleNamespace())  # the master's call: nothing to answer
+
+
+def test_a_queued_connection_its_client_gave_up_on_does_not_end_the_draining():
+    """accept() may fail with ECONNABORTED for a queued connection its client reset while it
+    waited; the connections queued behind it are still taken off the socket (and answered),
+    and only a socket with none left ends the list."""
+    settings = {}
+    exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), settings)
+    outcomes = [ConnectionAbortedError(), ("127.0.0.1", 1), BlockingIOError()]
+
+    class Listener:
+        def setblocking(self, flag):
+            pass
+
+        def accept(self):
+            outcome = outcomes.pop(0)
+            if isinstance(outcome, OSError):
+                raise outcome
+            return SimpleNamespace(setblocking=lambda flag: None, name="client"), outcome
+
+    listener = Listener()
+    queued = settings["_queued"](listener)
+    assert [(on, accepted.name, address) for on, accepted, address in queued] == [
+        (listener, "client", ("127.0.0.1", 1))]
+    assert outcomes == []
