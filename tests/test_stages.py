@@ -14,7 +14,8 @@ from conftest import READER, ROOT, encode, png_header, small_writing_page
 from digits.core import decoding, ink, optdigits, reading
 from digits.core.errors import ImageTooLarge, NoDigitFound, NotAnImage
 from digits.lab import hostile
-from digits.lab.evaluation import drawn_as_png
+from digits.lab.evaluation import SPLITS, drawn_as_png, number_set
+from digits.lab.uploads import render_number
 
 
 def page(height=160, width=128, ink=20, paper=245):
@@ -263,11 +264,17 @@ def rules_and_strokes(height=60, width=300):
     return strokes, rules & ~strokes
 
 
-def test_thin_rules_are_removed_and_every_stroke_kept():
+@pytest.mark.parametrize("faded", [False, True], ids=["whole", "ends faded"])
+def test_thin_rules_are_removed_and_every_stroke_kept(faded):
     """A line region's rules thinner than its pen go, crossings and all, but for a pixel where
     one touches a stroke; the strokes crossing them, the point sitting on one, the dash and a
-    digit's thin stroke that ends inside the region all stay (a rule crosses the region)."""
+    digit's thin stroke that ends inside the region all stay (a rule crosses the region). A
+    grid's vertical rules whose ends the ink threshold lost (they stop short of the region's
+    top and bottom, as that thin stroke does) go too: they lie on one lattice, and the stroke
+    falls between its columns."""
     strokes, rules = rules_and_strokes()
+    if faded:
+        rules[:7] = rules[-6:] = False
     stubs = rules & ndimage.binary_dilation(strokes, iterations=4)  # near a stroke: as it is read
     kept = ink.without_thin_rules(strokes | rules, strokes | stubs)
     assert not (kept & ~ndimage.binary_dilation(strokes)).any(), "a rule was kept"
@@ -290,6 +297,30 @@ def test_the_rules_morphology_is_scipy_s(length, axis):
         assert (ink._widened(mask, axis) == ndimage.maximum_filter1d(mask, 3, axis=axis)).all()
     edge = mask & ~ndimage.binary_erosion(mask)
     assert ink.stroke_width(mask) == 2.0 * mask.sum() / edge.sum()
+
+
+def test_a_grid_is_the_lattice_most_of_its_columns_fall_on():
+    """Columns of thin ink on one lattice: its every column, those a digit hid included; a
+    column off it (a digit's thin stroke) and columns on no lattice of three are not a grid."""
+    filled = np.zeros(300, dtype=bool)
+    filled[[5, 25, 45, 46, 65, 170, 171, 285]] = True
+    assert list(np.flatnonzero(ink.grid_columns(filled, 60))) == list(range(5, 300, 20))
+    two = np.zeros(300, dtype=bool)
+    two[[40, 100, 171]] = True  # 60 and 71 apart: no lattice holds three
+    assert not ink.grid_columns(two, 60).any()
+    close = np.zeros(300, dtype=bool)
+    close[[40, 50, 60, 70]] = True  # strokes 10 pixels apart, finer than any grid square
+    assert not ink.grid_columns(close, 60).any()
+
+
+@pytest.mark.parametrize("index", [14, 181, 230])
+def test_handwritten_numbers_on_a_pale_grid_are_read_without_its_rules(index):
+    """Dev numbers on squared paper (tight) whose pale vertical rules start rows below the
+    line's top: read with an extra digit (a rule beside a digit read as a 1) while only rules
+    reaching the region's top and bottom went, with the right count as a lattice's."""
+    images, labels = number_set("dev", 240)[index]
+    data = render_number(images, "squared", "tight", SPLITS["dev"].start + index)
+    assert len(READER.read_number(data).digits) == len(labels)
 
 
 def test_a_thin_pen_s_strokes_are_not_rules():
