@@ -5,9 +5,10 @@
 
 Prints, each against the project's target: accuracy and calibration (ECE) per upload kind for
 single digits (POST /predict's path) and their mean, how many single digits were refused as
-several digits (and how many POST /read reads as several), held-out load_digits accuracy, load_digits drawn as 256x256 PNG uploads; then
-handwritten numbers read as POST /read reads them, per upload kind and spacing; then numbers
-with a point, a dash or a space written between two digits.
+several digits (and how many POST /read reads as several), held-out load_digits accuracy,
+load_digits drawn as 256x256 PNG uploads; then handwritten numbers read as POST /read reads
+them, per upload kind and spacing; then numbers with a point, a dash or a space written
+between two digits.
 """
 
 import argparse

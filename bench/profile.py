@@ -5,9 +5,9 @@
 For the benchmark's two payloads (bench/run.py, POST /predict: read for one digit) and a
 6-digit handwritten number in an 800x600 phone photo (POST /read), prints the milliseconds
 each stage of the reader (`Reader.stages` in `digits.core.reading`, the estimator's
-`predict_proba` the last) takes on its own, then the whole read end to end, the number's against its target
-(NUMBER_TARGET_MS). The rest of a request (gunicorn, Flask, multipart parsing) is what the
-Flask floor measures.
+`predict_proba` the last) takes within whole reads, then the whole read end to end, the
+number's against its target (NUMBER_TARGET_MS). The rest of a request (gunicorn, Flask,
+multipart parsing) is what the Flask floor measures.
 """
 
 import argparse

@@ -400,8 +400,9 @@ def grid_columns(filled, height):
     columns = np.zeros(len(filled), dtype=bool)
     if best is not None:
         origin, period, _ = best
-        steps = np.arange(-np.floor(origin / period), np.floor((len(filled) - origin) / period) + 1)
-        spots = np.round(origin + steps * period).astype(int)
+        last = np.floor((len(filled) - origin) / period)
+        spots = np.round(origin + np.arange(-np.floor(origin / period), last + 1) * period)
+        spots = spots.astype(int)
         columns[spots[(spots >= 0) & (spots < len(filled))]] = True
     return columns
 

@@ -74,7 +74,7 @@ PARTED_MARGIN = 4.0
 # most single digits the cost of cutting. Alone on the page, narrow ink is judged too and cut
 # past ALONE_MARGIN, as wider ink alone is (a "68" written close is that narrow), unless the
 # reader expects one digit (`one_digit`, /predict): 42 % of single digits are that narrow, and
-# each would pay a judging (0.28 ms) for a cut /predict can only refuse.
+# each would pay a judging (about 0.35 ms of a 3 ms read) for a cut /predict can only refuse.
 NARROW, NARROW_MARGIN, NARROW_CUTS = 1.0, 2.0, 2
 DIGIT_ASPECT = 0.62  # a typical digit's width over its height: the cut when no valley is seen
 # The candidate cuts (cuts.cut_paths) at least CUT_SPACING of the height apart, CUTS_PER_DIGIT

@@ -82,11 +82,13 @@ def read_uploads(reader, uploads):
     digits, several, read_several = [], 0, 0
     for data in uploads:
         try:
-            digits.append(reader.read_digit(data))
-            read_several += len(reader.read_number(data).digits) > 1
+            digit = reader.read_digit(data)
         except DigitsError as error:
             digits.append(None)
             several += isinstance(error, SeveralDigits)
+            continue
+        digits.append(digit)
+        read_several += len(reader.read_number(data).digits) > 1
     return digits, several, several + read_several
 
 
