@@ -21,7 +21,9 @@ from PIL import Image, ImageDraw, ImageFilter
 from bench.run import free_port, start, wait_listening, wait_ready
 from digits.core.model import SHIPPED_MODEL
 from digits.core.reading import load_reader
+from digits.lab.handwriting import handwriting
 from digits.lab.hostile import encode  # noqa: F401 (the tests' encoder, from conftest)
+from digits.lab.uploads import render_number
 from service import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -245,3 +247,10 @@ def small_writing_page(ink=70, size=36, width=4):
     out = io.BytesIO()
     image.filter(ImageFilter.GaussianBlur(1.5)).save(out, "JPEG", quality=75)
     return out.getvalue()
+
+
+def narrow_touching_pair():
+    """Dev digits 92 and 93 (a 3 and a 1) drawn touching on a scan, the pair narrower than it
+    is tall and alone on the page: one digit to /predict's reading, two to /read's."""
+    images, _ = handwriting("dev")
+    return render_number(images[92:94], "scan", "touching", 92)

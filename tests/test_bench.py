@@ -5,10 +5,8 @@ turns and judges each."""
 import pytest
 
 from bench import floors, model_cost, profile, run
-from conftest import READER
+from conftest import READER, narrow_touching_pair
 from digits.core.reading import Reader
-from digits.lab.handwriting import handwriting
-from digits.lab.uploads import render_number
 from service import create_app
 
 
@@ -43,8 +41,7 @@ def test_the_profile_reads_predicts_payloads_as_predict_does():
     """A touching pair narrower than tall, alone: POST /read's path cuts it in two, POST
     /predict's takes it for one digit unjudged; the profile reads a payload on the path of its
     own endpoint."""
-    images, _ = handwriting("dev")
-    pair = render_number(images[92:94], "scan", "touching", 92)
+    pair = narrow_touching_pair()
     assert len(profile.end_to_end(pair, READER, 1)[1]) == 2
     assert len(profile.end_to_end(pair, READER, 1, one_digit=True)[1]) == 1
     read_for_one = dict(profile.profile(pair, READER, 1, one_digit=True))

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import evaluate
-from conftest import METADATA, READER
+from conftest import METADATA, READER, narrow_touching_pair
 from digits.lab import evaluation, uploads
 from digits.lab.evaluation import fit_boundaries
 from digits.lab.handwriting import handwriting
@@ -129,8 +129,7 @@ def test_the_report_holds_each_line_to_its_target():
 def test_single_digits_are_counted_as_post_read_reads_them_too():
     """A touching pair under a height wide, alone on the page: /predict's reading answers one
     digit, /read's cuts it in two, and read_uploads counts it as /read reading several."""
-    images, _ = handwriting("dev")
-    pair = uploads.render_number(images[92:94], "scan", "touching", 92)
+    pair = narrow_touching_pair()
     digits, several, read_several = evaluation.read_uploads(READER, [pair])
     assert digits[0] is not None and several == 0 and read_several == 1
 
