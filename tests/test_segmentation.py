@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import READER
+from conftest import READER, encode
 from digits.core.errors import SeveralDigits, TooManyDigits
 from digits.core.ink import Region, rows_of, split_rows
 from digits.core.cuts import INK_COST, SIDE_COST, cut_paths
@@ -434,9 +434,10 @@ def test_a_narrow_blob_alone_read_as_one_digit_is_not_judged():
 
 
 def test_touching_pairs_predict_takes_for_one_digit_are_read_as_two():
-    """Of the first 200 touching dev pairs (scan), the 25 that /predict's reading answers as
-    one digit (it does not judge narrow ink alone): /read's reading counts two in most (13;
-    none while it did not judge them either)."""
+    """Of the first 200 touching dev pairs (scan), the 19 that /predict's reading answers as
+    one digit (it does not judge narrow ink alone): /read's reading counts two in 8 of them
+    (none while it did not judge them either; 13 of 25 before the digits were parted on the
+    strokes' cores, which parts more of them for both)."""
     images, _ = handwriting("dev")
     counted = []
     for start in range(0, 400, 2):
@@ -446,7 +447,7 @@ def test_touching_pairs_predict_takes_for_one_digit_are_read_as_two():
         except SeveralDigits:
             continue
         counted.append(len(READER.read_number(data).digits))
-    assert len(counted) >= 20 and counted.count(2) >= 10
+    assert len(counted) >= 15 and counted.count(2) >= 7
 
 
 def test_narrow_blobs_judged_spend_the_same_budget():
@@ -468,8 +469,10 @@ def test_narrow_blobs_judged_spend_the_same_budget():
 
 
 def test_touching_handwritten_numbers_of_four_digits_are_counted_right():
-    """Touching 4-digit numbers (scan): 28 of these 30 come back with four digits; 19 did
-    before narrow ink (under a height wide, two digits run together) was cut too."""
+    """Touching 4-digit numbers (scan): 26 of these 30 come back with four digits (28 before
+    the digits were parted on the strokes' cores, though dev touching scans counted right
+    0.887 -> 0.925); 19 did before narrow ink (under a height wide, two digits run together)
+    was cut too."""
     images, _ = handwriting("dev")
     counted = [len(READER.read_number(render_number(images[start:start + 4], "scan",
                                                     "touching", start)).digits)
@@ -490,3 +493,79 @@ def test_ink_several_heights_wide_is_never_read_as_one_digit():
         return np.array([0.0 if piece.box[2] - piece.box[0] > 80 else -5.0 for piece in pieces])
 
     assert len(segment(line, whole)[0]) >= 3
+
+
+def faded_pair():
+    """Two bars 36 pixels tall, their cores 4 wide and their faded edges a pixel either side,
+    joined across the gap by faded ink alone (in the line's mask, not in its core); and a
+    faint point on the baseline after them, with no core at all: (mask, core)."""
+    core = np.zeros((40, 60), dtype=bool)
+    bar(core, 2, 11, 36, 4)
+    bar(core, 2, 25, 36, 4)
+    mask = bar(bar(core.copy(), 2, 10, 36, 6), 2, 24, 36, 6)
+    bar(mask, 18, 16, 3, 8)  # the faded edges of two strokes that nearly meet
+    bar(mask, 33, 40, 5, 5)  # a faint point
+    return mask, core
+
+
+def test_ink_joined_only_by_faded_edges_is_parted_on_the_core_and_read_with_its_edges():
+    """Two strokes whose faded edges run together are one blob of the mask (20 pixels wide,
+    too narrow to be searched: one digit), but two in the core: two digits, each given its
+    edges back (6 pixels wide, as the mask shows them) and half the faded ink between them.
+    The point, too faint for the core, is still set aside as a mark."""
+    mask, core = faded_pair()
+    never = judging(lambda piece: 0.0)
+    digits, marks = segment(mask, never)
+    assert len(digits) == 1
+    digits, marks = segment(mask, never, core=core)
+    assert [digit.box for digit in digits] == [(10, 2, 20, 38), (20, 2, 30, 38)]
+    assert digits[0].mask[:, :6].all() and digits[1].mask[:, 4:].all()  # the bars, edges and all
+    assert sum(int(digit.mask.sum()) for digit in digits) == int(mask[:, :30].sum())
+    assert [mark.kind for mark in marks] == ["dot"]
+
+
+def test_ink_no_digit_s_core_reaches_is_not_read_with_a_digit():
+    """Regrown digits take the mask's ink of their own blobs only: a blob of the mask with no
+    core in it (a faint mark beside a digit) is left to the marks, not added to the digit."""
+    mask, core = faded_pair()
+    digits, _ = segment(mask, judging(lambda piece: 0.0), core=core)
+    assert all(digit.box[2] <= 30 for digit in digits)
+
+
+def test_touching_handwritten_pairs_in_photos_are_parted_on_their_cores():
+    """Pairs of handwritten digits drawn touching, in phone photos (blurred, JPEG): 89 of the
+    first 100 dev pairs come back as two digits; 85 while the segmentation parted the ink at
+    half the strokes' level, where the faded edges of strokes that nearly meet run them
+    together."""
+    images, _ = handwriting("dev")
+    counted = [len(READER.read_number(render_number(images[start:start + 2], "photo",
+                                                    "touching", start)).digits)
+               for start in range(0, 200, 2)]
+    assert counted.count(2) >= 88
+
+
+def test_a_digit_too_faint_for_the_core_is_still_read():
+    """A digit drawn fainter than its neighbours may have no core at all: found on the line's
+    ink as it is, it is read as a digit, not lost."""
+    mask, core = faded_pair()
+    bar(mask, 2, 50, 36, 6)  # a third stroke, in the mask only
+    digits, marks = segment(mask, judging(lambda piece: 0.0), core=core)
+    assert [digit.box for digit in digits] == [(10, 2, 20, 38), (20, 2, 30, 38), (50, 2, 56, 38)]
+    assert [mark.kind for mark in marks] == ["dot"]
+
+
+def test_handwritten_digits_drawn_fainter_than_their_neighbours_are_counted():
+    """Three handwritten digits, the middle one drawn at 0.55 of the others' darkness (a pen
+    running dry): 29 of these 40 numbers come back with three digits, as before the digits
+    were parted on the strokes' cores; 19 while a digit with no core was lost."""
+    images, _ = handwriting("dev")
+    counted = []
+    for start in range(0, 120, 3):
+        tiles = [np.zeros((28, 8))]
+        for index in range(3):
+            shade = 0.55 if index == 1 else 1.0
+            tiles += [images[start + index] / 255.0 * shade, np.zeros((28, 8))]
+        ink = np.kron(np.hstack(tiles), np.ones((4, 4)))
+        data = encode((255 - 255 * ink).clip(0, 255).astype(np.uint8), "PNG")
+        counted.append(len(READER.read_number(data).digits))
+    assert counted.count(3) >= 27

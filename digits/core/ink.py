@@ -24,6 +24,17 @@ MARK_SIDE = 0.25  # a blob beside the digits this share of the line's height tal
 DIGIT_APART = 0.5  # and one at least this share of it tall, a digit the small copy lost
 LINE_REACH = 1.0  # a line's ink is looked for this many times its height beyond its ends
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1) to count as a digit
+# A pixel is ink over INK_LEVEL of the strong strokes' level (their 90th percentile). A stroke's
+# edge fades over a pixel or two (blur, JPEG, a scaled or anti-aliased pen), and where two
+# strokes nearly meet, their faded edges run them together at that level. A line's region
+# also keeps its `core`, the ink over CORE_LEVEL: the strokes without those edges, on which
+# the segmentation parts the digits before reading each with its edges back
+# (`segmentation.regrown`). Dev touching numbers counted right (scan / photo / canvas / ruled
+# / squared) .887/.812/.879/.887/.863 -> .925/.867/.917/.942/.912; separated and tight within
+# two numbers of 240 either way, pages, marks and single digits alike. At 0.6 photos gained
+# more (.892) but the thin strokes of small writing broke (photo pages 0.958 -> 0.933); read
+# on the core alone, digits lost their edges (load_digits drawn as uploads 0.978 -> 0.947).
+INK_LEVEL, CORE_LEVEL = 0.5, 0.55
 LINE_SPAN = 0.6  # a straight run this long (fraction of the side) is ruling, not a stroke
 # Writing whose tallest blob on the small copy is under FINE_BELOW pixels (a page of lines or a
 # number far off in a photo: its digits 3-6 pixels tall there, a faint one a pixel or none) is
@@ -174,24 +185,24 @@ def paper_model(small, tiles=8):
     return Paper(tuple(float(value) for value in coef), 1 if dark >= light else -1)
 
 
-def ink_mask(ink, columns=None):
-    """Pixels that are ink: over the threshold halfway to the strong strokes' level (of the
-    given `columns` only, a boolean per column, when given).
+def ink_mask(ink, columns=None, share=INK_LEVEL):
+    """Pixels that are ink: over `share` of the strong strokes' level (of the given `columns`
+    only, a boolean per column, when given).
 
     Raises NoDigitFound when fewer than a few pixels stand out from the paper.
     """
-    return ink > ink_level(ink if columns is None else ink[:, columns])
+    return ink > ink_level(ink if columns is None else ink[:, columns], share)
 
 
-def ink_level(ink):
-    """The ink strength over which a pixel is ink: halfway to the strong strokes' level.
+def ink_level(ink, share=INK_LEVEL):
+    """The ink strength over which a pixel is ink: `share` of the strong strokes' level.
 
     Raises NoDigitFound when fewer than a few pixels stand out from the paper.
     """
     strong = ink[ink > MIN_CONTRAST * 255]
     if strong.size < 4:
         raise NoDigitFound()
-    return max(MIN_CONTRAST * 255, 0.5 * _quantile(strong, 0.9))
+    return max(MIN_CONTRAST * 255, share * _quantile(strong, 0.9))
 
 
 def remove_ruling(mask, zoom=1.0):
@@ -244,11 +255,13 @@ def find_components(mask):
 class Region:
     """Ink read again from the grey page: `mask` (at most DIGIT_SIDE pixels tall) showing `box`
     (left, top, right, bottom) in pixels of the page's grey image, whose pixels each span
-    `upload_scale` pixels of the upload along x and y."""
+    `upload_scale` pixels of the upload along x and y; `core`, the mask's pixels over
+    CORE_LEVEL (the strokes without their faded edges), or None for the mask itself."""
 
     mask: np.ndarray
     box: tuple
     upload_scale: tuple
+    core: np.ndarray = None
 
     def rows(self, start, stop):
         """The Region of the mask's rows `start` to `stop` (its box's top and bottom may then
@@ -256,7 +269,8 @@ class Region:
         left, top, right, bottom = self.box
         per_row = (bottom - top) / self.mask.shape[0]
         return Region(self.mask[start:stop], (left, top + start * per_row, right,
-                                               top + stop * per_row), self.upload_scale)
+                                               top + stop * per_row), self.upload_scale,
+                      None if self.core is None else self.core[start:stop])
 
 
 def split_rows(region):
@@ -326,13 +340,15 @@ def read_region(page, components):
     cols = np.minimum((xs / scale_x).astype(int) - near_left, near.shape[1] - 1)
     grown = _widened(_widened(near, 0), 1)
     own_columns = (xs >= own[0]) & (xs < own[1])
-    ink = ink_mask(page.paper.ink(region, box, grey.size), own_columns)  # the line's strokes
+    strength = page.paper.ink(region, box, grey.size)
+    ink = ink_mask(strength, own_columns)  # the line's strokes
     near_components = grown[rows[:, None], cols[None, :]]
     ink = without_thin_rules(ink, ink & near_components)
     mask = (ink & near_components) | ink_apart(ink, near_components, own_columns)
     # upload pixels per grey pixel, from the page's upload pixels per small-copy pixel
     return Region(mask, box, (page.scale[0] * labels.shape[1] / grey.size[0],
-                              page.scale[1] * labels.shape[0] / grey.size[1]))
+                              page.scale[1] * labels.shape[0] / grey.size[1]),
+                  mask & ink_mask(strength, own_columns, CORE_LEVEL))
 
 
 def stroke_width(mask):

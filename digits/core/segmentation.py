@@ -137,9 +137,12 @@ class Separator:
     box: tuple
 
 
-def segment(line, judge, max_digits=MAX_DIGITS, budget=None, one_digit=False):
+def segment(line, judge, max_digits=MAX_DIGITS, budget=None, one_digit=False, core=None):
     """The digits of a line mask (one row of writing, as `ink.line_regions` gives), left to
-    right, and the dots and dashes set aside.
+    right, and the dots and dashes set aside. Given the line's `core` (its strokes without
+    their faded edges, `ink.Region.core`), the digits are parted on it and then read with the
+    line's ink (`regrown`); the dots and dashes, and digits too faint to show in the core, are
+    found on the line's ink as it is.
 
     `judge(pieces, height)` gives, for a list of Segments of a line `height` pixels tall, a
     log score of each being one digit; the search picks the cuts of touching digits by it.
@@ -148,8 +151,11 @@ def segment(line, judge, max_digits=MAX_DIGITS, budget=None, one_digit=False):
     SCORE_BUDGET when None) is shared by the lines of one image. `one_digit`: the reader
     expects a single digit, and narrow ink alone on the line is that digit, unjudged.
     """
-    digits, marks, height = _digits_and_marks(line)
-    if not digits and not marks:
+    digits, marks, height = _digits_and_marks(line if core is None else core)
+    whole = []
+    if core is not None:  # a faint point, or a faint digit, may not show in the core
+        whole, marks, _ = _digits_and_marks(line)
+    if not digits and not whole and not marks:
         return [], []
     _check_count(len(digits), max_digits)
     alone = len(digits) == 1
@@ -167,8 +173,41 @@ def segment(line, judge, max_digits=MAX_DIGITS, budget=None, one_digit=False):
         else:
             cut += _split_wide(digit, height, judge, margin, room, budget)
         _check_count(len(cut), max_digits)
-    digits = cut
+    if core is not None:
+        digits = regrown(cut, line, whole)
+        _check_count(len(digits), max_digits)
+    else:
+        digits = cut
     return sorted(digits, key=lambda d: d.box[0]), sorted(marks, key=lambda m: m.box[0])
+
+
+def regrown(digits, mask, whole=()):
+    """The digits segmented on a line's core (its strokes without their faded edges, as
+    `ink.Region.core`) given their edges back from the line's full `mask`: each pixel of the
+    mask goes to the digit whose core is nearest, if that core is in the same blob of the mask
+    (ink run together only by faded edges is parted where the cores are equally near). A blob
+    of the mask holding no digit's core (a mark, dust) is left out; of `whole`, the digits
+    found on the mask itself, those no digit of the core reaches (a digit drawn fainter than
+    its neighbours, whose core is lost) are added as they are."""
+    if not digits:
+        return list(whole)
+    owner = np.zeros(mask.shape, dtype=np.int32)
+    for number, digit in enumerate(digits, start=1):
+        left, top, right, bottom = digit.box
+        owner[top:bottom, left:right][digit.mask] = number
+    blobs, _ = ndimage.label(mask.view(np.uint8), _EIGHT_NEIGHBOURS)
+    nearest = ndimage.distance_transform_edt(owner == 0, return_distances=False,
+                                             return_indices=True)
+    owner = np.where(mask & (blobs == blobs[nearest[0], nearest[1]]),
+                     owner[nearest[0], nearest[1]], 0)
+    found = []
+    for number, digit in enumerate(digits, start=1):
+        own = owner == number
+        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
+        box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+        found.append(Segment(own[box[1]:box[3], box[0]:box[2]], box, digit.crossed))
+    return found + [digit for digit in whole if not owner[digit.box[1]:digit.box[3],
+                                                          digit.box[0]:digit.box[2]][digit.mask].any()]
 
 
 def candidate_pieces(line):
