@@ -33,7 +33,8 @@ MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1) to cou
 # / squared) .887/.812/.879/.887/.863 -> .925/.867/.917/.942/.912; separated and tight within
 # two numbers of 240 either way, pages, marks and single digits alike. At 0.6 photos gained
 # more (.892) but the thin strokes of small writing broke (photo pages 0.958 -> 0.933); read
-# on the core alone, digits lost their edges (load_digits drawn as uploads 0.978 -> 0.947).
+# on the core alone (at 0.6), digits lost their edges (load_digits drawn as uploads 0.978 ->
+# 0.947).
 INK_LEVEL, CORE_LEVEL = 0.5, 0.55
 LINE_SPAN = 0.6  # a straight run this long (fraction of the side) is ruling, not a stroke
 # Writing whose tallest blob on the small copy is under FINE_BELOW pixels (a page of lines or a

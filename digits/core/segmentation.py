@@ -93,6 +93,10 @@ WIDEST_PIECE = 1.2
 # digits. Past it, ink that is surely several digits is cut unjudged, so that a blob a worker
 # would otherwise search through twenty digits' worth of cuts costs a bounded time.
 SCORE_BUDGET = 100
+# A digit parted on the line's core grows back through the line's ink at most EDGE_STEPS
+# pixels (`regrown`): a faded edge is a pixel or two, a faint block of a drawn 8x8 image up to
+# 8 at DIGIT_SIDE; the bound keeps a long faint scribble from costing a step per pixel.
+EDGE_STEPS = 8
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 # what the segmentation model says a piece is: one digit, a part of one, several digits
 ONE, FRAGMENT, SEVERAL_DIGITS = PIECE_CLASSES = (0, 1, 2)
@@ -183,23 +187,22 @@ def segment(line, judge, max_digits=MAX_DIGITS, budget=None, one_digit=False, co
 
 def regrown(digits, mask, whole=()):
     """The digits segmented on a line's core (its strokes without their faded edges, as
-    `ink.Region.core`) given their edges back from the line's full `mask`: each pixel of the
-    mask goes to the digit whose core is nearest, if that core is in the same blob of the mask
-    (ink run together only by faded edges is parted where the cores are equally near). A blob
-    of the mask holding no digit's core (a mark, dust) is left out; of `whole`, the digits
-    found on the mask itself, those no digit of the core reaches (a digit drawn fainter than
-    its neighbours, whose core is lost) are added as they are."""
-    if not digits:
-        return list(whole)
+    `ink.Region.core`) given their edges back from the line's full `mask`: each digit grows
+    through the mask from its core a pixel at a time, all at once, so that ink run together
+    only by faded edges is parted where the growths meet (a pixel both reach at once goes to
+    the later). Ink of the mask no digit's core reaches (a mark, dust) is left out; of
+    `whole`, the digits found on the mask itself, those no digit of the core reaches (a digit
+    drawn fainter than its neighbours, whose core is lost) are added as they are."""
     owner = np.zeros(mask.shape, dtype=np.int32)
     for number, digit in enumerate(digits, start=1):
         left, top, right, bottom = digit.box
         owner[top:bottom, left:right][digit.mask] = number
-    blobs, _ = ndimage.label(mask.view(np.uint8), _EIGHT_NEIGHBOURS)
-    nearest = ndimage.distance_transform_edt(owner == 0, return_distances=False,
-                                             return_indices=True)
-    owner = np.where(mask & (blobs == blobs[nearest[0], nearest[1]]),
-                     owner[nearest[0], nearest[1]], 0)
+    for _ in range(EDGE_STEPS):
+        grown = _grown(owner)
+        reached = mask & (owner == 0) & (grown > 0)
+        if not reached.any():
+            break
+        owner[reached] = grown[reached]
     found = []
     for number, digit in enumerate(digits, start=1):
         own = owner == number
@@ -208,6 +211,17 @@ def regrown(digits, mask, whole=()):
         found.append(Segment(own[box[1]:box[3], box[0]:box[2]], box, digit.crossed))
     return found + [digit for digit in whole if not owner[digit.box[1]:digit.box[3],
                                                           digit.box[0]:digit.box[2]][digit.mask].any()]
+
+
+def _grown(owner):
+    """Each pixel's largest label among itself and its eight neighbours (0 beyond the edge)."""
+    padded = np.pad(owner, 1)
+    rows, cols = owner.shape
+    grown = owner.copy()
+    for dy in range(3):
+        for dx in range(3):
+            np.maximum(grown, padded[dy:dy + rows, dx:dx + cols], out=grown)
+    return grown
 
 
 def candidate_pieces(line):
