@@ -293,15 +293,20 @@ def test_wide_ink_among_digits_that_stand_apart_is_cut_only_past_the_margin(othe
     assert len(digits) == counted
 
 
+def touching_counts(kind, length, numbers):
+    """How many digits the reader finds in each of the first `numbers` touching numbers of
+    `length` dev digits, rendered as `kind`."""
+    images, _ = handwriting("dev")
+    return [len(READER.read_number(render_number(images[start:start + length], kind,
+                                                 "touching", start)).digits)
+            for start in range(0, numbers * length, length)]
+
+
 def test_touching_handwritten_pairs_are_cut_in_two():
     """Pairs of handwritten digits drawn touching, read with the shipped models: most are
     two digits (18 of these 20; 16 while the judge did not count strokes, and a vertical cut
     at the column valleys found two in 6)."""
-    images, _ = handwriting("dev")
-    counted = [len(READER.read_number(render_number(images[start:start + 2], "scan",
-                                                    "touching", start)).digits)
-               for start in range(0, 40, 2)]
-    assert counted.count(2) >= 17
+    assert touching_counts("scan", 2, 20).count(2) >= 17
 
 
 def test_the_judge_counts_the_strokes_a_line_across_a_piece_meets():
@@ -473,11 +478,7 @@ def test_touching_handwritten_numbers_of_four_digits_are_counted_right():
     the digits were parted on the strokes' cores, though dev touching scans counted right
     0.887 -> 0.925); 19 did before narrow ink (under a height wide, two digits run together)
     was cut too."""
-    images, _ = handwriting("dev")
-    counted = [len(READER.read_number(render_number(images[start:start + 4], "scan",
-                                                    "touching", start)).digits)
-               for start in range(0, 120, 4)]
-    assert counted.count(4) >= 26
+    assert touching_counts("scan", 4, 30).count(4) >= 26
 
 
 def test_ink_several_heights_wide_is_never_read_as_one_digit():
@@ -537,11 +538,7 @@ def test_touching_handwritten_pairs_in_photos_are_parted_on_their_cores():
     first 100 dev pairs come back as two digits; 85 while the segmentation parted the ink at
     half the strokes' level, where the faded edges of strokes that nearly meet run them
     together."""
-    images, _ = handwriting("dev")
-    counted = [len(READER.read_number(render_number(images[start:start + 2], "photo",
-                                                    "touching", start)).digits)
-               for start in range(0, 200, 2)]
-    assert counted.count(2) >= 88
+    assert touching_counts("photo", 2, 100).count(2) >= 88
 
 
 def test_a_digit_too_faint_for_the_core_is_still_read():
