@@ -7,9 +7,9 @@ from conftest import READER, encode
 from digits.core.errors import SeveralDigits, TooManyDigits
 from digits.core.ink import Region, rows_of, split_rows
 from digits.core.cuts import INK_COST, SIDE_COST, cut_paths
-from digits.core.segmentation import (ALONE_MARGIN, CROSSING_LINES, NARROW_MARGIN,
-                                      PARTED_MARGIN, SCORE_BUDGET, segment, separators,
-                                      stroke_crossings)
+from digits.core.segmentation import (ALONE_MARGIN, CROSSING_LINES, EDGE_STEPS, NARROW_MARGIN,
+                                      PARTED_MARGIN, SCORE_BUDGET, Segment, regrown, segment,
+                                      separators, stroke_crossings)
 from digits.lab.handwriting import handwriting
 from digits.lab.uploads import NUMBER_KINDS, render_number
 
@@ -566,3 +566,13 @@ def test_handwritten_digits_drawn_fainter_than_their_neighbours_are_counted():
         data = encode((255 - 255 * ink).clip(0, 255).astype(np.uint8), "PNG")
         counted.append(len(READER.read_number(data).digits))
     assert counted.count(3) >= 27
+
+
+def test_a_digit_grows_its_edges_back_at_most_edge_steps_pixels():
+    """The growth from a core through the mask is bounded (EDGE_STEPS pixels), so that a long
+    faint stroke costs a bounded number of steps: a faint tail 30 pixels long beside a stroke's
+    core comes back only as far as the bound."""
+    core = bar(np.zeros((40, 60), dtype=bool), 2, 4, 36, 4)
+    mask = bar(core.copy(), 20, 8, 2, 30)  # the tail, in the mask only
+    (digit,) = regrown([Segment(core[2:38, 4:8], (4, 2, 8, 38))], mask)
+    assert digit.box == (4, 2, 8 + EDGE_STEPS, 38)

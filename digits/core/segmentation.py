@@ -209,8 +209,13 @@ def regrown(digits, mask, whole=()):
         rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
         box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
         found.append(Segment(own[box[1]:box[3], box[0]:box[2]], box, digit.crossed))
-    return found + [digit for digit in whole if not owner[digit.box[1]:digit.box[3],
-                                                          digit.box[0]:digit.box[2]][digit.mask].any()]
+    return found + [digit for digit in whole if not _owned(owner, digit)]
+
+
+def _owned(owner, digit):
+    """Whether any of a Segment's ink is some digit's in `owner` (a label per pixel)."""
+    left, top, right, bottom = digit.box
+    return bool(owner[top:bottom, left:right][digit.mask].any())
 
 
 def _grown(owner):
