@@ -146,7 +146,8 @@ def test_with_postgres_stopped_keys_get_503_with_retry_after_and_work_again_when
     fault = compose.postgres_outage(topology, key)
     refused = [outcome for outcome in fault.outcomes if outcome.failed]
     answered = [outcome for outcome in fault.outcomes if outcome.status == 200]
-    assert refused and all(outcome.status == 503 and outcome.problem and outcome.retry_after
-                           for outcome in refused)
+    unlike = [outcome for outcome in refused
+              if not (outcome.status == 503 and outcome.problem and outcome.retry_after)]
+    assert refused and unlike == []  # a refusal that is not a 503 is shown whole when it fails
     assert fault.outcomes[-1].status == 200  # back, nothing restarted but PostgreSQL
     assert before - topology.credits(key) == len(answered)  # none lost, none charged twice
