@@ -193,7 +193,7 @@ def test_a_palette_is_read_as_pillow_converts_it(transparency):
                               np.asarray(upload.convert("RGBA").getchannel("A")))
 
 
-# --- ink_strength and ink_mask: polarity, lighting, ruling, dust, blanks ---------------------
+# --- ink_strength and ink_levels: polarity, lighting, ruling, dust, blanks ---------------------
 
 # Pages small enough that the digit is read back at its own size, pixel for pixel.
 SMALL = {"height": 80, "width": 64}

@@ -1,6 +1,6 @@
 """Where the digits are on a page: the paper, the ink, its blobs and the line they make.
 
-    grayscale -> small_copy -> paper_model -> ink_mask -> remove_ruling -> find_components
+    grayscale -> small_copy -> paper_model -> ink_levels -> remove_ruling -> find_components
               -> line_regions (the components grouped into lines, top to bottom; each line's
                  ink read again at the resolution its digits need)
 
@@ -186,24 +186,18 @@ def paper_model(small, tiles=8):
     return Paper(tuple(float(value) for value in coef), 1 if dark >= light else -1)
 
 
-def ink_mask(ink, columns=None, share=INK_LEVEL):
-    """Pixels that are ink: over `share` of the strong strokes' level (of the given `columns`
-    only, a boolean per column, when given).
-
-    Raises NoDigitFound when fewer than a few pixels stand out from the paper.
-    """
-    return ink > ink_level(ink if columns is None else ink[:, columns], share)
-
-
-def ink_level(ink, share=INK_LEVEL):
-    """The ink strength over which a pixel is ink: `share` of the strong strokes' level.
+def ink_levels(ink, *shares):
+    """The ink strengths over which a pixel is ink, one for each of `shares` of the strong
+    strokes' level (INK_LEVEL: the ink; CORE_LEVEL: its core), never under MIN_CONTRAST; the
+    strong strokes' level found once for all of them.
 
     Raises NoDigitFound when fewer than a few pixels stand out from the paper.
     """
     strong = ink[ink > MIN_CONTRAST * 255]
     if strong.size < 4:
         raise NoDigitFound()
-    return max(MIN_CONTRAST * 255, share * _quantile(strong, 0.9))
+    level = _quantile(strong, 0.9)
+    return [max(MIN_CONTRAST * 255, share * level) for share in shares]
 
 
 def remove_ruling(mask, zoom=1.0):
@@ -342,14 +336,16 @@ def read_region(page, components):
     grown = _widened(_widened(near, 0), 1)
     own_columns = (xs >= own[0]) & (xs < own[1])
     strength = page.paper.ink(region, box, grey.size)
-    ink = ink_mask(strength, own_columns)  # the line's strokes
+    # the levels of the line's own strokes
+    level, core_level = ink_levels(strength[:, own_columns], INK_LEVEL, CORE_LEVEL)
+    ink = strength > level
     near_components = grown[rows[:, None], cols[None, :]]
     ink = without_thin_rules(ink, ink & near_components)
     mask = (ink & near_components) | ink_apart(ink, near_components, own_columns)
     # upload pixels per grey pixel, from the page's upload pixels per small-copy pixel
     return Region(mask, box, (page.scale[0] * labels.shape[1] / grey.size[0],
                               page.scale[1] * labels.shape[0] / grey.size[1]),
-                  mask & ink_mask(strength, own_columns, CORE_LEVEL))
+                  mask & (strength > core_level))
 
 
 def stroke_width(mask):
@@ -609,7 +605,7 @@ def locate(grey, scale=(1.0, 1.0), detail=None):
     small = small_copy(grey, factor)
     paper = paper_model(small)
     ink = paper.ink(small)
-    level = ink_level(ink)
+    (level,) = ink_levels(ink, INK_LEVEL)
     labels, components = find_components(remove_ruling(ink > level))
     tallest = max(component.box[3] - component.box[1] for component in components)
     finer = max(1, round(factor * tallest / FINE_DIGIT))
