@@ -203,12 +203,8 @@ def regrown(digits, mask, whole=()):
         if not reached.any():
             break
         owner[reached] = grown[reached]
-    found = []
-    for number, digit in enumerate(digits, start=1):
-        own = owner == number
-        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
-        box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
-        found.append(Segment(own[box[1]:box[3], box[0]:box[2]], box, digit.crossed))
+    found = [_cropped(owner == number, 0, 0, digit.crossed)
+             for number, digit in enumerate(digits, start=1)]
     return found + [digit for digit in whole if not _owned(owner, digit)]
 
 
@@ -219,7 +215,9 @@ def _owned(owner, digit):
 
 
 def _grown(owner):
-    """Each pixel's largest label among itself and its eight neighbours (0 beyond the edge)."""
+    """Each pixel's largest label among itself and its eight neighbours (0 beyond the edge).
+    (`ink._widened` grows a mask so; segmentation does not call back into ink, whose work is
+    done before it: test_an_upload_goes_through_each_core_module_once_in_the_pipeline_s_order.)"""
     padded = np.pad(owner, 1)
     rows, cols = owner.shape
     grown = owner.copy()
@@ -532,11 +530,18 @@ def _between(digit, left, right, crossed=(0, 0)):
     None when there is none."""
     columns = np.arange(digit.mask.shape[1])
     mask = digit.mask & (columns >= left[:, None]) & (columns < right[:, None])
+    return _cropped(mask, digit.box[0], digit.box[1], crossed)
+
+
+def _cropped(mask, left, top, crossed=(0, 0)):
+    """The ink of `mask`, whose corner is (`left`, `top`) in the line's mask, cut to its ink: a
+    Segment in the line's frame (`crossed`: the ink pixels its cuts went through), or None when
+    it holds none."""
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return None
     cols = np.flatnonzero(mask.any(axis=0))
-    left_x, top = digit.box[0] + cols[0], digit.box[1] + rows[0]
+    left_x, top_y = left + cols[0], top + rows[0]
     return Segment(mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1],
-                   (left_x, top, left_x + cols[-1] - cols[0] + 1, top + rows[-1] - rows[0] + 1),
-                   crossed)
+                   (left_x, top_y, left_x + cols[-1] - cols[0] + 1,
+                    top_y + rows[-1] - rows[0] + 1), crossed)
