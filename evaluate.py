@@ -1,27 +1,30 @@
 """Measure the shipped model on real handwriting sent as real uploads, and on load_digits.
 
     python evaluate.py [--split test|dev] [--per-kind N] [--numbers N] [--marks N] [--pages N]
-                       [--json]
+                       [--overlaps N] [--json]
 
 Prints, each against the project's target: accuracy and calibration (ECE) per upload kind for
 single digits (POST /predict's path) and their mean, how many single digits were refused as
 several digits (and how many POST /read reads as several), held-out load_digits accuracy,
 load_digits drawn as 256x256 PNG uploads; then handwritten numbers read as POST /read reads
 them, per upload kind and spacing; then numbers with a point, a dash or a space written
-between two digits.
+between two digits; then pages of several lines; then touching numbers by how deep their
+strokes overlap (no target: how far the touching row's digits, which mostly just meet, are
+from digits written into each other).
 """
 
 import argparse
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from digits.core.model import SHIPPED_MODEL, probabilities
 from digits.core.reading import CUT_RIGHT, GAP_RIGHT, load_reader
 from digits.lab.evaluation import (MARK_SYMBOLS, answered_when_sure, drawn_as_png, evaluate,
-                                   evaluate_marks, evaluate_numbers, evaluate_pages,
+                                   evaluate_marks, evaluate_numbers, evaluate_overlaps,
+                                   evaluate_pages,
                                    expected_calibration_error, fit_boundaries, reliability,
                                    score_uploads)
 from digits.lab.handwriting import SPLITS, handwriting
@@ -69,13 +72,15 @@ class Evaluation:
     pages: dict  # per kind: {n, lines_right, counted_right, exact}
     number_calibration: list  # [ECE, rows (low, high, n, mean confidence, share exact)]
     boundary_fit: tuple = ()  # (GAP_RIGHT, CUT_RIGHT) most likely on this split's numbers
+    overlaps: dict = field(default_factory=dict)  # per kind: {pixels past meeting: count right}
 
 
 def measure(reader, metadata, split_name="test", per_kind=None, numbers=240, marks=120,
-            pages=120):
+            pages=120, overlaps=240):
     """Every figure of the evaluation of `reader` (whose digit model `metadata` describes), an
     Evaluation (`numbers` per kind and spacing, `marks` numbers per kind written with each
-    mark; 0: none). An answer is marked uncertain under the reader's threshold."""
+    mark, `pages` per page kind, `overlaps` touching numbers per kind and depth; 0: none). An
+    answer is marked uncertain under the reader's threshold."""
     estimator, threshold = reader.estimator, reader.threshold
     kinds = evaluate(reader, split_name, per_kind)
     _, labels = handwriting(split_name, per_kind)
@@ -118,7 +123,8 @@ def measure(reader, metadata, split_name="test", per_kind=None, numbers=240, mar
         number_calibration=list(reliability(*zip(*answers))) if answers else [],
         boundary_fit=fit_boundaries(parts, [exact for _, exact in answers]) if parts else (),
         marks=evaluate_marks(reader, split_name, marks) if marks else {},
-        pages=evaluate_pages(reader, split_name, pages) if pages else {})
+        pages=evaluate_pages(reader, split_name, pages) if pages else {},
+        overlaps=evaluate_overlaps(reader, split_name, overlaps) if overlaps else {})
 
 
 def report(figures):
@@ -187,6 +193,8 @@ def report(figures):
         lines += ["", mark_report(figures.marks, figures.split)]
     if figures.pages:
         lines += ["", page_report(figures.pages, figures.split)]
+    if figures.overlaps:
+        lines += ["", overlap_report(figures.overlaps, figures.split)]
     return "\n".join(lines)
 
 
@@ -202,6 +210,20 @@ def page_report(pages, split_name):
                      f"{shares['exact']:>6.3f}  "
                      + ("ok" if shares["counted_right"] >= PAGE_TARGET else "BELOW TARGET"))
     lines.append(f"target: lines and every line's digits counted right >= {PAGE_TARGET}")
+    return "\n".join(lines)
+
+
+def overlap_report(overlaps, split_name):
+    """The touching numbers' count right by how deep their strokes overlap, per kind."""
+    depths = list(next(iter(overlaps.values())))
+    lines = [f"touching numbers ({split_name} split) drawn with their strokes run further into "
+             "each other, counted right; columns: pixels past the point where they meet, on a "
+             "100-pixel line whose strokes are about 10 wide (the touching rows above: 0-2 at "
+             "random):",
+             f"{'kind':<7} " + " ".join(f"{depth:>6}" for depth in depths)]
+    for kind, shares in overlaps.items():
+        lines.append(f"{kind:<7} " + " ".join(f"{shares[depth]:>6.3f}" for depth in depths))
+    lines.append("no target: how far the touching row is from digits written into each other")
     return "\n".join(lines)
 
 
@@ -261,12 +283,15 @@ def main(argv=None):
                         help="numbers per kind written with each mark (default 120; 0: none)")
     parser.add_argument("--pages", type=int, default=120,
                         help="pages of 2-5 lines per page kind (default 120; 0: none)")
+    parser.add_argument("--overlaps", type=int, default=240,
+                        help="touching numbers per kind and depth of overlap (default 240; "
+                             "0: none)")
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     reader, metadata = load_reader(args.model)
     figures = measure(reader, metadata, args.split, args.per_kind, args.numbers,
-                      marks=args.marks, pages=args.pages)
+                      marks=args.marks, pages=args.pages, overlaps=args.overlaps)
     print(json.dumps(dataclasses.asdict(figures), indent=2) if args.json else report(figures))
 
 

@@ -65,20 +65,23 @@ def test_reading_each_kind_in_parts_scores_as_reading_it_whole(monkeypatch):
 
 
 def test_held_out_and_drawn_load_digits_meet_their_targets():
-    figures = evaluate.measure(READER, METADATA, per_kind=1, numbers=0, marks=0, pages=0)
+    figures = evaluate.measure(READER, METADATA, per_kind=1, numbers=0, marks=0, pages=0,
+                               overlaps=0)
     assert figures.heldout_accuracy >= evaluate.TARGETS["heldout"]
     assert figures.heldout_ece <= evaluate.TARGETS["ece"]
     assert figures.drawn_png_accuracy >= evaluate.TARGETS["drawn"]
 
 
 def test_evaluate_command_prints_every_figure(capsys):
-    evaluate.main(["--per-kind", "3", "--numbers", "2", "--marks", "2", "--pages", "2"])
+    evaluate.main(["--per-kind", "3", "--numbers", "2", "--marks", "2", "--pages", "2",
+                   "--overlaps", "2"])
     printed = capsys.readouterr().out
     for words in ["photo", "canvas", "mean", "held-out load_digits accuracy",
                   "held-out load_digits ECE", "drawn as 256x256 PNG", "confusion on real",
                   "refused as several digits", "handwritten numbers", "touching",
                   "exact by length", "a mark between two digits", "point", "comma", "dash",
-                  "against exact-number correctness", "pages of 2-5 lines"]:
+                  "against exact-number correctness", "pages of 2-5 lines",
+                  "strokes run further into each other"]:
         assert words in printed
 
 
@@ -161,6 +164,28 @@ def test_pages_of_several_lines_are_read_line_by_line_on_a_slice():
     figures = evaluation.evaluate_pages(READER, "test", count=8, kinds=("scan",), n_jobs=1)
     assert figures["scan"]["n"] == 8
     assert figures["scan"]["lines_right"] >= 0.75 and figures["scan"]["counted_right"] >= 0.6
+
+
+def test_touching_digits_are_drawn_as_deep_into_each_other_as_asked():
+    """`overlap` pixels past meeting sets the next digit that much further left (the line is
+    that much shorter), the same digits otherwise; unasked, they are 0-2 pixels past."""
+    images, _ = evaluation.number_set("dev", 2)[1]
+
+    def width(overlap):
+        ink = uploads.number_ink(images, 100, "touching", np.random.default_rng(7),
+                                 overlap=overlap)
+        return ink.shape[1]
+
+    meeting = width(0)
+    assert [meeting - width(depth) for depth in (3, 5, 10)] == [3, 5, 10]
+    assert width(2) <= width(None) <= meeting
+
+
+def test_touching_numbers_are_counted_right_less_often_the_deeper_they_overlap():
+    shares = evaluation.evaluate_overlaps(READER, "dev", count=24, kinds=("scan",),
+                                          overlaps=(0, 10), n_jobs=1)["scan"]
+    assert set(shares) == {0, 10}
+    assert shares[0] >= 0.75 and shares[10] < shares[0], shares
 
 
 def test_a_page_holds_two_to_five_lines_of_numbers_from_the_split():

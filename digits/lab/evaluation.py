@@ -157,15 +157,16 @@ def _read_kind_part(reader, kind, images, offset):
     return read_uploads(reader, kind_uploads(images, kind, offset))
 
 
-def read_numbers(reader, kind, spacing, numbers, offset=0):
+def read_numbers(reader, kind, spacing, numbers, offset=0, overlap=None):
     """Render each number (a list of 28x28 digits, with its labels) as an upload of `kind` and
-    `spacing` and read it as POST /read does: per number, (length, digits found, digits right
+    `spacing` (touching digits `overlap` pixels past meeting: `uploads.render_number`) and
+    read it as POST /read does: per number, (length, digits found, digits right
     when the count is right, whole number right, the answer's confidence or None when it was
     refused, and what the confidence was made of: the digits' confidences multiplied, the
     boundaries between them the paper parted and those cut, or None)."""
     rows = []
     for index, (images, labels) in enumerate(numbers):
-        data = render_number(images, kind, spacing, offset + index)
+        data = render_number(images, kind, spacing, offset + index, overlap=overlap)
         try:
             reading = reader.read_number(data)
             found = np.array([digit.digit for digit in reading.digits])
@@ -242,6 +243,26 @@ def evaluate_numbers(reader, split="test", count=240, kinds=NUMBER_KINDS,
             "parts": parts,
         }
     return figures
+
+
+# How deep touching strokes run into each other, in pixels of the 100-pixel line whose strokes
+# are about 10 wide: meeting, a quarter, half and a whole stroke past meeting.
+OVERLAPS = (0, 3, 5, 10)
+
+
+def evaluate_overlaps(reader, split="test", count=240, kinds=NUMBER_KINDS, overlaps=OVERLAPS,
+                      n_jobs=2):
+    """The touching numbers of `evaluate_numbers` drawn with their strokes each of `overlaps`
+    pixels past meeting, instead of 0-2 at random: {kind: {overlap: share counted right}}."""
+    numbers = number_set(split, count)
+    cells = [(kind, overlap) for kind in kinds for overlap in overlaps]
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(read_numbers)(reader, kind, "touching", numbers, SPLITS[split].start, overlap)
+        for kind, overlap in cells)
+    shares = {kind: {} for kind in kinds}
+    for (kind, overlap), rows in zip(cells, results):
+        shares[kind][overlap] = float(np.mean([row[0] == row[1] for row in rows]))
+    return shares
 
 
 def page_set(split="test", count=120):

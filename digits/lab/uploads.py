@@ -191,21 +191,29 @@ def _modes(digit, rng):
 NUMBER_KINDS = ("scan", "photo", "canvas", "ruled", "squared")
 # gap between neighbours as a share of the line's height; touching digits overlap instead
 SPACINGS = {"separated": (0.15, 0.45), "tight": (0.03, 0.12), "touching": None}
+# Touching digits are set where their strokes' ink over 0.3 first meets, then 0-2 pixels of
+# the 100-pixel line closer: they mostly touch. How deep real writing runs one digit into the
+# next varies; `overlap` sets it, up to a whole stroke (about 10 pixels of that line).
+TOUCHING_CLOSER = (0, 2)
 
 
-def render_number(digits, kind, spacing, seed, separators=None):
+def render_number(digits, kind, spacing, seed, separators=None, overlap=None):
     """Bytes of an image file showing the 28x28 `digits` side by side as one handwritten
     number, uploaded as `kind` (one of NUMBER_KINDS) with `spacing` (one of SPACINGS);
-    `separators` ({digits before it: "." "," "-" or " "}) are written between them."""
+    `separators` ({digits before it: "." "," "-" or " "}) are written between them; touching
+    digits are set `overlap` pixels of the 100-pixel line past the point where their strokes
+    meet (None: TOUCHING_CLOSER at random)."""
     rng = np.random.default_rng(seed)
-    return _NUMBER_RENDERERS[kind](number_ink(digits, 100, spacing, rng, separators), rng)
+    return _NUMBER_RENDERERS[kind](number_ink(digits, 100, spacing, rng, separators, overlap),
+                                   rng)
 
 
-def number_ink(digits, height, spacing, rng, separators=None):
+def number_ink(digits, height, spacing, rng, separators=None, overlap=None):
     """Ink coverage (0..1) of the digits on one line `height` pixels tall: each digit's size
-    and baseline jittered, the gaps drawn from SPACINGS (or strokes made to touch), and a point
-    on the baseline, a comma, a dash at mid-height or a wide space where `separators` says
-    (below the line, room for a comma's tail)."""
+    and baseline jittered, the gaps drawn from SPACINGS (or strokes made to touch, `overlap`
+    pixels past meeting: `_next_offset`), and a point on the baseline, a comma, a dash at
+    mid-height or a wide space where `separators` says (below the line, room for a comma's
+    tail)."""
     separators = separators or {}
     parts = []
     for digit in digits:
@@ -225,7 +233,7 @@ def number_ink(digits, height, spacing, rng, separators=None):
         if index in separators:
             x = _separator(line, x, parts[index - 1], separators[index], height, rng)
         elif index:
-            x += _next_offset(line, ink, top, x, height, spacing, rng)
+            x += _next_offset(line, ink, top, x, height, spacing, rng, overlap)
         window = line[top: top + ink.shape[0], x: x + ink.shape[1]]
         np.maximum(window, ink, out=window)
         x += ink.shape[1]
@@ -275,9 +283,10 @@ def _cropped_digit(digit):
     return square
 
 
-def _next_offset(line, ink, top, x, height, spacing, rng):
+def _next_offset(line, ink, top, x, height, spacing, rng, overlap=None):
     """How far after `x` (the end of the line so far) the next digit starts: a gap, or, for
-    touching digits, far enough back that its strokes overlap the previous digit's."""
+    touching digits, far enough back that its strokes meet the previous digit's, then
+    `overlap` pixels closer (None: TOUCHING_CLOSER at random)."""
     if SPACINGS[spacing] is not None:
         return round(height * rng.uniform(*SPACINGS[spacing]))
     # the largest start at which some row's ink of the two meets, then a pixel or two closer
@@ -290,7 +299,9 @@ def _next_offset(line, ink, top, x, height, spacing, rng):
             contact = start if contact is None else max(contact, start)
     if contact is None:  # no row in common: close the gap between their boxes instead
         return -round(height * 0.05)
-    return max(-x, contact - int(rng.integers(0, 3)))
+    # drawn whatever `overlap` is, so that a number differs from its usual self in depth alone
+    closer = int(rng.integers(TOUCHING_CLOSER[0], TOUCHING_CLOSER[1] + 1))
+    return max(-x, contact - (closer if overlap is None else overlap))
 
 
 # pages of several lines: a scan, a phone photo of the page, ruled paper with a line per rule
