@@ -24,9 +24,8 @@ from digits.core.model import SHIPPED_MODEL, probabilities
 from digits.core.reading import CUT_RIGHT, GAP_RIGHT, load_reader
 from digits.lab.evaluation import (MARK_SYMBOLS, answered_when_sure, drawn_as_png, evaluate,
                                    evaluate_marks, evaluate_numbers, evaluate_overlaps,
-                                   evaluate_pages,
-                                   expected_calibration_error, fit_boundaries, reliability,
-                                   score_uploads)
+                                   evaluate_pages, expected_calibration_error, fit_boundaries,
+                                   reliability, score_uploads)
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.training import heldout
 

@@ -289,7 +289,7 @@ def _next_offset(line, ink, top, x, height, spacing, rng, overlap=None):
     `overlap` pixels closer (None: TOUCHING_CLOSER at random)."""
     if SPACINGS[spacing] is not None:
         return round(height * rng.uniform(*SPACINGS[spacing]))
-    # the largest start at which some row's ink of the two meets, then a pixel or two closer
+    # the largest start at which some row's ink of the two meets (then `overlap` closer)
     contact = None
     for row in range(ink.shape[0]):
         previous = np.flatnonzero(line[top + row, :x] > 0.3)
