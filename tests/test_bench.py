@@ -118,9 +118,10 @@ def test_the_worst_case_benchmark_counts_the_work_of_a_read():
     # 20 separated strokes: each fitted once for the answer, nothing to judge
     assert worst.work_of(READER, made["a page of 10 lines of 2"]) == {"fits": 20, "judged": 0}
     # 20 narrow blobs, each judged whole, some tried in two: every piece judged is fitted
-    # once, and each digit answered once more (judged on the core, read with its edges)
+    # once, and the digits answered are among them (strokes drawn without faded edges: their
+    # core is their ink, and regrowth adds nothing), so nothing is fitted again
     narrow = worst.work_of(READER, made["5 lines of 4 narrow blobs, each maybe two digits"])
-    assert narrow["judged"] > 20 and narrow["fits"] == narrow["judged"] + 20
+    assert narrow["judged"] > 20 and narrow["fits"] == narrow["judged"]
 
 
 def test_the_worst_case_uploads_are_answered_or_refused_as_the_service_would():

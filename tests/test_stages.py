@@ -599,9 +599,9 @@ def test_a_digit_the_search_judged_is_read_with_its_edges_back(monkeypatch):
         fitted.append(mask)
         return optdigits.fit_to_box(mask, *args)
 
-    def noting(reader, pieces, *args):
+    def noting(reader, pieces, *args, **kwargs):
         judged.extend(pieces)
-        return judge(reader, pieces, *args)
+        return judge(reader, pieces, *args, **kwargs)
 
     monkeypatch.setattr(reading, "fit_to_box", fit)
     monkeypatch.setattr(reading.Reader, "judge", noting)

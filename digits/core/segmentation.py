@@ -192,7 +192,8 @@ def regrown(digits, mask, whole=()):
     only by faded edges is parted where the growths meet (a pixel both reach at once goes to
     the later). Ink of the mask no digit's core reaches (a mark, dust) is left out; of
     `whole`, the digits found on the mask itself, those no digit of the core reaches (a digit
-    drawn fainter than its neighbours, whose core is lost) are added as they are."""
+    drawn fainter than its neighbours, whose core is lost) are added as they are. A digit
+    that grew nothing back is returned itself."""
     owner = np.zeros(mask.shape, dtype=np.int32)
     for number, digit in enumerate(digits, start=1):
         left, top, right, bottom = digit.box
@@ -203,8 +204,13 @@ def regrown(digits, mask, whole=()):
         if not reached.any():
             break
         owner[reached] = grown[reached]
-    found = [_cropped(owner == number, 0, 0, digit.crossed)
-             for number, digit in enumerate(digits, start=1)]
+    found = []
+    for number, digit in enumerate(digits, start=1):
+        grown = _cropped(owner == number, 0, 0, digit.crossed)
+        # nothing grown back (ink without faded edges): the digit as it was judged, whose
+        # counts the reader then need not fit again (`reading.counts_of`)
+        same = grown.box == digit.box and np.array_equal(grown.mask, digit.mask)
+        found.append(digit if same else grown)
     return found + [digit for digit in whole if not _owned(owner, digit)]
 
 
