@@ -396,6 +396,15 @@ def test_fit_to_box_gives_optdigits_stroke_weight_whatever_the_pen(stroke):
     assert bitmap.mean() == pytest.approx(optdigits.TARGET_INK, abs=0.03)
 
 
+def test_the_pen_weight_keeps_the_inked_pixels_that_are_darkest_and_no_blank_ones():
+    canvas = np.zeros((40, 40), dtype=np.float32)  # mostly blank, as a digit's canvas is
+    canvas[10, :20] = np.arange(1, 21)
+    canvas[20, :5] = 20  # ties with the darkest: all of them kept
+    assert np.count_nonzero(optdigits._largest(canvas, 3)) == 6
+    assert np.array_equal(optdigits._largest(canvas, 7), canvas >= 19)
+    assert np.array_equal(optdigits._largest(canvas, 30), canvas > 0)  # fewer than asked
+
+
 @pytest.mark.parametrize("stroke", [2, 6, 20], ids=["thin-pen", "pen", "marker"])
 def test_a_single_straight_stroke_is_as_heavy_as_optdigits_ones(stroke):
     # their plainest 1s hold 0.18-0.31 of the box; one blur leaves a plain stroke at 0.16

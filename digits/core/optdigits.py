@@ -15,6 +15,7 @@ DIGIT_WIDTH = 20  # optdigits scaled digits into a 20x32 region of the 32x32 box
 TARGET_INK = 0.305  # mean share of set pixels in an optdigits bitmap, whatever the digit
 MARGIN = 4  # room around the box while the pen's weight is set, so no stroke is cut
 MAX_WIDENINGS = 4  # a stroke is blurred wider at most this often (each time by 2 pixels a side)
+_FAINTEST = 1e-6  # a value below this is no ink
 _BLUR = np.array([0.1, 0.2, 0.4, 0.2, 0.1], dtype=np.float32)  # about 2 pixels of the box
 
 
@@ -115,8 +116,13 @@ def _warp(digit, box):
 
 
 def _largest(values, count):
-    """The `count` largest values (at least one) as a boolean image."""
+    """The `count` largest values (at least one) as a boolean image: all that are above zero
+    when fewer are."""
+    # Only the positive values are searched: most of a digit's canvas is 0, and numpy's
+    # partition slows 5-20-fold on that many equal values (80 against 4 us on 1,600).
     flat = values.ravel()
-    count = min(max(1, round(count)), flat.size)
-    level = np.partition(flat, flat.size - count)[flat.size - count]
-    return values >= max(level, 1e-6)
+    inked = flat[flat >= _FAINTEST]
+    count = max(1, round(count))
+    if count >= inked.size:
+        return values >= _FAINTEST
+    return values >= np.partition(inked, inked.size - count)[inked.size - count]
