@@ -229,9 +229,10 @@ def overlap_report(overlaps, split_name):
 def mark_report(marks, split_name):
     """The marks' table: per kind, the share of numbers read with each mark in its place."""
     names = list(MARK_SYMBOLS)
-    lines = [f"numbers of 3-6 digits with a mark between two digits ({split_name} split), read "
-             "with the digits counted right and the mark in its place (plain: the same numbers "
-             "without a mark, read with none):",
+    count = next(iter(marks.values()))["n"]
+    lines = [f"numbers of 3-6 digits with a mark between two digits ({split_name} split, {count} "
+             "per kind), read with the digits counted right and the mark in its place (plain: "
+             "the same numbers without a mark, read with none):",
              f"{'kind':<7} " + " ".join(f"{name:>6}" for name in names) + f" {'plain':>6}"]
     for kind, shares in marks.items():
         missed = [name for name in names if shares[name] < MARK_TARGET]

@@ -99,10 +99,10 @@ def test_the_report_holds_each_line_to_its_target():
                "numbers": [{**cell, "spacing": "separated"},
                            {**cell, "spacing": "tight", "count_right": 0.92},
                            {**cell, "spacing": "touching", "count_right": 0.75}],
-               "marks": {"canvas": {"point": 0.96, "comma": 0.96, "dash": 0.9, "space": 0.97,
-                                    "none": 0.97},
-                         "ruled": {"point": 0.96, "comma": 0.95, "dash": 0.95, "space": 0.97,
-                                   "none": 0.9}},
+               "marks": {"canvas": {"n": 120, "point": 0.96, "comma": 0.96, "dash": 0.9,
+                                    "space": 0.97, "none": 0.97},
+                         "ruled": {"n": 120, "point": 0.96, "comma": 0.95, "dash": 0.95,
+                                   "space": 0.97, "none": 0.9}},
                "number_calibration": [0.19, [(0.9, 1.0, 626, 0.962, 0.797)]],
                "pages": {"scan": {"n": 10, "lines_right": 1.0, "counted_right": 0.96, "exact": 0.6},
                          "photo": {"n": 10, "lines_right": 0.9, "counted_right": 0.9,
@@ -119,6 +119,7 @@ def test_the_report_holds_each_line_to_its_target():
     assert "BELOW TARGET" in lines["load_digits", "drawn"]  # drawn PNG 0.96 < 0.97
     assert lines["canvas", "0.960"].endswith("BELOW TARGET: dash")  # 0.90 < 0.95
     assert lines["ruled", "0.960"].endswith("ok")
+    assert "(test split, 120 per kind)" in lines["numbers", "of"]
     assert "ECE 0.190  BELOW TARGET (<= 0.05)" in lines["a", "number's"]
     assert "BELOW TARGET" in lines["single", "digits"]  # 0.6 % refused as several digits
     assert lines["POST", "/read"].endswith("9 of 1000 (0.90%)")  # no target: /predict's holds
@@ -156,8 +157,15 @@ def test_numbers_are_read_with_the_right_count_on_a_slice():
 
 def test_points_dashes_and_spaces_written_between_digits_are_read_in_place():
     shares = evaluation.evaluate_marks(READER, "test", count=12, kinds=("scan",))["scan"]
+    assert shares["n"] == 12  # as many as asked (10 while it took 16 numbers of 1-6 digits)
     assert min(shares[name] for name in evaluation.MARK_SYMBOLS) >= 0.75, shares
     assert shares["none"] >= 0.75, shares
+
+
+@pytest.mark.parametrize("count", [1, 2, 120])
+def test_the_marked_numbers_are_as_many_as_asked_of_three_digits_or_more(count):
+    numbers = evaluation.mark_numbers("dev", count)
+    assert len(numbers) == count and all(3 <= len(labels) <= 6 for _, labels in numbers)
 
 
 def test_pages_of_several_lines_are_read_line_by_line_on_a_slice():

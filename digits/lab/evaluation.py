@@ -312,6 +312,7 @@ def evaluate_pages(reader, split="test", count=120, kinds=PAGE_KINDS, n_jobs=2):
 
 
 MARK_SYMBOLS = {"point": ".", "comma": ",", "dash": "-", "space": " "}
+MARK_LONGEST = 6  # the marked numbers have 3 to this many digits
 READ_AS = {",": "."}  # what /read answers for a mark written otherwise: a decimal comma, a point
 
 
@@ -337,16 +338,24 @@ def read_marks(reader, kind, numbers, offset=0):
     return rows
 
 
+def mark_numbers(split="test", count=120):
+    """The first `count` numbers of 3-MARK_LONGEST digits of `number_set`'s of 1-MARK_LONGEST
+    (two in three of them are that long)."""
+    numbers = number_set(split, 2 * count + MARK_LONGEST, longest=MARK_LONGEST)
+    return [number for number in numbers if len(number[1]) >= 3][:count]
+
+
 def evaluate_marks(reader, split="test", count=120, kinds=NUMBER_KINDS, n_jobs=2):
-    """Numbers of 3-6 digits with a point, a dash or a space written between two digits, per
-    upload kind: {kind: {symbol name: share read in its place, "none": share of the same
-    numbers without a mark read with none}}."""
-    numbers = [number for number in number_set(split, count * 4 // 3, longest=6)
-               if len(number[1]) >= 3][:count]
+    """`count` numbers of 3-6 digits (`mark_numbers`) with a point, a dash or a space written
+    between two digits, per upload kind: {kind: {"n": count, symbol name: share read in its
+    place, "none": share of the same numbers without a mark read with none}}."""
+    numbers = mark_numbers(split, count)
     results = Parallel(n_jobs=n_jobs)(
         delayed(read_marks)(reader, kind, numbers, SPLITS[split].start) for kind in kinds)
     figures = {}
     for kind, rows in zip(kinds, results):
-        figures[kind] = {name or "none": float(np.mean([ok for mark, ok in rows if mark == name]))
-                         for name in [*MARK_SYMBOLS, None]}
+        figures[kind] = {"n": len(numbers)}
+        figures[kind].update({name or "none": float(np.mean([ok for mark, ok in rows
+                                                              if mark == name]))
+                              for name in [*MARK_SYMBOLS, None]})
     return figures
