@@ -480,6 +480,8 @@ PIXEL_DATA = r"it holds [\d,]+ MB of pixel data to decode, over the 21 MB allowe
     ("RGBA", "PNG", (6000, 6000), {}, MEMORY),  # 36 MP: under the pixel limit, 288 MB to decode
     ("I;16", "PNG", (6000, 6000), {}, MEMORY),  # 16-bit grey: 2 bytes a pixel, and 4 to scale
     ("RGB", "WEBP", (4000, 4000), {"lossless": True}, MEMORY),  # libwebp's buffer and Pillow's
+    ("RGB", "WEBP", (2000, 2000), {}, None),  # 4 MP: 64 MB to decode, 16 bytes a pixel in all
+    ("RGB", "WEBP", (2150, 2150), {}, MEMORY),  # 4.6 MP: 74 MB (reckoned at 14 a pixel, 65)
     ("L", "TIFF", (4961, 7016), {"compression": "tiff_adobe_deflate",
                                  "tiffinfo": {278: 7016}}, MEMORY),  # one strip: a second copy
     ("RGB", "AVIF", (1600, 1200), {}, None),  # a 2 MP AVIF photo
@@ -487,7 +489,8 @@ PIXEL_DATA = r"it holds [\d,]+ MB of pixel data to decode, over the 21 MB allowe
 ], ids=["12MP-jpeg", "12MP-progressive-jpeg", "25MP-grey-jpeg", "25MP-progressive-grey-jpeg",
         "A4-300dpi-grey-png", "A4-300dpi-rgb-png", "1440p-rgba-png", "1080p-rgb-png",
         "4k-rgb-png", "A4-300dpi-16bit-png", "A4-600dpi-grey-tiff",
-        "36MP-rgba-png", "36MP-16bit-png", "16MP-lossless-webp", "A4-600dpi-one-strip-tiff",
+        "36MP-rgba-png", "36MP-16bit-png", "16MP-lossless-webp", "4MP-webp", "4.6MP-webp",
+        "A4-600dpi-one-strip-tiff",
         "2MP-avif", "12MP-avif"])
 def test_decoding_cost_is_bounded_before_decoding(mode, fmt, size, params, refusal):
     data = encode(blank(mode, size), fmt, **params)
