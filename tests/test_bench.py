@@ -4,7 +4,8 @@ turns and judges each."""
 
 import pytest
 
-from bench import floors, model_cost, profile, run
+from bench import floors, model_cost, profile, reckoning, run
+from bench.memory import encode
 from conftest import READER, narrow_touching_pair
 from digits.core.reading import Reader
 from service import create_app
@@ -137,3 +138,9 @@ def test_the_worst_case_uploads_are_answered_or_refused_as_the_service_would():
     # read (its count may be off: 20 touching digits on a reduced page) or refused as too many
     touching = answers["20 touching handwritten digits"]
     assert touching.strip("'").isdigit() or touching == "TooManyDigits"
+
+
+def test_the_reckoning_measures_the_decoding_in_a_process_of_its_own():
+    """The decode's own peak is measured, not the peak this process (which built the files)
+    hands its children: with getrusage's ru_maxrss every kind measured 0 bytes a pixel."""
+    assert reckoning.decoding_peak(encode("L", "PNG", (3000, 3000), {})) > 6_000_000  # 9 MB

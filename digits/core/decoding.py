@@ -57,13 +57,13 @@ _STORED_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "
 # depend on its transparency, are reckoned in _band_bytes).
 _GREY_BYTES = {"L": 0, "RGB": 0, "LA": 2, "La": 2, "PA": 2, "RGBA": 2, "RGBa": 2, "CMYK": 5,
                "I;16": 4, "I;16L": 4, "I;16B": 4, "I;16N": 4, "I": 0, "F": 0}
-# Bytes per pixel a decoder holds beside the image, measured with bench/memory.py: libwebp
-# decodes into buffers of its own, 12 bytes a pixel, lossless or lossy (one decode's peak RSS in
-# a fresh process: 16.0-16.3 bytes a pixel in all with Pillow's RGB(A), from 1200 to 2189 pixels
-# a side; reckoned at 10, the largest WebP accepted took 77 MB of the 67 allowed); libavif keeps
-# dav1d's YUV(A) planes (2 bytes a sample above 8 bits), converts them into an RGB(A) buffer
-# and Pillow copies that to bytes: 14 for a 12-bit 4:4:4 image with alpha, the costliest AVIF
-# (6 for the usual 8-bit 4:2:0; the header does not say which, so the most).
+# Bytes per pixel a decoder holds beside the image, measured with bench/reckoning.py (one
+# decode's peak RSS, each in a fresh process): libwebp decodes into buffers of its own, 12 bytes
+# a pixel, lossless or lossy (16.0 in all with Pillow's RGB(A); reckoned at 10, the largest WebP
+# accepted took 77 MB of the 67 allowed); libavif keeps dav1d's YUV(A) planes (2 bytes a sample
+# above 8 bits), converts them into an RGB(A) buffer and Pillow copies that to bytes: 14 for a
+# 12-bit 4:4:4 image with alpha, the costliest AVIF (6 for the usual 8-bit 4:2:0; the header
+# does not say which, so the most).
 _DECODER_BYTES = {"WEBP": 12, "AVIF": 14}
 _ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
