@@ -107,13 +107,14 @@ def most_expensive(name, limits=Limits()):
     side = math.isqrt(limits.pixels)
     # a JPEG is drafted: what a pixel costs depends on the size, so ask the largest one
     probe = (side, side) if fmt == "JPEG" else (256, 256)
-    memory, data = decoding_costs(Image.open(io.BytesIO(encode(mode, fmt, probe, options))))
+    probed = encode(mode, fmt, probe, options)
+    memory, data = decoding_costs(Image.open(io.BytesIO(probed)), probed)
     pixels = probe[0] * probe[1]
     side = min(side, math.isqrt(int(limits.decoded_bytes * pixels / memory)),
                math.isqrt(int(limits.pixel_data * pixels / data)))
     while side > 16:
         encoded = encode(mode, fmt, (side, side), options)
-        memory, data = decoding_costs(Image.open(io.BytesIO(encoded)))
+        memory, data = decoding_costs(Image.open(io.BytesIO(encoded)), encoded)
         if memory <= limits.decoded_bytes and data <= limits.pixel_data:
             return (side, side), encoded
         side = int(side * 0.98)  # a strip or palette costs a little more than the sample said

@@ -67,7 +67,7 @@ def per_pixel(name):
     mode, fmt, options = KINDS[name]
     half = (round(width / math.sqrt(2)), round(height / math.sqrt(2)))
     small = encode(mode, fmt, half, options)
-    reckoned, _ = decoding_costs(Image.open(io.BytesIO(data)))
+    reckoned, _ = decoding_costs(Image.open(io.BytesIO(data)), data)
     measured = ((decoding_peak(data) - decoding_peak(small))
                 / (width * height - half[0] * half[1]))
     return (width, height), reckoned / (width * height), measured

@@ -12,11 +12,15 @@ what a change did to the cost when the times cannot. The candidates are the ones
 reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty digits wide
 (every cut tried), twenty touching handwritten digits, pages of many lines (of separated
 strokes, of touching digits: every line searched; of narrow blobs: each tried in two), dust, a
-run-length compressed BMP whose rows end early (Pillow would pad them in Python: refused), and
-the most expensive file of each format the limits let through (bench/memory.py's).
+run-length compressed BMP whose rows end early (Pillow would pad them in Python: refused), the
+most expensive file of each format the limits let through (bench/memory.py's: the most pixels,
+a blank page) and the densest of each coding (grain at the highest quality: the most coded
+bytes, as many pixels as the limits and the upload size leave).
 """
 
 import argparse
+import io
+import math
 import statistics
 import sys
 import time
@@ -29,7 +33,8 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.memory import KINDS, most_expensive  # noqa: E402
+from bench.memory import KINDS, avifenc, most_expensive  # noqa: E402
+from digits.core.decoding import Limits, decoding_costs  # noqa: E402
 from digits.core.errors import DigitsError  # noqa: E402
 from digits.core.model import SHIPPED_MODEL  # noqa: E402
 from digits.core import reading  # noqa: E402
@@ -37,9 +42,26 @@ from digits.core.reading import Reader, load_reader  # noqa: E402
 from digits.lab.handwriting import handwriting  # noqa: E402
 from digits.lab.hostile import encode, run_length_bmp  # noqa: E402
 from digits.lab.uploads import number_ink, render_number  # noqa: E402
+from digits.service.config import SETTINGS  # noqa: E402
 from digits.service.heap import return_large_blocks  # noqa: E402
 
 TARGET_MS = 100.0  # the most one accepted upload may cost a worker
+# name: (mode, format, options, grain's depth in levels) of the densest file of each coding.
+# The depth is the dearer of the two tried: full contrast (the most coded bytes a pixel) or 40
+# levels (fewer, so more pixels fit the limits), which differs by coding.
+DENSE = {
+    "AVIF RGBA 12-bit 4:4:4": ("RGBA", "AVIF", {"avifenc": ["-d", "12", "-y", "444", "--min", "4",
+                                                            "--max", "4"]}, 40),
+    "AVIF RGB": ("RGB", "AVIF", {"quality": 100}, 255),
+    "WebP lossy RGB": ("RGB", "WEBP", {"quality": 100}, 255),
+    "WebP lossless RGB": ("RGB", "WEBP", {"lossless": True}, 40),
+    "JPEG RGB progressive": ("RGB", "JPEG", {"quality": 100, "subsampling": 0,
+                                             "progressive": True}, 40),
+    "JPEG L": ("L", "JPEG", {"quality": 100}, 40),
+    "PNG L": ("L", "PNG", {}, 40),
+    "GIF P": ("P", "GIF", {}, 40),
+    "TIFF RGB JPEG": ("RGB", "TIFF", {"compression": "jpeg", "quality": 100}, 40),
+}
 
 
 def dense_dots(width=1200, height=120, step=8, radius=3):
@@ -117,6 +139,36 @@ def dust(count=4000, side=1600, seed=0):
     return encode(Image.fromarray(page), "PNG")
 
 
+def grainy(name, side, seed=0):
+    """The `name` kind of DENSE as a file of `side` x `side` pixels of grain."""
+    mode, fmt, options, levels = DENSE[name]
+    rng = np.random.default_rng(seed)
+    pixels = (255 - rng.integers(0, levels + 1, (side, side, 4))).astype(np.uint8)
+    image = Image.fromarray(pixels, "RGBA")
+    image = image if mode == "RGBA" else image.convert(mode)
+    if "avifenc" in options:
+        return avifenc(image, options["avifenc"])
+    return encode(image, fmt, **options)
+
+
+def densest(name, limits=Limits(), upload_bytes=SETTINGS["MAX_UPLOAD_BYTES"][0]):
+    """Bytes of the largest square file of grain of the `name` kind of DENSE that the limits
+    and the upload size accept: sized from a small sample's costs, then shrunk until taken."""
+    probe = grainy(name, 256)
+    costs = decoding_costs(Image.open(io.BytesIO(probe)), probe) + (len(probe),)
+    side = 256 * min(math.sqrt(bound / cost)
+                     for bound, cost in zip((limits.decoded_bytes, limits.pixel_data,
+                                             upload_bytes), costs))
+    while side > 16:
+        data = grainy(name, int(side))
+        memory, work = decoding_costs(Image.open(io.BytesIO(data)), data)
+        if memory <= limits.decoded_bytes and work <= limits.pixel_data and \
+                len(data) <= upload_bytes:
+            return data
+        side *= 0.97
+    raise RuntimeError(f"no grain of {name} fits the limits")
+
+
 def candidates(only=None):
     """{name: upload bytes} of every candidate (or of those named in `only`)."""
     made = {"dense dots (PNG)": dense_dots, "a scribble 20 digits wide": scribble,
@@ -128,6 +180,7 @@ def candidates(only=None):
             "an RLE8 BMP of 4000x4000, rows ended early": lambda: run_length_bmp(4000, 4000)}
     made.update({f"largest {name}": (lambda name=name: most_expensive(name)[1])
                  for name in KINDS})
+    made.update({f"densest {name}": (lambda name=name: densest(name)) for name in DENSE})
     return {name: build() for name, build in made.items() if not only or name in only}
 
 

@@ -2,11 +2,15 @@
 the multipart body it sends is a valid upload, and the model comparison lets two models take
 turns and judges each."""
 
+import io
+
 import pytest
+from PIL import Image
 
 from bench import floors, model_cost, profile, reckoning, run
 from bench.memory import encode
 from conftest import READER, narrow_touching_pair
+from digits.core.decoding import Limits, decoding_costs
 from digits.core.reading import Reader
 from service import create_app
 
@@ -138,6 +142,17 @@ def test_the_worst_case_uploads_are_answered_or_refused_as_the_service_would():
     # read (its count may be off: 20 touching digits on a reduced page) or refused as too many
     touching = answers["20 touching handwritten digits"]
     assert touching.strip("'").isdigit() or touching == "TooManyDigits"
+
+
+@pytest.mark.parametrize("name", ["WebP lossy RGB", "GIF P"])
+def test_the_densest_upload_is_the_most_grain_the_limits_and_the_upload_size_take(name):
+    from bench import worst
+    limits = Limits(pixel_data=4_000_000)  # a small budget: a small file to build
+    data = worst.densest(name, limits)
+    memory, work = decoding_costs(Image.open(io.BytesIO(data)), data)
+    assert work <= limits.pixel_data and memory <= limits.decoded_bytes
+    assert work > 0.85 * limits.pixel_data  # shrunk in steps of 3 % from a sample's estimate
+    assert len(worst.densest(name, limits, upload_bytes=len(data) // 2)) <= len(data) // 2
 
 
 def test_the_reckoning_measures_the_decoding_in_a_process_of_its_own():

@@ -2,6 +2,8 @@
 through the reader itself (the path the service runs)."""
 
 import io
+import math
+import shutil
 import sys
 
 import numpy as np
@@ -10,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFile, ImageFilter
 from scipy import ndimage
 from sklearn.datasets import load_digits
 
+from bench.memory import encode as bench_encode
 from conftest import READER, ROOT, encode, png_header, small_writing_page
 from digits.core import decoding, ink, optdigits, reading
 from digits.core.errors import ImageTooLarge, NoDigitFound, NotAnImage
@@ -461,7 +464,8 @@ def blank(mode, size):
 
 
 MEMORY = r"decoding it would take [\d,]+ MB of memory, over the 67 MB allowed by [\d,]+ MB"
-PIXEL_DATA = r"it holds [\d,]+ MB of pixel data to decode, over the 21 MB allowed by [\d,]+ MB"
+PIXEL_DATA = (r"decoding it would take as long as [\d,]+ MB of pixel data, over the 21 MB allowed "
+              r"by [\d,]+ MB")
 
 
 @pytest.mark.parametrize("mode, fmt, size, params, refusal", [
@@ -485,13 +489,16 @@ PIXEL_DATA = r"it holds [\d,]+ MB of pixel data to decode, over the 21 MB allowe
     ("L", "TIFF", (4961, 7016), {"compression": "tiff_adobe_deflate",
                                  "tiffinfo": {278: 7016}}, MEMORY),  # one strip: a second copy
     ("RGB", "AVIF", (1600, 1200), {}, None),  # a 2 MP AVIF photo
-    ("RGB", "AVIF", (4000, 3000), {}, MEMORY),  # 12 MP: no reduced decoding, 19 bytes a pixel
+    # 4.3 MP, 8 bits 4:2:0 as its header says: 11.5 bytes a pixel (refused when reckoned as the
+    # costliest AVIF, 12 bits 4:4:4, at 18)
+    ("RGB", "AVIF", (2400, 1800), {}, None),
+    ("RGB", "AVIF", (4000, 3000), {}, MEMORY),  # 12 MP: no reduced decoding
 ], ids=["12MP-jpeg", "12MP-progressive-jpeg", "25MP-grey-jpeg", "25MP-progressive-grey-jpeg",
         "A4-300dpi-grey-png", "A4-300dpi-rgb-png", "1440p-rgba-png", "1080p-rgb-png",
         "4k-rgb-png", "A4-300dpi-16bit-png", "A4-600dpi-grey-tiff",
         "36MP-rgba-png", "36MP-16bit-png", "16MP-lossless-webp", "4MP-webp", "4.6MP-webp",
         "A4-600dpi-one-strip-tiff",
-        "2MP-avif", "12MP-avif"])
+        "2MP-avif", "4.3MP-avif", "12MP-avif"])
 def test_decoding_cost_is_bounded_before_decoding(mode, fmt, size, params, refusal):
     data = encode(blank(mode, size), fmt, **params)
     if refusal is None:
@@ -503,10 +510,53 @@ def test_decoding_cost_is_bounded_before_decoding(mode, fmt, size, params, refus
 
 def test_the_pixel_data_limit_is_a_setting():
     data = encode(blank("RGB", (1000, 1000)), "PNG")  # 3 bytes a pixel as stored
-    limits = decoding.Limits(pixel_data=3_000_000)
-    assert decoding.decode_image(data, limits).size == (1000, 1000)
-    with pytest.raises(ImageTooLarge, match="3 MB of pixel data to decode, over the 3 MB allowed"):
-        decoding.decode_image(data, decoding.Limits(pixel_data=2_999_999))
+    work = 3_000_000 + len(data)  # and each coded byte inflated
+    assert decoding.decode_image(data, decoding.Limits(pixel_data=work)).size == (1000, 1000)
+    with pytest.raises(ImageTooLarge, match="3 MB of pixel data, over the 3 MB allowed by 0 MB"):
+        decoding.decode_image(data, decoding.Limits(pixel_data=work - 1))
+
+
+def noise(mode, size, seed=0):
+    """A page of grain at full contrast: the densest coded file of its size."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    return Image.fromarray(pixels, "RGB").convert(mode)
+
+
+@pytest.mark.parametrize("fmt, params, side", [
+    ("AVIF", {"quality": 100}, 1000),  # an AV1 decoder's coded byte costs as 16 inflated ones:
+    ("WEBP", {"quality": 100}, 1300),  # VP8's 12-14; grain as dense decoded in 142 and 141 ms
+    ("JPEG", {"quality": 100, "progressive": True}, 2000),  # a progressive JPEG's scans: 6
+])
+def test_an_upload_dense_with_coded_bytes_is_refused_where_a_plain_one_of_its_size_is_read(
+        fmt, params, side):
+    size = (side, side)
+    plain, dense = (encode(image, fmt, **params) for image in (blank("RGB", size),
+                                                               noise("RGB", size)))
+    assert decoding.decode_image(plain).size == size
+    assert len(dense) < 10 * 1024 * 1024  # an upload the service takes
+    with pytest.raises(ImageTooLarge, match=PIXEL_DATA):
+        decoding.decode_image(dense)
+
+
+def test_a_lossless_webps_coded_bytes_are_weighed_as_the_cheaper_coding_they_are():
+    # VP8L decodes a byte in 8-11 ns, VP8 in 47-56: grain as dense read one way, refused the other
+    size = (1300, 1300)
+    lossless, lossy = (encode(noise("RGB", size), "WEBP", **params)
+                       for params in ({"lossless": True}, {"quality": 100}))
+    work = {name: decoding.coded_work(Image.open(io.BytesIO(data)), data)
+            for name, data in (("lossless", lossless), ("lossy", lossy))}
+    assert work == {"lossless": 3 * len(lossless), "lossy": 15 * len(lossy)}
+    assert decoding.decode_image(lossless).size == size
+    with pytest.raises(ImageTooLarge, match=PIXEL_DATA):
+        decoding.decode_image(lossy)
+
+
+@pytest.mark.parametrize("mode, params", [("RGBA", {"quality": 90}), ("RGBA", {"lossless": True}),
+                                          ("RGB", {"quality": 90}), ("RGB", {"lossless": True})])
+def test_a_webps_coding_is_read_from_its_chunks(mode, params):
+    # an RGBA lossy WebP is an extended file: VP8X and ALPH chunks before its VP8 one
+    data = encode(blank(mode, (64, 64)), "WEBP", **params)
+    assert decoding._is_lossy_webp(data) == ("quality" in params)
 
 
 def test_the_decoding_budget_is_a_setting():
@@ -519,11 +569,12 @@ def test_the_decoding_budget_is_a_setting():
 
 @pytest.mark.parametrize("mode", ["1", "L", "P", "LA", "RGB", "RGBA", "CMYK", "I;16", "I", "F"])
 def test_the_decoding_cost_counts_the_decoded_pixels_and_the_grey_bands(mode):
-    image = Image.open(io.BytesIO(encode(blank(mode, (100, 50)), "TIFF")))
+    data = encode(blank(mode, (100, 50)), "TIFF")
+    image = Image.open(io.BytesIO(data))
     per_pixel = {"1": 2, "L": 1, "P": 2, "LA": 6, "RGB": 4, "RGBA": 6, "CMYK": 9, "I;16": 6,
                  "I": 4, "F": 4}[mode]
     strip = decoding._tiff_buffer(image)
-    assert decoding.decoding_cost(image) == 100 * 50 * per_pixel + strip
+    assert decoding.decoding_cost(image, data) == 100 * 50 * per_pixel + strip
 
 
 @pytest.mark.parametrize("mode, per_pixel", [
@@ -532,9 +583,27 @@ def test_the_decoding_cost_counts_the_decoded_pixels_and_the_grey_bands(mode):
 def test_the_pixel_data_counts_the_stored_bytes_and_half_a_byte_a_band(mode, per_pixel):
     # a band made at full size (grey, alpha, 16 bits scaled) is a pass over every pixel
     params = {"transparency": 0} if mode == "P transparency" else {}
-    image = Image.open(io.BytesIO(encode(blank(mode.split()[0], (100, 50)), "PNG" if mode in (
-        "P", "P transparency", "I;16") else "TIFF", **params)))
-    assert decoding.pixel_data(image) == 100 * 50 * per_pixel
+    data = encode(blank(mode.split()[0], (100, 50)), "PNG" if mode in (
+        "P", "P transparency", "I;16") else "TIFF", **params)
+    assert decoding.pixel_data(Image.open(io.BytesIO(data)), data) == 100 * 50 * per_pixel
+
+
+@pytest.mark.parametrize("mode, arguments, planes", [
+    ("RGB", None, 1.5),  # Pillow's: 8 bits, 4:2:0 (chroma a quarter each)
+    ("RGB", ["-d", "8", "-y", "444"], 3), ("RGB", ["-d", "10", "-y", "422"], 4),
+    ("RGBA", ["-d", "12", "-y", "444"], 8),  # the costliest: 2 bytes a sample, alpha too
+    ("L", ["-d", "8", "-y", "400"], 1)])  # monochrome: luma only
+def test_an_avifs_planes_are_reckoned_from_its_header(mode, arguments, planes):
+    if arguments and not shutil.which("avifenc"):
+        pytest.skip("avifenc is not installed (apt-get install libavif-bin)")
+    data = bench_encode(mode, "AVIF", (96, 64), {"avifenc": arguments} if arguments else {})
+    image = Image.open(io.BytesIO(data))
+    assert decoding._av1_planes(image, data) == planes
+    stored = {"RGB": 3, "RGBA": 4, "L": 1}[mode]
+    bands = 2 if mode == "RGBA" else 0
+    assert decoding.pixel_data(image, data) == math.ceil(96 * 64 * (2 * stored + bands + planes) / 2)
+    # without its configuration boxes (a header cut short), the most
+    assert decoding._av1_planes(image, data.replace(b"av1C", b"xxxx")) == 8
 
 
 # --- boxes: where the digits are, in the upload's own pixels ---------------------------------

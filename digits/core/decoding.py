@@ -2,7 +2,8 @@
 
 What decoding costs is known from the header: in memory, width x height x the bytes Pillow keeps
 per pixel of the decoded mode, plus what the format's decoder holds beside the image; in time,
-the bytes of pixel data it goes through. `decode_image` refuses an upload over either budget,
+the bytes of pixel data it goes through and the coded bytes it reads, each weighed by what it
+costs against inflating a byte. `decode_image` refuses an upload over either budget,
 decodes JPEGs straight at a reduced scale, turns every other mode into 8-bit grey bands and
 reduces those at once, so nothing after it ever touches a full-size copy. Run-length compressed
 BMPs are refused: Pillow decodes them in Python, and a 19 kB one took a worker 2.6 s.
@@ -46,6 +47,18 @@ MAX_DECODED_BYTES = 64 * 1024 * 1024
 # (RGBA, 15 MB and its bands 18 MB) fits; a 4K one (RGB, 25 MB) or a 300-dpi A4 colour scan as a
 # PNG (26 MB) does not. As grey (9 MB) or as a JPEG, that scan does.
 MAX_PIXEL_DATA = 20 * 1024 * 1024
+# What decoding one coded byte costs, in bytes of inflated pixel data (about 4 ns each on one
+# core with a fresh heap, as a worker has): a file's entropy-coded data is read byte by byte,
+# and the densest files (noise at the highest quality, measured with bench/worst.py's densest
+# candidates) take an AV1 decoder (dav1d) 64-67 ns a byte, VP8 (lossy WebP) 47-56, a
+# progressive JPEG's scans 19-25, GIF's LZW 12-14 (each code of grain gives a pixel or two),
+# VP8L (lossless WebP) 8-11, a JPEG (in a TIFF too) 5-8, zlib and TIFF's LZW 1-4.
+# Uncounted, a 7.7 MB AVIF of 1831x1831 took a worker 566 ms, a 4.7 MB WebP 310 ms and a 10 MB
+# progressive JPEG 261 ms. A phone photo's JPEG (3-5 MB baseline) counts 6-10 MB; an AVIF or
+# WebP photo of 2 MP (under 0.5 MB) 5-14 MB.
+_CODED_WEIGHT = {"AVIF": 18, "WEBP": 15, "WEBP lossless": 3, "JPEG": 2, "JPEG progressive": 6,
+                 "MPO": 2, "MPO progressive": 6, "TIFF jpeg": 2, "GIF": 3,
+                 "BMP": 0}  # a raw BMP's bytes are its pixels
 # Bytes Pillow keeps per pixel of a decoded mode; every mode not listed keeps 4.
 _MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
 # Bytes per pixel of a mode's pixel data as a file stores it (a 1-bit image is unpacked to a
@@ -60,11 +73,13 @@ _GREY_BYTES = {"L": 0, "RGB": 0, "LA": 2, "La": 2, "PA": 2, "RGBA": 2, "RGBa": 2
 # Bytes per pixel a decoder holds beside the image, measured with bench/reckoning.py (one
 # decode's peak RSS, each in a fresh process): libwebp decodes into buffers of its own, 12 bytes
 # a pixel, lossless or lossy (16.0 in all with Pillow's RGB(A); reckoned at 10, the largest WebP
-# accepted took 77 MB of the 67 allowed); libavif keeps dav1d's YUV(A) planes (2 bytes a sample
-# above 8 bits), converts them into an RGB(A) buffer and Pillow copies that to bytes: 14 for a
-# 12-bit 4:4:4 image with alpha, the costliest AVIF (6 for the usual 8-bit 4:2:0; the header
-# does not say which, so the most).
-_DECODER_BYTES = {"WEBP": 12, "AVIF": 14}
+# accepted took 77 MB of the 67 allowed); libavif keeps dav1d's YUV(A) planes (`_av1_planes`),
+# converts them into an RGB(A) buffer and Pillow copies that to bytes: 6 beside the planes (16.5
+# in all measured for a 12-bit 4:4:4 image with alpha, 9.1 for the usual 8-bit 4:2:0 one).
+_DECODER_BYTES = {"WEBP": 12, "AVIF": 6}
+# The most bytes per pixel an AV1 image's planes take: 12 bits (2 bytes a sample), 4:4:4, and
+# alpha. An AVIF's header says which it has (`_av1_planes`); when it does not, this.
+_AV1_MOST_PLANE_BYTES = 8
 _ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
                 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
@@ -95,9 +110,10 @@ class Decoded:
     detail_alpha: Image.Image | None = None
 
 
-def decoding_cost(image, undrafted_size=None):
-    """Bytes of memory decoding `image` (opened, not loaded) takes at its peak: the decoded
-    pixels, the buffers its decoder fills beside them, and the grey bands made from them.
+def decoding_cost(image, data, undrafted_size=None):
+    """Bytes of memory decoding `image` (opened from the upload bytes `data`, not loaded) takes
+    at its peak: the decoded pixels, the buffers its decoder fills beside them, and the grey
+    bands made from them.
 
     `undrafted_size` is a drafted JPEG's size before the draft: a progressive one keeps its
     coefficients at that size.
@@ -106,6 +122,8 @@ def decoding_cost(image, undrafted_size=None):
     pixels = width * height
     cost = pixels * (_MODE_BYTES.get(image.mode, 4) + _band_bytes(image))
     cost += pixels * _DECODER_BYTES.get(image.format, 0)
+    if image.format == "AVIF":
+        cost += math.ceil(pixels * _av1_planes(image, data))
     if image.format == "TIFF":  # libtiff reads a whole strip or tile into a buffer first
         cost += _tiff_buffer(image)
     elif image.format in ("JPEG", "MPO") and image.info.get("progressive"):
@@ -113,17 +131,34 @@ def decoding_cost(image, undrafted_size=None):
     return cost
 
 
-def pixel_data(image, undrafted_size=None):
-    """Bytes of pixel data decoding `image` (opened, not loaded) goes through, which is what its
-    time follows: width x height x the bytes a pixel is stored in, plus half the bytes a pixel of
-    the bands made from it at full size (`_band_bytes`; a pass over a band's byte costs about a
-    third of inflating a stored one, and a half errs on the safe side). A drafted JPEG decodes
-    at its reduced size, but a progressive one goes through its coefficients at
-    `undrafted_size`."""
+def pixel_data(image, data, undrafted_size=None):
+    """Bytes of pixel data decoding `image` (opened from the upload bytes `data`, not loaded)
+    goes through, which is what its time follows: width x height x the bytes a pixel is stored
+    in, plus half the bytes a pixel of the bands made from it at full size (`_band_bytes`; a
+    pass over a band's byte costs about a third of inflating a stored one, and a half errs on
+    the safe side) and of an AV1 decoder's planes (`_av1_planes`; uncounted, the largest AVIF
+    the memory budget let through, 3.35 MP of 12 bits, 4:4:4 and alpha, blank, took a worker
+    78-107 ms). A drafted JPEG decodes at its reduced size, but a progressive one goes through
+    its coefficients at `undrafted_size`."""
     if image.format in ("JPEG", "MPO") and image.info.get("progressive"):
         return _jpeg_coefficients(image, undrafted_size or image.size) // 2
     width, height = image.size
-    return width * height * (2 * _STORED_BYTES.get(image.mode, 4) + _band_bytes(image)) // 2
+    passes = _band_bytes(image) + (_av1_planes(image, data) if image.format == "AVIF" else 0)
+    return math.ceil(width * height * (2 * _STORED_BYTES.get(image.mode, 4) + passes) / 2)
+
+
+def coded_work(image, data):
+    """What reading the coded bytes of `data` (the upload `image`, opened, not loaded, was
+    opened from) costs, in bytes of pixel data: each byte weighed by its coding's cost
+    (`_CODED_WEIGHT`; 1 for the inflated and LZW codings)."""
+    coding = image.format
+    if coding in ("JPEG", "MPO") and image.info.get("progressive"):
+        coding += " progressive"
+    elif coding == "WEBP" and not _is_lossy_webp(data):
+        coding += " lossless"
+    elif coding == "TIFF" and image.info.get("compression") == "jpeg":
+        coding += " jpeg"
+    return len(data) * _CODED_WEIGHT.get(coding, 1)
 
 
 def draft_for_work(image):
@@ -136,11 +171,13 @@ def draft_for_work(image):
     return size
 
 
-def decoding_costs(image):
-    """Draft `image` (opened, not loaded) for work and reckon what decoding it then takes:
-    bytes of memory (`decoding_cost`) and bytes of pixel data (`pixel_data`)."""
+def decoding_costs(image, data):
+    """Draft `image` (opened from the upload bytes `data`, not loaded) for work and reckon what
+    decoding it then takes: bytes of memory (`decoding_cost`) and the time, in bytes of pixel
+    data (`pixel_data` and `coded_work`)."""
     undrafted = draft_for_work(image)
-    return decoding_cost(image, undrafted), pixel_data(image, undrafted)
+    return (decoding_cost(image, data, undrafted),
+            pixel_data(image, data, undrafted) + coded_work(image, data))
 
 
 def decode_image(data, limits=Limits()):
@@ -163,7 +200,7 @@ def decode_image(data, limits=Limits()):
     if width * height > limits.pixels:
         raise ImageTooLarge(width, height, limits.pixels)
     try:
-        cost, data_bytes = decoding_costs(image)  # a 12 MP photo decodes cheaply
+        cost, data_bytes = decoding_costs(image, data)  # a 12 MP photo decodes cheaply
         if cost > limits.decoded_bytes:
             raise DecodingTooCostly(width, height, image.mode, image.format, cost,
                                     limits.decoded_bytes)
@@ -202,6 +239,62 @@ def _is_hevc_heif(data):
     box_end = min(int.from_bytes(data[:4], "big"), len(data), 256)
     brands = {data[8:12]} | {data[i:i + 4] for i in range(16, box_end - 3, 4)}
     return bool(brands & _HEVC_BRANDS) and not brands & {b"avif", b"avis"}
+
+
+def _av1_planes(image, data):
+    """Bytes per pixel of the planes an AVIF's (`image`, opened from `data`) AV1 decoder
+    writes, as its header's AV1 configuration boxes (`av1C`, one per coded image) say: 1 byte
+    a sample at 8 bits and 2 above; the colour image's luma and two chroma planes, subsampled
+    4:2:0 to a quarter each, 4:2:2 to a half; an alpha plane when `image` has alpha. Without
+    those boxes, the most (_AV1_MOST_PLANE_BYTES)."""
+    configurations = list(_av1_configurations(data))
+    if not configurations:
+        return _AV1_MOST_PLANE_BYTES
+    planes = [(2 if flags & 0x40 else 1) *  # high_bitdepth
+              (1 if flags & 0x10 else  # monochrome
+               1 + 2 / ((1 + (flags >> 3 & 1)) * (1 + (flags >> 2 & 1))))  # subsampled x, y
+              for flags in configurations]
+    colour = max(planes)
+    alpha = max(2 if flags & 0x40 else 1 for flags in configurations)
+    return colour + (alpha if "A" in image.mode else 0)
+
+
+def _av1_configurations(data):
+    """The flags byte (high bit depth, twelve bits, monochrome, chroma subsampling along x and
+    y) of every `av1C` box of an AVIF: its item properties, in ISO BMFF's meta > iprp > ipco."""
+    boxes = [(0, len(data))]
+    while boxes:
+        start, end = boxes.pop()
+        while start + 8 <= end:
+            size, kind, header = int.from_bytes(data[start:start + 4], "big"), \
+                data[start + 4:start + 8], 8
+            if size == 1:  # a 64-bit size follows the type
+                size, header = int.from_bytes(data[start + 8:start + 16], "big"), 16
+            elif size == 0:  # to the end of its container
+                size = end - start
+            if size < header or start + size > end:
+                break
+            if kind == b"meta":  # a full box: version and flags first
+                boxes.append((start + header + 4, start + size))
+            elif kind in (b"iprp", b"ipco"):
+                boxes.append((start + header, start + size))
+            elif kind == b"av1C" and size >= header + 4:
+                yield data[start + header + 2]
+            start += size
+
+
+def _is_lossy_webp(data):
+    """Whether a WebP's (first) image is VP8-coded, lossy, rather than VP8L, lossless, as its
+    RIFF chunks say (an extended file's VP8X, ICCP, ANIM and ALPH chunks come first; an
+    animation frame's chunks follow its 16-byte header). When none says, the dearer: lossy."""
+    position = 12
+    while position + 8 <= len(data):
+        chunk = data[position:position + 4]
+        if chunk in (b"VP8 ", b"VP8L"):
+            return chunk == b"VP8 "
+        size = int.from_bytes(data[position + 4:position + 8], "little")
+        position += 8 + (16 if chunk == b"ANMF" else size + size % 2)
+    return True
 
 
 def _band_bytes(image):

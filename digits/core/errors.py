@@ -58,10 +58,11 @@ class DecodingTooCostly(DecodingOverBudget):
 
 
 class TooMuchPixelData(DecodingOverBudget):
-    """Decoding the image would go through `amount` bytes of pixel data, over the `limit`
-    allowed: more than one upload may take a worker's time for."""
+    """Decoding the image would take as long as going through `amount` bytes of pixel data (its
+    own, and its coded bytes weighed by what they cost), over the `limit` allowed: more than one
+    upload may take a worker's time for."""
 
-    TAKES = "it holds {} of pixel data to decode"
+    TAKES = "decoding it would take as long as {} of pixel data"
 
 
 class NoDigitFound(DigitsError):

@@ -18,12 +18,14 @@ SETTINGS = {
                           "most memory one image may take while it is decoded: width x height x "
                           "bytes per pixel of its mode, plus its decoder's buffer"),
     "MAX_PIXEL_DATA": (MAX_PIXEL_DATA, int, 1,
-                       "most pixel data one image may hold, which decoding goes through: width x "
-                       "height x bytes per pixel as stored (1 grey, 3 RGB, 4 RGBA), plus half the "
-                       "bytes a pixel of the bands made from it at full size (1 more for RGBA, LA "
-                       "or a palette with transparency: grey and alpha; 2 for 16-bit grey, scaled "
-                       "through 32 bits); a JPEG counts at the reduced size it is decoded at, "
-                       "unless progressive"),
+                       "most decoding time one image may take, in bytes of pixel data it goes "
+                       "through: width x height x bytes per pixel as stored (1 grey, 3 RGB, 4 "
+                       "RGBA), plus half the bytes a pixel of the bands made from it at full size "
+                       "(1 more for RGBA, LA or a palette with transparency: grey and alpha; 2 "
+                       "for 16-bit grey, scaled through 32 bits; 4 for an AVIF's planes); a JPEG "
+                       "counts at the reduced size it is decoded at, unless progressive; plus the "
+                       "file's bytes, each weighed by its coding's cost (18 AVIF, 15 lossy WebP, "
+                       "6 progressive JPEG, 3 lossless WebP or GIF, 2 JPEG, 1 PNG or TIFF)"),
     "CONFIDENCE_THRESHOLD": (None, float, 0.0,
                              "below this confidence a prediction is marked uncertain; unset: "
                              "the model's own (`confidence_threshold` in `model.json`, tuned "
