@@ -7,6 +7,7 @@ import io
 import os
 import shutil
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -60,3 +61,16 @@ def test_a_costlier_file_is_refused_with_the_limit_it_is_over(client, name, limi
     assert ("MB of memory, over the 67 MB allowed by" if over_memory else
             "MB of pixel data, over the 21 MB allowed by") in detail
     assert f"{larger[0]}x{larger[1]}" in detail
+
+
+def test_an_upload_dense_with_coded_bytes_is_refused_with_what_its_decoding_would_take(client):
+    # a 10 MB progressive JPEG of grain took a worker 261 ms to decode: its scans are read byte
+    # by byte, each byte costing as much as 6 of inflated pixel data
+    grain = np.random.default_rng(0).integers(0, 256, (1500, 1500, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(grain).save(buffer, "JPEG", quality=100, progressive=True)
+    response = post_image(client, buffer.getvalue(), filename="grain.jpg", path="/read")
+    assert response.status_code == 413
+    detail = response.get_json()["detail"]
+    assert "decoding it would take as long as" in detail and "over the 21 MB allowed" in detail
+    assert "as a baseline (not progressive) JPEG" in detail

@@ -39,7 +39,7 @@ PROBLEMS = {
                                     "Send it smaller, as 8-bit grey or colour, or as a JPEG."),
     core.TooMuchPixelData: Problem(413, "image-too-large", "Image too large",
                                    "Send it smaller (a few megapixels are plenty for digits), as "
-                                   "8-bit grey, or as a JPEG."),
+                                   "8-bit grey, or as a baseline (not progressive) JPEG."),
     core.ImageTooLarge: Problem(413, "image-too-large", "Image too large",
                                 "Resize or crop it around the digits and try again."),
     core.NoDigitFound: Problem(422, "no-digit-found", "No digit found",
