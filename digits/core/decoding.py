@@ -42,20 +42,21 @@ MAX_DECODED_BYTES = 64 * 1024 * 1024
 # Every byte of a PNG's or TIFF's pixel data is inflated, at about 3.6 ns a byte on one core
 # (zlib), and each band made from the pixels at full size (a palette's grey and alpha, a 16-bit
 # grey scaled) is another pass, at about 1 ns a byte: its bytes count half (see pixel_data). At
-# 20 MiB the slowest accepted upload costs a worker 76-90 ms (bench/worst.py; 121-124 ms before
-# bands were counted, 182 ms before this limit). A 1080p screenshot (RGB, 6 MB) or a 1440p one
-# (RGBA, 15 MB and its bands 18 MB) fits; a 4K one (RGB, 25 MB) or a 300-dpi A4 colour scan as a
-# PNG (26 MB) does not. As grey (9 MB) or as a JPEG, that scan does.
+# 20 MiB the slowest accepted upload costs a worker 62-93 ms (bench/worst.py, the largest and
+# the densest files; 121-124 ms before bands were counted, 182 ms before this limit). A 1080p
+# screenshot (RGB, 6 MB) or a 1440p one (RGBA, 15 MB and its bands 18 MB) fits; a 4K one (RGB,
+# 25 MB) or a 300-dpi A4 colour scan as a PNG (26 MB) does not. As grey (9 MB) or as a JPEG,
+# that scan does.
 MAX_PIXEL_DATA = 20 * 1024 * 1024
 # What decoding one coded byte costs, in bytes of inflated pixel data (about 4 ns each on one
 # core with a fresh heap, as a worker has): a file's entropy-coded data is read byte by byte,
-# and the densest files (noise at the highest quality, measured with bench/worst.py's densest
-# candidates) take an AV1 decoder (dav1d) 64-67 ns a byte, VP8 (lossy WebP) 47-56, a
+# and the densest files (grain at the highest quality, as bench/worst.py's densest candidates)
+# take an AV1 decoder (dav1d) 64-67 ns a byte, VP8 (lossy WebP) 47-56, a
 # progressive JPEG's scans 19-25, GIF's LZW 12-14 (each code of grain gives a pixel or two),
 # VP8L (lossless WebP) 8-11, a JPEG (in a TIFF too) 5-8, zlib and TIFF's LZW 1-4.
 # Uncounted, a 7.7 MB AVIF of 1831x1831 took a worker 566 ms, a 4.7 MB WebP 310 ms and a 10 MB
 # progressive JPEG 261 ms. A phone photo's JPEG (3-5 MB baseline) counts 6-10 MB; an AVIF or
-# WebP photo of 2 MP (under 0.5 MB) 5-14 MB.
+# WebP photo of 2 MP (under 0.5 MB) 8-17 MB.
 _CODED_WEIGHT = {"AVIF": 18, "WEBP": 15, "WEBP lossless": 3, "JPEG": 2, "JPEG progressive": 6,
                  "MPO": 2, "MPO progressive": 6, "TIFF jpeg": 2, "GIF": 3,
                  "BMP": 0}  # a raw BMP's bytes are its pixels
