@@ -14,8 +14,9 @@ reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty 
 strokes, of touching digits: every line searched; of narrow blobs: each tried in two), dust, a
 run-length compressed BMP whose rows end early (Pillow would pad them in Python: refused), the
 most expensive file of each format the limits let through (bench/memory.py's: the most pixels,
-a blank page) and the densest of each coding (grain at the highest quality: the most coded
-bytes, as many pixels as the limits and the upload size leave).
+a blank page; and 16-bit colour PNGs, which Pillow reads into 8 bits) and the densest of each
+coding (grain at the highest quality: the most coded bytes, as many pixels as the limits and
+the upload size leave).
 """
 
 import argparse
@@ -40,7 +41,7 @@ from digits.core.model import SHIPPED_MODEL  # noqa: E402
 from digits.core import reading  # noqa: E402
 from digits.core.reading import Reader, load_reader  # noqa: E402
 from digits.lab.handwriting import handwriting  # noqa: E402
-from digits.lab.hostile import encode, run_length_bmp  # noqa: E402
+from digits.lab.hostile import encode, run_length_bmp, sixteen_bit_png  # noqa: E402
 from digits.lab.uploads import number_ink, render_number  # noqa: E402
 from digits.service.config import SETTINGS  # noqa: E402
 from digits.service.heap import return_large_blocks  # noqa: E402
@@ -153,20 +154,26 @@ def grainy(name, side, seed=0):
 
 def densest(name, limits=Limits(), upload_bytes=SETTINGS["MAX_UPLOAD_BYTES"][0]):
     """Bytes of the largest square file of grain of the `name` kind of DENSE that the limits
-    and the upload size accept: sized from a small sample's costs, then shrunk until taken."""
-    probe = grainy(name, 256)
+    and the upload size accept."""
+    return largest(lambda side: grainy(name, side), limits, upload_bytes)
+
+
+def largest(build, limits=Limits(), upload_bytes=SETTINGS["MAX_UPLOAD_BYTES"][0]):
+    """The largest `build(side)` (the bytes of a square file) that the limits and the upload
+    size accept: sized from a small sample's costs, then shrunk until taken."""
+    probe = build(256)
     costs = decoding_costs(Image.open(io.BytesIO(probe)), probe) + (len(probe),)
     side = 256 * min(math.sqrt(bound / cost)
                      for bound, cost in zip((limits.decoded_bytes, limits.pixel_data,
                                              upload_bytes), costs))
     while side > 16:
-        data = grainy(name, int(side))
+        data = build(int(side))
         memory, work = decoding_costs(Image.open(io.BytesIO(data)), data)
         if memory <= limits.decoded_bytes and work <= limits.pixel_data and \
                 len(data) <= upload_bytes:
             return data
         side *= 0.97
-    raise RuntimeError(f"no grain of {name} fits the limits")
+    raise RuntimeError("no such file fits the limits")
 
 
 def candidates(only=None):
@@ -181,6 +188,10 @@ def candidates(only=None):
     made.update({f"largest {name}": (lambda name=name: most_expensive(name)[1])
                  for name in KINDS})
     made.update({f"densest {name}": (lambda name=name: densest(name)) for name in DENSE})
+    # 16-bit samples Pillow reads into an 8-bit mode (it writes no such PNG itself)
+    made.update({f"largest PNG {mode} 16-bit": (lambda channels=channels: largest(
+        lambda side: sixteen_bit_png(side, side, channels))) for mode, channels in (("RGB", 3),
+                                                                                 ("RGBA", 4))})
     return {name: build() for name, build in made.items() if not only or name in only}
 
 

@@ -588,6 +588,25 @@ def test_the_pixel_data_counts_the_stored_bytes_and_half_a_byte_a_band(mode, per
     assert decoding.pixel_data(Image.open(io.BytesIO(data)), data) == 100 * 50 * per_pixel
 
 
+@pytest.mark.parametrize("make", [hostile.sixteen_bit_png, hostile.sixteen_bit_tiff])
+def test_sixteen_bit_colour_is_reckoned_at_the_bytes_its_file_stores(make):
+    # Pillow reads 48-bit RGB into 8-bit RGB: its data is 6 bytes a pixel, 8 with alpha (and its
+    # grey and alpha bands, half a byte each); reckoned as RGB's 3, the largest 48-bit PNG
+    # accepted took a worker 111 ms to decode
+    for channels, per_pixel in ((3, 6), (4, 8 + 1)):
+        data = make(100, 50, channels)
+        image = Image.open(io.BytesIO(data))
+        assert decoding.pixel_data(image, data) == 100 * 50 * per_pixel
+    assert decoding.decode_image(make(1800, 1800)).size == (1800, 1800)  # 19 MB
+    with pytest.raises(ImageTooLarge, match=PIXEL_DATA):
+        decoding.decode_image(make(2000, 2000))  # 24 MB: it was reckoned 12
+
+
+def test_a_tiffs_strip_is_reckoned_at_the_bytes_its_file_stores():
+    data = hostile.sixteen_bit_tiff(100, 50)  # one strip of 48-bit RGB: 6 bytes a pixel
+    assert decoding._tiff_buffer(Image.open(io.BytesIO(data))) == 100 * 50 * 6
+
+
 @pytest.mark.parametrize("mode, arguments, planes", [
     ("RGB", None, 1.5),  # Pillow's: 8 bits, 4:2:0 (chroma a quarter each)
     ("RGB", ["-d", "8", "-y", "444"], 3), ("RGB", ["-d", "10", "-y", "422"], 4),

@@ -59,7 +59,7 @@ MAX_PIXEL_DATA = 20 * 1024 * 1024
 # WebP photo of 2 MP (under 0.5 MB) 8-17 MB.
 _CODED_WEIGHT = {"AVIF": 18, "WEBP": 15, "WEBP lossless": 3, "JPEG": 2, "JPEG progressive": 6,
                  "MPO": 2, "MPO progressive": 6, "TIFF jpeg": 2, "GIF": 3,
-                 "BMP": 0}  # a raw BMP's bytes are its pixels
+                 "BMP": 0, "TIFF raw": 0}  # uncompressed, a file's bytes are its pixels
 # Bytes Pillow keeps per pixel of a decoded mode; every mode not listed keeps 4.
 _MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
 # Bytes per pixel of a mode's pixel data as a file stores it (a 1-bit image is unpacked to a
@@ -145,7 +145,7 @@ def pixel_data(image, data, undrafted_size=None):
         return _jpeg_coefficients(image, undrafted_size or image.size) // 2
     width, height = image.size
     passes = _band_bytes(image) + (_av1_planes(image, data) if image.format == "AVIF" else 0)
-    return math.ceil(width * height * (2 * _STORED_BYTES.get(image.mode, 4) + passes) / 2)
+    return math.ceil(width * height * (2 * _stored_bytes(image) + passes) / 2)
 
 
 def coded_work(image, data):
@@ -157,8 +157,8 @@ def coded_work(image, data):
         coding += " progressive"
     elif coding == "WEBP" and not _is_lossy_webp(data):
         coding += " lossless"
-    elif coding == "TIFF" and image.info.get("compression") == "jpeg":
-        coding += " jpeg"
+    elif coding == "TIFF" and image.info.get("compression") in ("jpeg", "raw"):
+        coding += " " + image.info["compression"]
     return len(data) * _CODED_WEIGHT.get(coding, 1)
 
 
@@ -298,6 +298,20 @@ def _is_lossy_webp(data):
     return True
 
 
+def _stored_bytes(image):
+    """Bytes a pixel of `image`'s pixel data takes as its file stores it: by its mode, but by
+    the samples the file holds when they are 16 bits Pillow reads into an 8-bit mode (a 48-bit
+    RGB PNG or TIFF opens as RGB, its data 6 bytes a pixel: reckoned at 3, the largest took a
+    worker 111 ms)."""
+    args = image.tile[0].args if image.tile else None
+    rawmode = args if isinstance(args, str) else args[0] if args and isinstance(args[0], str) \
+        else ""
+    bands, _, packing = rawmode.partition(";")
+    if packing.startswith("16") and not image.mode.startswith("I"):
+        return 2 * len(bands)  # a band a letter: LA, RGB, RGBA
+    return _STORED_BYTES.get(image.mode, 4)
+
+
 def _band_bytes(image):
     """Bytes per pixel of the bands `_grey_bands` makes from `image` at full size: a palette's
     grey, and its alpha when it has transparency, are looked up from its indices."""
@@ -377,9 +391,10 @@ def _tiff_buffer(image):
     """Bytes of the strip or tile libtiff decodes into before Pillow copies it out."""
     tags = image.tag_v2
     width, height = image.size
-    bytes_per_row = width * _MODE_BYTES.get(image.mode, 4)
+    pixel_bytes = max(_MODE_BYTES.get(image.mode, 4), _stored_bytes(image))  # 48-bit RGB: 6
+    bytes_per_row = width * pixel_bytes
     if 322 in tags and 323 in tags:  # TileWidth, TileLength
-        return int(tags[322]) * int(tags[323]) * _MODE_BYTES.get(image.mode, 4)
+        return int(tags[322]) * int(tags[323]) * pixel_bytes
     rows = min(int(tags.get(278, height) or height), height)  # RowsPerStrip
     return rows * bytes_per_row
 

@@ -7,6 +7,7 @@ decoding tests and `bench/worst.py` the same BMPs."""
 import io
 import random
 import struct
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -88,3 +89,34 @@ def run_length_bmp(width, height, bits=8):
     offset = 14 + len(info) + len(palette)
     return (struct.pack("<2sIHHI", b"BM", offset + len(data), 0, 0, offset) + info + palette
             + data)
+
+
+def sixteen_bit_png(width, height, channels=3):
+    """A black PNG of 16-bit samples, `channels` of them (1 grey, 2 grey and alpha, 3 RGB, 4
+    RGBA): Pillow writes no such PNG in colour, and opens it in an 8-bit mode."""
+    def chunk(kind, payload):
+        return (struct.pack(">I", len(payload)) + kind + payload
+                + struct.pack(">I", zlib.crc32(kind + payload)))
+    colour = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
+    header = struct.pack(">IIBBBBB", width, height, 16, colour, 0, 0, 0)
+    rows = (b"\x00" + bytes(width * channels * 2)) * height  # filter 0, then the samples
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
+
+
+def sixteen_bit_tiff(width, height, channels=3):
+    """A black, uncompressed, little-endian TIFF of 16-bit RGB (or RGBA, `channels` 4) samples
+    in one strip, which Pillow opens as RGB (RGBA)."""
+    entries = {256: (4, 1, width), 257: (4, 1, height), 259: (3, 1, 1), 262: (3, 1, 2),
+               277: (3, 1, channels), 278: (4, 1, height), 284: (3, 1, 1)}
+    if channels == 4:
+        entries[338] = (3, 1, 2)  # ExtraSamples: unassociated alpha
+    ifd_size = 2 + 12 * (len(entries) + 3) + 4  # and the three entries below
+    depths, pixels = 8 + ifd_size, 8 + ifd_size + 2 * channels  # BitsPerSample's values, data
+    entries.update({258: (3, channels, depths), 273: (4, 1, pixels),
+                    279: (4, 1, width * height * channels * 2)})
+    ifd = struct.pack("<H", len(entries)) + b"".join(
+        struct.pack("<HHII", tag, kind, count, value)
+        for tag, (kind, count, value) in sorted(entries.items())) + struct.pack("<I", 0)
+    return (b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack(f"<{channels}H", *[16] * channels)
+            + bytes(width * height * channels * 2))
