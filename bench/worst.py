@@ -14,7 +14,7 @@ reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty 
 strokes, of touching digits: every line searched; of narrow blobs: each tried in two), dust, a
 run-length compressed BMP whose rows end early (Pillow would pad them in Python: refused), the
 most expensive file of each format the limits let through (bench/memory.py's: the most pixels,
-a blank page; and 16-bit colour PNGs, which Pillow reads into 8 bits) and the densest of each
+a blank page; and 16-bit colour or interlaced PNGs, written by hand) and the densest of each
 coding (grain at the highest quality: the most coded bytes, as many pixels as the limits and
 the upload size leave).
 """
@@ -41,7 +41,7 @@ from digits.core.model import SHIPPED_MODEL  # noqa: E402
 from digits.core import reading  # noqa: E402
 from digits.core.reading import Reader, load_reader  # noqa: E402
 from digits.lab.handwriting import handwriting  # noqa: E402
-from digits.lab.hostile import encode, run_length_bmp, sixteen_bit_png  # noqa: E402
+from digits.lab.hostile import black_png, encode, run_length_bmp  # noqa: E402
 from digits.lab.uploads import number_ink, render_number  # noqa: E402
 from digits.service.config import SETTINGS  # noqa: E402
 from digits.service.heap import return_large_blocks  # noqa: E402
@@ -140,6 +140,11 @@ def dust(count=4000, side=1600, seed=0):
     return encode(Image.fromarray(page), "PNG")
 
 
+# name: black_png's (channels, depth, interlaced) of the PNGs Pillow does not write itself
+HAND_MADE = {"RGB 16-bit": (3, 16, False), "RGBA 16-bit": (4, 16, False),
+             "L interlaced": (1, 8, True), "RGB interlaced": (3, 8, True)}
+
+
 def grainy(name, side, seed=0):
     """The `name` kind of DENSE as a file of `side` x `side` pixels of grain."""
     mode, fmt, options, levels = DENSE[name]
@@ -188,10 +193,9 @@ def candidates(only=None):
     made.update({f"largest {name}": (lambda name=name: most_expensive(name)[1])
                  for name in KINDS})
     made.update({f"densest {name}": (lambda name=name: densest(name)) for name in DENSE})
-    # 16-bit samples Pillow reads into an 8-bit mode (it writes no such PNG itself)
-    made.update({f"largest PNG {mode} 16-bit": (lambda channels=channels: largest(
-        lambda side: sixteen_bit_png(side, side, channels))) for mode, channels in (("RGB", 3),
-                                                                                 ("RGBA", 4))})
+    # what Pillow does not write itself: 16-bit samples it reads into an 8-bit mode, Adam7
+    made.update({f"largest PNG {name}": (lambda arguments=arguments: largest(
+        lambda side: black_png(side, side, *arguments))) for name, arguments in HAND_MADE.items()})
     return {name: build() for name, build in made.items() if not only or name in only}
 
 

@@ -91,15 +91,21 @@ def run_length_bmp(width, height, bits=8):
             + data)
 
 
-def sixteen_bit_png(width, height, channels=3):
-    """A black PNG of 16-bit samples, `channels` of them (1 grey, 2 grey and alpha, 3 RGB, 4
-    RGBA): Pillow writes no such PNG in colour, and opens it in an 8-bit mode."""
+def black_png(width, height, channels=1, depth=8, interlaced=False):
+    """A black PNG written by hand in what Pillow does not write: `depth` 16 in colour (it
+    opens such a PNG in an 8-bit mode), Adam7 interlacing. `channels`: 1 grey, 2 grey and
+    alpha, 3 RGB, 4 RGBA."""
     def chunk(kind, payload):
         return (struct.pack(">I", len(payload)) + kind + payload
                 + struct.pack(">I", zlib.crc32(kind + payload)))
     colour = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
-    header = struct.pack(">IIBBBBB", width, height, 16, colour, 0, 0, 0)
-    rows = (b"\x00" + bytes(width * channels * 2)) * height  # filter 0, then the samples
+    header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, int(interlaced))
+    pixel_bytes = channels * depth // 8
+    # Adam7's seven passes (x, y offsets and steps), each a reduced image of its own rows
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4),
+              (1, 0, 2, 2), (0, 1, 1, 2)] if interlaced else [(0, 0, 1, 1)]
+    rows = b"".join((b"\x00" + bytes(-(-(width - x) // dx) * pixel_bytes)) * -(-(height - y) // dy)
+                    for x, y, dx, dy in passes if width > x and height > y)  # filter 0, samples
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
             + chunk(b"IEND", b""))
 
