@@ -14,9 +14,9 @@ reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty 
 strokes, of touching digits: every line searched; of narrow blobs: each tried in two), dust, a
 run-length compressed BMP whose rows end early (Pillow would pad them in Python: refused), the
 most expensive file of each format the limits let through (bench/memory.py's: the most pixels,
-a blank page; and 16-bit colour or interlaced PNGs, written by hand) and the densest of each
-coding (grain at the highest quality: the most coded bytes, as many pixels as the limits and
-the upload size leave).
+a blank page; and, written by hand, 16-bit colour or interlaced PNGs and a TIFF of a strip a
+pixel) and the densest of each coding (grain at the highest quality: the most coded bytes, as
+many pixels as the limits and the upload size leave).
 """
 
 import argparse
@@ -41,7 +41,7 @@ from digits.core.model import SHIPPED_MODEL  # noqa: E402
 from digits.core import reading  # noqa: E402
 from digits.core.reading import Reader, load_reader  # noqa: E402
 from digits.lab.handwriting import handwriting  # noqa: E402
-from digits.lab.hostile import black_png, encode, run_length_bmp  # noqa: E402
+from digits.lab.hostile import black_png, black_tiff, encode, run_length_bmp  # noqa: E402
 from digits.lab.uploads import number_ink, render_number  # noqa: E402
 from digits.service.config import SETTINGS  # noqa: E402
 from digits.service.heap import return_large_blocks  # noqa: E402
@@ -196,6 +196,9 @@ def candidates(only=None):
     # what Pillow does not write itself: 16-bit samples it reads into an 8-bit mode, Adam7
     made.update({f"largest PNG {name}": (lambda arguments=arguments: largest(
         lambda side: black_png(side, side, *arguments))) for name, arguments in HAND_MADE.items()})
+    # as many strips as the limits take, each a pixel: libtiff's work a strip, not a byte
+    made["a TIFF a pixel wide, a strip a row"] = lambda: largest(
+        lambda side: black_tiff(1, side * side, rows_per_strip=1))
     return {name: build() for name, build in made.items() if not only or name in only}
 
 

@@ -589,7 +589,8 @@ def test_the_pixel_data_counts_the_stored_bytes_and_half_a_byte_a_band(mode, per
 
 
 @pytest.mark.parametrize("make", [lambda width, height, channels=3: hostile.black_png(
-    width, height, channels, 16), hostile.sixteen_bit_tiff], ids=["png", "tiff"])
+    width, height, channels, 16), lambda width, height, channels=3: hostile.black_tiff(
+    width, height, channels, 16)], ids=["png", "tiff"])
 def test_sixteen_bit_colour_is_reckoned_at_the_bytes_its_file_stores(make):
     # Pillow reads 48-bit RGB into 8-bit RGB: its data is 6 bytes a pixel, 8 with alpha (and its
     # grey and alpha bands, half a byte each); reckoned as RGB's 3, the largest 48-bit PNG
@@ -613,8 +614,28 @@ def test_an_interlaced_png_is_reckoned_a_byte_a_pixel_more_for_putting_its_passe
         decoding.decode_image(hostile.black_png(4000, 4000, interlaced=True))  # and 16 more
 
 
+def test_an_uncompressed_tiff_is_read_whole_by_libtiff_not_a_tile_a_strip():
+    # Pillow's own reader made a tile of each strip: a 9 MB TIFF one pixel wide, a strip a row,
+    # took 4 s and 450 MB to open and load
+    image = Image.open(io.BytesIO(hostile.black_tiff(64, 1000, rows_per_strip=1)))
+    assert image.info["compression"] == "raw" and len(image.tile) == 1
+    assert image.tile[0].codec_name == "libtiff"
+
+
+def test_a_tiffs_strips_count_beside_its_bytes():
+    # libtiff's reading of a strip costs about 95 ns whatever its size: a million strips of a
+    # pixel each took 101 ms, 1 MB of pixel data
+    few, many = (hostile.black_tiff(1, height, rows_per_strip=1) for height in (100_000,
+                                                                               1_000_000))
+    image = Image.open(io.BytesIO(few))
+    assert decoding.coded_work(image, few) == 100_000 * decoding._TIFF_PIECE_WORK  # raw bytes: 0
+    assert decoding.decode_image(few).size == (1, 100_000)
+    with pytest.raises(ImageTooLarge, match=PIXEL_DATA):
+        decoding.decode_image(many)
+
+
 def test_a_tiffs_strip_is_reckoned_at_the_bytes_its_file_stores():
-    data = hostile.sixteen_bit_tiff(100, 50)  # one strip of 48-bit RGB: 6 bytes a pixel
+    data = hostile.black_tiff(100, 50, 3, 16)  # one strip of 48-bit RGB: 6 bytes a pixel
     assert decoding._tiff_buffer(Image.open(io.BytesIO(data))) == 100 * 50 * 6
 
 

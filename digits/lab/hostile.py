@@ -1,8 +1,9 @@
 """Hostile and broken uploads, made the same way every time: files cut short or with flipped
 bits in every accepted format, images of degenerate shapes, tiny files whose headers
-declare huge images, and run-length compressed BMPs that Pillow would decode slowly. The
-hostile-input tests and `bench/answers.py` send the same broken files, shapes and headers; the
-decoding tests and `bench/worst.py` the same BMPs."""
+declare huge images, run-length compressed BMPs that Pillow would decode slowly, and files
+written by hand in what Pillow does not write (16-bit colour and interlaced PNGs, TIFFs of many
+strips). The hostile-input tests and `bench/answers.py` send the same broken files, shapes and
+headers; the decoding tests and `bench/worst.py` the same BMPs and hand-written files."""
 
 import io
 import random
@@ -110,19 +111,32 @@ def black_png(width, height, channels=1, depth=8, interlaced=False):
             + chunk(b"IEND", b""))
 
 
-def sixteen_bit_tiff(width, height, channels=3):
-    """A black, uncompressed, little-endian TIFF of 16-bit RGB (or RGBA, `channels` 4) samples
-    in one strip, which Pillow opens as RGB (RGBA)."""
-    entries = {256: (4, 1, width), 257: (4, 1, height), 259: (3, 1, 1), 262: (3, 1, 2),
-               277: (3, 1, channels), 278: (4, 1, height), 284: (3, 1, 1)}
+def black_tiff(width, height, channels=1, depth=8, rows_per_strip=None):
+    """A black, uncompressed, little-endian TIFF written by hand: `channels` samples a pixel
+    (1 grey, 3 RGB, 4 RGBA) of `depth` bits (16 in colour: Pillow opens it as 8-bit RGB(A)), in
+    strips of `rows_per_strip` rows (one strip when None; 1 makes a strip of every row)."""
+    rows = min(rows_per_strip or height, height)
+    strips = -(-height // rows)
+    row_bytes = width * channels * depth // 8
+    sizes = [rows * row_bytes] * (strips - 1) + [(height - rows * (strips - 1)) * row_bytes]
+    entries = {256: (4, 1, width), 257: (4, 1, height), 259: (3, 1, 1),
+               262: (3, 1, 2 if channels >= 3 else 1), 277: (3, 1, channels), 278: (4, 1, rows),
+               284: (3, 1, 1)}
     if channels == 4:
         entries[338] = (3, 1, 2)  # ExtraSamples: unassociated alpha
-    ifd_size = 2 + 12 * (len(entries) + 3) + 4  # and the three entries below
-    depths, pixels = 8 + ifd_size, 8 + ifd_size + 2 * channels  # BitsPerSample's values, data
-    entries.update({258: (3, channels, depths), 273: (4, 1, pixels),
-                    279: (4, 1, width * height * channels * 2)})
+    ifd_end = 8 + 2 + 12 * (len(entries) + 3) + 4  # and the three entries below
+    # after the directory: BitsPerSample's values, then (more than one strip) the strips'
+    # offsets and sizes, then the pixels
+    tables = ifd_end + 2 * channels
+    start = tables + (8 * strips if strips > 1 else 0)
+    offsets = [start + index * sizes[0] for index in range(strips)]  # the last may be shorter
+    entries.update({258: (3, channels, depth if channels == 1 else ifd_end),
+                    273: (4, strips, offsets[0] if strips == 1 else tables),
+                    279: (4, strips, sizes[0] if strips == 1 else tables + 4 * strips)})
     ifd = struct.pack("<H", len(entries)) + b"".join(
         struct.pack("<HHII", tag, kind, count, value)
         for tag, (kind, count, value) in sorted(entries.items())) + struct.pack("<I", 0)
-    return (b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack(f"<{channels}H", *[16] * channels)
-            + bytes(width * height * channels * 2))
+    listed = struct.pack(f"<{strips}I", *offsets) + struct.pack(f"<{strips}I", *sizes)
+    depths = struct.pack(f"<{channels}H", *[depth] * channels)
+    return (b"II*\x00" + struct.pack("<I", 8) + ifd + depths + (listed if strips > 1 else b"")
+            + bytes(sum(sizes)))
