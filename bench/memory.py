@@ -105,8 +105,9 @@ def most_expensive(name, limits=Limits()):
     allow."""
     mode, fmt, options = KINDS[name]
     side = math.isqrt(limits.pixels)
-    # a JPEG is drafted: what a pixel costs depends on the size, so ask the largest one
-    probe = (side, side) if fmt == "JPEG" else (256, 256)
+    # a JPEG is drafted: what a pixel costs depends on the size, so ask the largest one; any
+    # other at 1 MP, where what a file costs whatever its size (its headers) is about 1 %
+    probe = (side, side) if fmt == "JPEG" else (1024, 1024)
     probed = encode(mode, fmt, probe, options)
     memory, data = decoding_costs(Image.open(io.BytesIO(probed)), probed)
     pixels = probe[0] * probe[1]

@@ -15,8 +15,9 @@ strokes, of touching digits: every line searched; of narrow blobs: each tried in
 run-length compressed BMP whose rows end early (Pillow would pad them in Python: refused), the
 most expensive file of each format the limits let through (bench/memory.py's: the most pixels,
 a blank page; and, written by hand, 16-bit colour or interlaced PNGs and a TIFF of a strip a
-pixel) and the densest of each coding (grain at the highest quality: the most coded bytes, as
-many pixels as the limits and the upload size leave).
+pixel), the densest of each coding (grain at the highest quality: the most coded bytes, as
+many pixels as the limits and the upload size leave), and small images whose headers hold as
+many chunks, comments or EXIF entries as decoding accepts (Pillow walks them in Python).
 """
 
 import argparse
@@ -35,13 +36,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.memory import KINDS, avifenc, most_expensive  # noqa: E402
-from digits.core.decoding import Limits, decoding_costs  # noqa: E402
+from digits.core import headers  # noqa: E402
+from digits.core.decoding import MAX_SEGMENTS, Limits, decoding_costs  # noqa: E402
 from digits.core.errors import DigitsError  # noqa: E402
 from digits.core.model import SHIPPED_MODEL  # noqa: E402
 from digits.core import reading  # noqa: E402
 from digits.core.reading import Reader, load_reader  # noqa: E402
 from digits.lab.handwriting import handwriting  # noqa: E402
-from digits.lab.hostile import black_png, black_tiff, encode, run_length_bmp  # noqa: E402
+from digits.lab.hostile import (black_png, black_tiff, encode, padded,  # noqa: E402
+                                run_length_bmp)
 from digits.lab.uploads import number_ink, render_number  # noqa: E402
 from digits.service.config import SETTINGS  # noqa: E402
 from digits.service.heap import return_large_blocks  # noqa: E402
@@ -145,6 +148,19 @@ HAND_MADE = {"RGB 16-bit": (3, 16, False), "RGBA 16-bit": (4, 16, False),
              "L interlaced": (1, 8, True), "RGB interlaced": (3, 8, True)}
 
 
+# (format, hostile.padded's kind, what it is padded with) of the files whose headers Pillow walks
+SEGMENTED = (("PNG", "empty", "chunks"), ("PNG", "inflating", "iCCP chunks"),
+             ("PNG", "exif", "EXIF entries"), ("JPEG", "empty", "comments"),
+             ("GIF", "empty", "comment blocks"))
+
+
+def most_segments(fmt, kind):
+    """The `hostile.padded` file of `fmt` and `kind` with the most segments decoding accepts."""
+    base = headers.segments(padded(fmt, 0, kind), MAX_SEGMENTS)
+    each = headers.INFLATED_CHUNK if kind == "inflating" else 1
+    return padded(fmt, (MAX_SEGMENTS - base) // each, kind)
+
+
 def grainy(name, side, seed=0):
     """The `name` kind of DENSE as a file of `side` x `side` pixels of grain."""
     mode, fmt, options, levels = DENSE[name]
@@ -196,6 +212,8 @@ def candidates(only=None):
     # what Pillow does not write itself: 16-bit samples it reads into an 8-bit mode, Adam7
     made.update({f"largest PNG {name}": (lambda arguments=arguments: largest(
         lambda side: black_png(side, side, *arguments))) for name, arguments in HAND_MADE.items()})
+    made.update({f"a {fmt} of the most header {noun} accepted": (
+        lambda fmt=fmt, kind=kind: most_segments(fmt, kind)) for fmt, kind, noun in SEGMENTED})
     # as many strips as the limits take, each a pixel: libtiff's work a strip, not a byte
     made["a TIFF a pixel wide, a strip a row"] = lambda: largest(
         lambda side: black_tiff(1, side * side, rows_per_strip=1))

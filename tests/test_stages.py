@@ -510,7 +510,7 @@ def test_decoding_cost_is_bounded_before_decoding(mode, fmt, size, params, refus
 
 def test_the_pixel_data_limit_is_a_setting():
     data = encode(blank("RGB", (1000, 1000)), "PNG")  # 3 bytes a pixel as stored
-    work = 3_000_000 + len(data)  # and each coded byte inflated
+    work = 3_000_000 + len(data) + 3 * 1024  # each coded byte inflated, 3 chunks walked
     assert decoding.decode_image(data, decoding.Limits(pixel_data=work)).size == (1000, 1000)
     with pytest.raises(ImageTooLarge, match="3 MB of pixel data, over the 3 MB allowed by 0 MB"):
         decoding.decode_image(data, decoding.Limits(pixel_data=work - 1))
@@ -628,7 +628,8 @@ def test_a_tiffs_strips_count_beside_its_bytes():
     few, many = (hostile.black_tiff(1, height, rows_per_strip=1) for height in (100_000,
                                                                                1_000_000))
     image = Image.open(io.BytesIO(few))
-    assert decoding.coded_work(image, few) == 100_000 * decoding._TIFF_PIECE_WORK  # raw bytes: 0
+    assert decoding.coded_work(image, few) == (  # an uncompressed file's bytes: 0
+        100_000 * decoding._TIFF_PIECE_WORK + 10 * decoding._SEGMENT_WORK)  # and its 10 tags
     assert decoding.decode_image(few).size == (1, 100_000)
     with pytest.raises(ImageTooLarge, match=PIXEL_DATA):
         decoding.decode_image(many)
@@ -694,11 +695,12 @@ def test_a_dead_straight_thin_stroke_is_read_like_a_thick_one(pen):
 def test_an_upload_goes_through_each_core_module_once_in_the_pipeline_s_order():
     """The reader conducts; the work goes decoding -> ink -> segmentation -> optdigits ->
     model, each entered once (a separated number of digits too narrow to be two: no piece
-    for segmentation to have judged)."""
+    for segmentation to have judged). Counting what the upload's headers hold (`headers`) is
+    a step of decoding's."""
     entered = []
 
     def note(frame, event, _arg):
-        module = frame.f_globals.get("__name__", "")
+        module = frame.f_globals.get("__name__", "").replace(".headers", ".decoding")
         if event == "call" and module.startswith("digits.core.") and module not in (
                 "digits.core.reading", "digits.core.errors"):
             if not entered or entered[-1] != module:

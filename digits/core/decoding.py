@@ -21,6 +21,7 @@ from PIL import Image
 from PIL import (AvifImagePlugin, BmpImagePlugin, GifImagePlugin,  # noqa: F401
                  JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin)
 
+from digits.core import headers
 from digits.core.errors import DecodingTooCostly, ImageTooLarge, NotAnImage, TooMuchPixelData
 
 # Our limits are checked first and name the image's size; Pillow's own bomb check would not.
@@ -64,6 +65,12 @@ MAX_PIXEL_DATA = 20 * 1024 * 1024
 _CODED_WEIGHT = {"AVIF": 18, "WEBP": 15, "WEBP lossless": 3, "JPEG": 2, "JPEG progressive": 6,
                  "MPO": 2, "MPO progressive": 6, "TIFF jpeg": 2, "GIF": 3,
                  "BMP": 0, "TIFF raw": 0}  # uncompressed, a file's bytes are its pixels
+# The most chunks, markers, blocks and directory entries an upload's headers may hold that
+# Pillow parses in Python (`headers.segments`), each costing it 1-6 µs: far more than an image
+# needs (a 10 MB PNG in libpng's 8 kB chunks has 1,300; a camera's EXIF 10-80 entries), and
+# counted in the time too, 1 kB of pixel data each.
+MAX_SEGMENTS = 4096
+_SEGMENT_WORK = 1024
 # What libtiff's reading of each strip or tile costs beside its bytes, in bytes of pixel data:
 # about 95 ns (a million strips of a pixel each took 101 ms).
 _TIFF_PIECE_WORK = 32
@@ -159,10 +166,11 @@ def pixel_data(image, data, undrafted_size=None):
     return math.ceil(width * height * (2 * _stored_bytes(image) + passes) / 2)
 
 
-def coded_work(image, data):
+def coded_work(image, data, segments=None):
     """What reading the coded bytes of `data` (the upload `image`, opened, not loaded, was
     opened from) costs, in bytes of pixel data: each byte weighed by its coding's cost
-    (`_CODED_WEIGHT`; 1 for the inflated and LZW codings)."""
+    (`_CODED_WEIGHT`; 1 for the inflated and LZW codings), a TIFF's strips or tiles, and the
+    `segments` of its headers Pillow parses in Python (counted here when None)."""
     coding = image.format
     if coding in ("JPEG", "MPO") and image.info.get("progressive"):
         coding += " progressive"
@@ -170,7 +178,9 @@ def coded_work(image, data):
         coding += " lossless"
     elif coding == "TIFF" and image.info.get("compression") in ("jpeg", "raw"):
         coding += " " + image.info["compression"]
-    work = len(data) * _CODED_WEIGHT.get(coding, 1)
+    if segments is None:
+        segments = headers.segments(data, MAX_SEGMENTS)
+    work = len(data) * _CODED_WEIGHT.get(coding, 1) + segments * _SEGMENT_WORK
     if image.format == "TIFF":
         work += _tiff_pieces(image) * _TIFF_PIECE_WORK
     return work
@@ -186,13 +196,13 @@ def draft_for_work(image):
     return size
 
 
-def decoding_costs(image, data):
+def decoding_costs(image, data, segments=None):
     """Draft `image` (opened from the upload bytes `data`, not loaded) for work and reckon what
     decoding it then takes: bytes of memory (`decoding_cost`) and the time, in bytes of pixel
-    data (`pixel_data` and `coded_work`)."""
+    data (`pixel_data` and `coded_work`, which counts the headers' `segments` when None)."""
     undrafted = draft_for_work(image)
     return (decoding_cost(image, data, undrafted),
-            pixel_data(image, data, undrafted) + coded_work(image, data))
+            pixel_data(image, data, undrafted) + coded_work(image, data, segments))
 
 
 def decode_image(data, limits=Limits()):
@@ -205,6 +215,9 @@ def decode_image(data, limits=Limits()):
     """
     if not data:
         raise NotAnImage("empty")
+    segments = headers.segments(data, MAX_SEGMENTS)
+    if segments > MAX_SEGMENTS:  # refused before Pillow walks them
+        raise NotAnImage("segments")
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except Exception as error:  # Pillow signals unreadable data with many exception types
@@ -215,7 +228,7 @@ def decode_image(data, limits=Limits()):
     if width * height > limits.pixels:
         raise ImageTooLarge(width, height, limits.pixels)
     try:
-        cost, data_bytes = decoding_costs(image, data)  # a 12 MP photo decodes cheaply
+        cost, data_bytes = decoding_costs(image, data, segments)  # a 12 MP photo: cheaply
         if cost > limits.decoded_bytes:
             raise DecodingTooCostly(width, height, image.mode, image.format, cost,
                                     limits.decoded_bytes)

@@ -11,14 +11,17 @@ class DigitsError(Exception):
 class NotAnImage(DigitsError):
     """The bytes are not a decodable image in an accepted format. `reason`: "empty",
     "heic" (an HEVC-coded HEIF, which is not read), "bmp-rle" (a run-length compressed BMP,
-    which is not read), "unreadable" (no accepted format) or "undecodable" (the header reads
-    but the pixel data is broken)."""
+    which is not read), "segments" (headers of more chunks, markers or entries than
+    decoding.MAX_SEGMENTS), "unreadable" (no accepted format) or "undecodable" (the header reads but
+    the pixel data is broken)."""
 
     SENTENCES = {"empty": "The uploaded file is empty.",
                  "heic": ("The uploaded file is a HEIC/HEIF image (the iPhone camera's format), "
                           "which this service does not read."),
                  "bmp-rle": ("The uploaded file is a run-length compressed (RLE) BMP, which "
                              "this service does not read."),
+                 "segments": ("The uploaded file's headers hold far more chunks, markers or "
+                              "entries than an image needs."),
                  "unreadable": "The uploaded file is not an image.",
                  "undecodable": "The uploaded file could not be decoded."}
 

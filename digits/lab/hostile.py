@@ -140,3 +140,27 @@ def black_tiff(width, height, channels=1, depth=8, rows_per_strip=None):
     depths = struct.pack(f"<{channels}H", *[depth] * channels)
     return (b"II*\x00" + struct.pack("<I", 8) + ifd + depths + (listed if strips > 1 else b"")
             + bytes(sum(sizes)))
+
+
+def padded(fmt, count, kind="empty"):
+    """A small image whose headers hold `count` segments beside it, each of which Pillow parses
+    in Python: for "PNG", empty ancillary chunks (`kind` "empty"), iCCP chunks of 1 kB that
+    inflate to 1 MB each ("inflating"), or an eXIf chunk of `count` entries ("exif"); for
+    "JPEG", empty comment segments; for "GIF", one comment extension of `count` one-byte
+    sub-blocks."""
+    image = Image.new("L", (64, 64), 255)
+    data = encode(image, fmt)
+    if fmt == "JPEG":
+        return data[:2] + b"\xff\xfe\x00\x02" * count + data[2:]
+    if fmt == "GIF":
+        start = data.index(b",", 13)  # the image descriptor
+        return data[:start] + b"\x21\xfe" + b"\x01a" * count + b"\x00" + data[start:]
+    payload = {"empty": lambda: b"",
+               "inflating": lambda: b"p\x00\x00" + zlib.compress(bytes(1 << 20), 9),
+               "exif": lambda: b"II*\x00" + struct.pack("<IH", 8, count) + struct.pack(
+                   "<HHII", 0x9000, 7, 4, 0) * count + bytes(4)}[kind]()
+    name = {"empty": b"abCd", "inflating": b"iCCP", "exif": b"eXIf"}[kind]
+    chunk = (struct.pack(">I", len(payload)) + name + payload
+             + struct.pack(">I", zlib.crc32(name + payload)))
+    header_end = 8 + 25  # the signature, then IHDR
+    return data[:header_end] + chunk * (1 if kind == "exif" else count) + data[header_end:]

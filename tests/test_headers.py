@@ -1,0 +1,79 @@
+"""What an upload's headers hold that Pillow walks in Python is counted before it opens them, and
+an upload that holds more than an image needs is refused at once (415), whatever its format:
+Pillow spent seconds on such 10 MB files (digits/core/headers.py)."""
+
+import io
+import struct
+
+import pytest
+from PIL import Image
+
+from conftest import encode, post_image
+from digits.core import decoding, headers
+from digits.core.errors import NotAnImage
+from digits.lab.hostile import black_tiff, padded
+
+MOST = decoding.MAX_SEGMENTS
+
+
+@pytest.mark.parametrize("fmt, kind, each, base", [
+    ("PNG", "empty", 1, 3),  # IHDR, IDAT, IEND and the empty chunks
+    ("PNG", "inflating", headers.INFLATED_CHUNK, 3),  # an iCCP chunk Pillow inflates
+    ("PNG", "exif", 1, 4),  # the eXIf chunk and its directory's entries
+    ("JPEG", "empty", 1, None),  # comment segments before the scan
+    ("GIF", "empty", 1, 1),  # a comment extension and its sub-blocks
+])
+def test_the_headers_segments_are_counted_as_pillow_walks_them(fmt, kind, each, base):
+    plain = headers.segments(padded(fmt, 0, kind), MOST)
+    assert base is None or plain == base
+    assert headers.segments(padded(fmt, 5, kind), MOST) == plain + 5 * each
+
+
+def test_a_jpegs_stray_bytes_between_markers_count_one_each():
+    # Pillow steps over bytes that are not a marker one at a time
+    data = encode(Image.new("L", (16, 16), 255), "JPEG")
+    assert headers.segments(data[:2] + b"\x00" * 7 + data[2:], MOST) == \
+        headers.segments(data, MOST) + 7
+
+
+def test_a_tiffs_and_an_exif_blocks_first_directory_counts_its_entries():
+    assert headers.segments(black_tiff(8, 8), MOST) == 10  # the ten tags black_tiff writes
+    exif = b"Exif\x00\x00MM\x00*" + struct.pack(">IH", 8, 3000)  # a WebP's EXIF chunk
+    webp = encode(Image.new("RGB", (16, 16)), "WEBP", exif=exif + bytes(12 * 3000 + 4))
+    assert headers.segments(webp, MOST) == 3000
+
+
+def test_counting_stops_once_past_the_most():
+    # a walk stops at most + 1 (or a little past, within one chunk's entries)
+    assert headers.segments(padded("PNG", 100_000), 10) == 11
+    assert headers.segments(padded("GIF", 100_000), 10) == 11
+
+
+@pytest.mark.parametrize("fmt, kind", [("PNG", "empty"), ("PNG", "inflating"), ("PNG", "exif"),
+                                       ("JPEG", "empty"), ("GIF", "empty")])
+def test_an_upload_of_more_segments_than_an_image_needs_is_refused_before_pillow_opens_it(
+        fmt, kind, monkeypatch):
+    base = headers.segments(padded(fmt, 0, kind), MOST)
+    each = headers.INFLATED_CHUNK if kind == "inflating" else 1
+    most = padded(fmt, (MOST - base) // each, kind)
+    assert decoding.decode_image(most).size == (64, 64)
+    opened = []
+    monkeypatch.setattr(decoding.Image, "open", lambda *args, **kwargs: opened.append(args))
+    with pytest.raises(NotAnImage) as refusal:
+        decoding.decode_image(padded(fmt, (MOST - base) // each + 1, kind))
+    assert refusal.value.reason == "segments" and not opened
+
+
+def test_the_headers_segments_count_in_the_decoding_time():
+    few, more = padded("PNG", 10), padded("PNG", 1010)
+    work = [decoding.coded_work(Image.open(io.BytesIO(data)), data)
+            for data in (few, more)]
+    assert work[1] - work[0] == 1000 * decoding._SEGMENT_WORK + (len(more) - len(few))
+
+
+def test_the_service_answers_a_file_of_too_many_segments_with_advice(client):
+    response = post_image(client, padded("JPEG", 100_000), filename="padded.jpg")
+    assert response.status_code == 415
+    detail = response.get_json()["detail"]
+    assert "far more chunks, markers or entries than an image needs" in detail
+    assert "Save it again with an ordinary image editor" in detail
