@@ -40,13 +40,27 @@ def test_a_tiffs_and_an_exif_blocks_first_directory_counts_its_entries():
     assert headers.segments(black_tiff(8, 8), MOST) == 10  # the ten tags black_tiff writes
     exif = b"Exif\x00\x00MM\x00*" + struct.pack(">IH", 8, 3000)  # a WebP's EXIF chunk
     webp = encode(Image.new("RGB", (16, 16)), "WEBP", exif=exif + bytes(12 * 3000 + 4))
-    assert headers.segments(webp, MOST) == 3000
+    assert headers.segments(webp, MOST) == 3003  # its VP8X, VP8 and EXIF chunks, the entries
 
 
 def test_counting_stops_once_past_the_most():
     # a walk stops at most + 1 (or a little past, within one chunk's entries)
     assert headers.segments(padded("PNG", 100_000), 10) == 11
     assert headers.segments(padded("GIF", 100_000), 10) == 11
+    webp = encode(Image.new("RGB", (16, 16)), "WEBP")
+    junk = b"junk" + struct.pack("<I", 0)  # a million empty chunks before its image
+    padded_webp = webp[:12] + junk * 1_000_000 + webp[12:]
+    assert headers.segments(padded_webp, 10) == 11
+    assert decoding._is_lossy_webp(padded_webp)  # none found in MAX_SEGMENTS: the dearer
+
+
+def test_the_walk_for_an_avifs_configuration_stops_after_the_most_boxes():
+    avif = encode(Image.new("RGB", (16, 16)), "AVIF")
+    junk = struct.pack(">I4s", 8, b"junk") * 1_000_000  # a million empty boxes first
+    image = Image.open(io.BytesIO(avif))
+    assert decoding._av1_planes(image, avif) == 1.5  # 8 bits, 4:2:0
+    ftyp = int.from_bytes(avif[:4], "big")  # the first box: the brands
+    assert decoding._av1_planes(image, avif[:ftyp] + junk + avif[ftyp:]) == 8  # not found: most
 
 
 @pytest.mark.parametrize("fmt, kind", [("PNG", "empty"), ("PNG", "inflating"), ("PNG", "exif"),

@@ -289,11 +289,13 @@ def _av1_planes(image, data):
 
 def _av1_configurations(data):
     """The flags byte (high bit depth, twelve bits, monochrome, chroma subsampling along x and
-    y) of every `av1C` box of an AVIF: its item properties, in ISO BMFF's meta > iprp > ipco."""
-    boxes = [(0, len(data))]
+    y) of every `av1C` box of an AVIF: its item properties, in ISO BMFF's meta > iprp > ipco.
+    The walk stops after MAX_SEGMENTS boxes (a file of a million empty boxes is no AVIF)."""
+    boxes, walked = [(0, len(data))], 0
     while boxes:
         start, end = boxes.pop()
-        while start + 8 <= end:
+        while start + 8 <= end and walked < MAX_SEGMENTS:
+            walked += 1
             size, kind, header = int.from_bytes(data[start:start + 4], "big"), \
                 data[start + 4:start + 8], 8
             if size == 1:  # a 64-bit size follows the type
@@ -314,9 +316,12 @@ def _av1_configurations(data):
 def _is_lossy_webp(data):
     """Whether a WebP's (first) image is VP8-coded, lossy, rather than VP8L, lossless, as its
     RIFF chunks say (an extended file's VP8X, ICCP, ANIM and ALPH chunks come first; an
-    animation frame's chunks follow its 16-byte header). When none says, the dearer: lossy."""
+    animation frame's chunks follow its 16-byte header). When none says within MAX_SEGMENTS
+    chunks, the dearer: lossy."""
     position = 12
-    while position + 8 <= len(data):
+    for _ in range(MAX_SEGMENTS):
+        if position + 8 > len(data):
+            break
         chunk = data[position:position + 4]
         if chunk in (b"VP8 ", b"VP8L"):
             return chunk == b"VP8 "

@@ -25,8 +25,8 @@ _STANDALONE = {0x01, *range(0xD0, 0xDA)}
 def segments(data, most):
     """How many chunks, markers, blocks and directory entries Pillow would parse in Python to
     open `data` and read its orientation; counting stops above `most`. 0 for a format whose
-    headers a C library reads (WebP's and AVIF's, but for their EXIF) or that has none to speak
-    of (BMP)."""
+    headers a C library reads (AVIF's; WebP's are walked here to find its EXIF) or that has
+    none to speak of (BMP)."""
     if data.startswith(_PNG):
         return _png(data, most)
     if data.startswith(_JPEG):
@@ -36,7 +36,7 @@ def segments(data, most):
     if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return _directory_entries(data)
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return _webp(data)
+        return _webp(data, most)
     return 0
 
 
@@ -94,15 +94,17 @@ def _gif(data, most):
     return count
 
 
-def _webp(data):
-    """The entries of an EXIF chunk's first directory (libwebp reads the chunks)."""
-    position = 12
-    while position + 8 <= len(data):
+def _webp(data, most):
+    """Its chunks (libwebp walks them in C, but finding the EXIF walks them here), and the
+    entries of an EXIF chunk's first directory."""
+    count, position = 0, 12
+    while position + 8 <= len(data) and count <= most:
         kind, size = struct.unpack_from("<4sI", data, position)
+        count += 1
         if kind == b"EXIF":
-            return _directory_entries(data[position + 8:position + 8 + size])
+            count += _directory_entries(data[position + 8:position + 8 + size])
         position += 8 + size + size % 2
-    return 0
+    return count
 
 
 def _directory_entries(tiff):
