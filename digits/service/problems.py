@@ -35,7 +35,7 @@ PROBLEMS = {
                  "Compatible makes the camera save JPEGs; this service's web page converts HEIC "
                  "itself in a browser that can show it (Safari)."),
         "bmp-rle": "Send it as a PNG, or as a BMP without compression.",
-        "segments": "Save it again with an ordinary image editor, or send it as a JPEG."}),
+        "segments": "Save it again with an ordinary image editor."}),
     core.DecodingTooCostly: Problem(413, "image-too-large", "Image too large",
                                     "Send it smaller, as 8-bit grey or colour, or as a JPEG."),
     core.TooMuchPixelData: Problem(413, "image-too-large", "Image too large",
