@@ -622,6 +622,16 @@ def test_an_uncompressed_tiff_is_read_whole_by_libtiff_not_a_tile_a_strip():
     assert image.tile[0].codec_name == "libtiff"
 
 
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "RGB", "RGBA", "I;16"])
+def test_an_uncompressed_tiff_read_by_libtiff_gives_the_pixels_its_png_does(mode):
+    grain = np.random.default_rng(0).integers(0, 256, (37, 53, 4), dtype=np.uint8)
+    image = Image.fromarray(grain, "RGBA")
+    image = image.convert(mode) if mode != "I;16" else Image.fromarray(grain[..., 0]).convert(mode)
+    tiff, png = (decoding.decode_image(encode(image, fmt)) for fmt in ("TIFF", "PNG"))
+    assert np.array_equal(np.asarray(tiff.detail), np.asarray(png.detail))
+    assert (tiff.alpha is None) == (png.alpha is None)
+
+
 def test_a_tiffs_strips_count_beside_its_bytes():
     # libtiff's reading of a strip costs about 95 ns whatever its size: a million strips of a
     # pixel each took 101 ms, 1 MB of pixel data
