@@ -290,27 +290,13 @@ def _av1_planes(image, data):
 def _av1_configurations(data):
     """The flags byte (high bit depth, twelve bits, monochrome, chroma subsampling along x and
     y) of every `av1C` box of an AVIF: its item properties, in ISO BMFF's meta > iprp > ipco.
-    The walk stops after MAX_SEGMENTS boxes (a file of a million empty boxes is no AVIF)."""
-    boxes, walked = [(0, len(data))], 0
-    while boxes:
-        start, end = boxes.pop()
-        while start + 8 <= end and walked < MAX_SEGMENTS:
-            walked += 1
-            size, kind, header = int.from_bytes(data[start:start + 4], "big"), \
-                data[start + 4:start + 8], 8
-            if size == 1:  # a 64-bit size follows the type
-                size, header = int.from_bytes(data[start + 8:start + 16], "big"), 16
-            elif size == 0:  # to the end of its container
-                size = end - start
-            if size < header or start + size > end:
-                break
-            if kind == b"meta":  # a full box: version and flags first
-                boxes.append((start + header + 4, start + size))
-            elif kind in (b"iprp", b"ipco"):
-                boxes.append((start + header, start + size))
-            elif kind == b"av1C" and size >= header + 4:
-                yield data[start + header + 2]
-            start += size
+    Each walk stops after MAX_SEGMENTS boxes (a file of a million empty boxes is no AVIF)."""
+    properties = headers.meta_boxes(data, MAX_SEGMENTS).get(b"iprp")
+    for kind, start, end in headers.boxes(data, *properties, MAX_SEGMENTS) if properties else ():
+        if kind == b"ipco":
+            for inner, content, box_end in headers.boxes(data, start, end, MAX_SEGMENTS):
+                if inner == b"av1C" and box_end >= content + 4:
+                    yield data[content + 2]
 
 
 def _is_lossy_webp(data):

@@ -24,9 +24,9 @@ _STANDALONE = {0x01, *range(0xD0, 0xDA)}
 
 def segments(data, most):
     """How many chunks, markers, blocks and directory entries Pillow would parse in Python to
-    open `data` and read its orientation; counting stops above `most`. 0 for a format whose
-    headers a C library reads (AVIF's; WebP's are walked here to find its EXIF) or that has
-    none to speak of (BMP)."""
+    open `data` and read its orientation; counting stops above `most`. Of an AVIF or a WebP,
+    whose headers a C library reads, only its EXIF's entries (and a WebP's chunks, walked here
+    to find it); 0 for a BMP."""
     if data.startswith(_PNG):
         return _png(data, most)
     if data.startswith(_JPEG):
@@ -37,7 +37,38 @@ def segments(data, most):
         return _directory_entries(data)
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return _webp(data, most)
+    if data[4:8] == b"ftyp":
+        return _avif(data, most)
     return 0
+
+
+def boxes(data, start=0, end=None, most=4096):
+    """The ISO BMFF boxes (an AVIF's) one after another from `start` to `end`, at most `most`
+    of them: (type, where its content starts, where it ends) each."""
+    end = len(data) if end is None else end
+    for _ in range(most):
+        if start + 8 > end:
+            return
+        size, kind = struct.unpack_from(">I4s", data, start)
+        header = 8
+        if size == 1 and start + 16 <= end:  # a 64-bit size follows the type
+            size, header = struct.unpack_from(">Q", data, start + 8)[0], 16
+        elif size == 0:  # to the end of its container
+            size = end - start
+        if size < header or start + size > end:
+            return
+        yield kind, start + header, start + size
+        start += size
+
+
+def meta_boxes(data, most=4096):
+    """{type: (content start, end)} of the boxes in an AVIF's meta box (a full box: its version
+    and flags come first); empty without one."""
+    for kind, start, end in boxes(data, most=most):
+        if kind == b"meta":
+            return {inner: (content, box_end)
+                    for inner, content, box_end in boxes(data, start + 4, end, most)}
+    return {}
 
 
 def _png(data, most):
@@ -105,6 +136,70 @@ def _webp(data, most):
             count += _directory_entries(data[position + 8:position + 8 + size])
         position += 8 + size + size % 2
     return count
+
+
+def _avif(data, most):
+    """The entries of the first directory of its Exif item, which Pillow reads when it opens
+    the file (libavif walks its boxes in C): found through the item information (`iinf`) and
+    the item locations (`iloc`) of its meta box."""
+    inside = meta_boxes(data, most)
+    if b"iinf" not in inside or b"iloc" not in inside:
+        return 0
+    exif = _exif_items(data, *inside[b"iinf"], most)
+    for item, method, offset, length in _item_locations(data, *inside[b"iloc"], most):
+        if item in exif:
+            if method == 1:  # within the meta box's own data
+                offset += inside.get(b"idat", (0, 0))[0]
+            payload = data[offset:offset + length]
+            skip = int.from_bytes(payload[:4], "big")  # to the TIFF header
+            return _directory_entries(payload[4 + skip:]) if len(payload) >= 4 else 0
+    return 0
+
+
+def _exif_items(data, start, end, most):
+    """The ids of the items an `iinf` box (its content from `start` to `end`) says are Exif."""
+    items = set()
+    entries = start + 4 + (2 if data[start] == 0 else 4)  # version, flags, entry count
+    for kind, content, box_end in boxes(data, entries, end, most):
+        version = data[content] if content < box_end else 0
+        if kind == b"infe" and version >= 2:  # version, flags; id, protection index, type
+            id_size = 2 if version == 2 else 4
+            item = int.from_bytes(data[content + 4:content + 4 + id_size], "big")
+            if data[content + 6 + id_size:content + 10 + id_size] == b"Exif":
+                items.add(item)
+    return items
+
+
+def _item_locations(data, start, end, most):
+    """(item id, construction method, offset, length) of each item's first extent, from an
+    `iloc` box's content (`start` to `end`), at most `most` items and extents in all."""
+    position = start
+
+    def read(size):
+        nonlocal position
+        value = int.from_bytes(data[position:position + size], "big") if size else 0
+        position += size
+        return value
+
+    version = read(1)
+    read(3)  # flags
+    sizes = read(2)  # offset, length, base offset and index sizes: four bits each
+    offset_size, length_size, base_size = sizes >> 12, sizes >> 8 & 15, sizes >> 4 & 15
+    index_size = sizes & 15 if version in (1, 2) else 0
+    wide = 4 if version == 2 else 2
+    walked = 0
+    for _ in range(min(read(wide), most)):
+        item = read(wide)
+        method = read(2) & 15 if version in (1, 2) else 0
+        read(2)  # data reference index
+        base = read(base_size)
+        extents = [(read(index_size), read(offset_size), read(length_size))
+                   for _ in range(min(read(2), most - walked))]
+        walked += len(extents)
+        if position > end or walked >= most:
+            return
+        if extents:
+            yield item, method, base + extents[0][1], extents[0][2]
 
 
 def _directory_entries(tiff):

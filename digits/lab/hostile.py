@@ -157,10 +157,16 @@ def padded(fmt, count, kind="empty"):
         return data[:start] + b"\x21\xfe" + b"\x01a" * count + b"\x00" + data[start:]
     payload = {"empty": lambda: b"",
                "inflating": lambda: b"p\x00\x00" + zlib.compress(bytes(1 << 20), 9),
-               "exif": lambda: b"II*\x00" + struct.pack("<IH", 8, count) + struct.pack(
-                   "<HHII", 0x9000, 7, 4, 0) * count + bytes(4)}[kind]()
+               "exif": lambda: exif_block(count)}[kind]()
     name = {"empty": b"abCd", "inflating": b"iCCP", "exif": b"eXIf"}[kind]
     chunk = (struct.pack(">I", len(payload)) + name + payload
              + struct.pack(">I", zlib.crc32(name + payload)))
     header_end = 8 + 25  # the signature, then IHDR
     return data[:header_end] + chunk * (1 if kind == "exif" else count) + data[header_end:]
+
+
+def exif_block(entries):
+    """An EXIF block (a little-endian TIFF structure) whose first directory holds `entries`
+    entries, each an ExifVersion."""
+    return b"II*\x00" + struct.pack("<IH", 8, entries) + struct.pack(
+        "<HHII", 0x9000, 7, 4, 0) * entries + bytes(4)
