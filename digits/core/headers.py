@@ -159,6 +159,8 @@ def _avif(data, most):
 def _exif_items(data, start, end, most):
     """The ids of the items an `iinf` box (its content from `start` to `end`) says are Exif."""
     items = set()
+    if end - start < 6:
+        return items
     entries = start + 4 + (2 if data[start] == 0 else 4)  # version, flags, entry count
     for kind, content, box_end in boxes(data, entries, end, most):
         version = data[content] if content < box_end else 0
