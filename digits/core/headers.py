@@ -42,10 +42,9 @@ def segments(data, most):
     return 0
 
 
-def boxes(data, start=0, end=None, most=4096):
+def boxes(data, start, end, most):
     """The ISO BMFF boxes (an AVIF's) one after another from `start` to `end`, at most `most`
     of them: (type, where its content starts, where it ends) each."""
-    end = len(data) if end is None else end
     for _ in range(most):
         if start + 8 > end:
             return
@@ -61,10 +60,10 @@ def boxes(data, start=0, end=None, most=4096):
         start += size
 
 
-def meta_boxes(data, most=4096):
+def meta_boxes(data, most):
     """{type: (content start, end)} of the boxes in an AVIF's meta box (a full box: its version
     and flags come first); empty without one."""
-    for kind, start, end in boxes(data, most=most):
+    for kind, start, end in boxes(data, 0, len(data), most):
         if kind == b"meta":
             return {inner: (content, box_end)
                     for inner, content, box_end in boxes(data, start + 4, end, most)}
