@@ -16,8 +16,9 @@ run-length compressed BMP whose rows end early (Pillow would pad them in Python:
 most expensive file of each format the limits let through (bench/memory.py's: the most pixels,
 a blank page; and, written by hand, 16-bit colour or interlaced PNGs and a TIFF of a strip a
 pixel), the densest of each coding (grain at the highest quality: the most coded bytes, as
-many pixels as the limits and the upload size leave), and small images whose headers hold as
-many chunks, comments or EXIF entries as decoding accepts (Pillow walks them in Python).
+many pixels as the limits and the upload size leave), small images whose headers hold as
+many chunks, comments or EXIF entries as decoding accepts (Pillow walks them in Python), and a
+progressive JPEG of as many scans (libjpeg walks every block again for each).
 """
 
 import argparse
@@ -44,7 +45,7 @@ from digits.core import reading  # noqa: E402
 from digits.core.reading import Reader, load_reader  # noqa: E402
 from digits.lab.handwriting import handwriting  # noqa: E402
 from digits.lab.hostile import (black_png, black_tiff, encode, padded,  # noqa: E402
-                                run_length_bmp)
+                                rescanned_jpeg, run_length_bmp)
 from digits.lab.uploads import number_ink, render_number  # noqa: E402
 from digits.service.config import SETTINGS  # noqa: E402
 from digits.service.heap import return_large_blocks  # noqa: E402
@@ -161,6 +162,16 @@ def most_segments(fmt, kind):
     return padded(fmt, (MAX_SEGMENTS - base) // each, kind)
 
 
+def most_scans(limits=Limits()):
+    """The `hostile.rescanned_jpeg` with the most copies of its last scan decoding accepts."""
+    copies = 0
+    while True:
+        data = rescanned_jpeg(copies=copies + 1)
+        if decoding_costs(Image.open(io.BytesIO(data)), data)[1] > limits.pixel_data:
+            return rescanned_jpeg(copies=copies)
+        copies += 1
+
+
 def grainy(name, side, seed=0):
     """The `name` kind of DENSE as a file of `side` x `side` pixels of grain."""
     mode, fmt, options, levels = DENSE[name]
@@ -214,6 +225,7 @@ def candidates(only=None):
         lambda side: black_png(side, side, *arguments))) for name, arguments in HAND_MADE.items()})
     made.update({f"a {fmt} of the most header {noun} accepted": (
         lambda fmt=fmt, kind=kind: most_segments(fmt, kind)) for fmt, kind, noun in SEGMENTED})
+    made["a progressive JPEG of the most scans accepted"] = most_scans
     # as many strips as the limits take, each a pixel: libtiff's work a strip, not a byte
     made["a TIFF a pixel wide, a strip a row"] = lambda: largest(
         lambda side: black_tiff(1, side * side, rows_per_strip=1))

@@ -538,6 +538,20 @@ def test_an_upload_dense_with_coded_bytes_is_refused_where_a_plain_one_of_its_si
         decoding.decode_image(dense)
 
 
+def test_a_progressive_jpegs_scans_beyond_an_encoders_count_each_walk_its_coefficients():
+    # a 38 kB JPEG whose last scan (14 bytes) came 1,000 times more took a worker 2.5 s
+    plain = hostile.rescanned_jpeg(2000, 0)
+    coefficients = 2000 * 2000
+    image = Image.open(io.BytesIO(plain))
+    assert image.info["progressive"] and plain.count(b"\xff\xda") == 6  # Pillow's script
+    assert decoding.pixel_data(image, plain) == coefficients
+    more = hostile.rescanned_jpeg(2000, 14)  # 20 scans: 10 past an encoder's
+    assert decoding.pixel_data(Image.open(io.BytesIO(more)), more) == coefficients * (1 + 10 / 4)
+    assert decoding.decode_image(more).size == (2000, 2000)
+    with pytest.raises(ImageTooLarge, match=PIXEL_DATA):
+        decoding.decode_image(hostile.rescanned_jpeg(2000, 1000))
+
+
 def test_a_lossless_webps_coded_bytes_are_weighed_as_the_cheaper_coding_they_are():
     # VP8L decodes a byte in 8-11 ns, VP8 in 47-56: grain as dense read one way, refused the other
     size = (1300, 1300)

@@ -170,3 +170,12 @@ def exif_block(entries):
     entries, each an ExifVersion."""
     return b"II*\x00" + struct.pack("<IH", 8, entries) + struct.pack(
         "<HHII", 0x9000, 7, 4, 0) * entries + bytes(4)
+
+
+def rescanned_jpeg(side=2000, copies=1000):
+    """A blank progressive grey JPEG of `side` x `side` whose last scan (an AC refinement that
+    codes nothing, 14 bytes: an end-of-band run spans the image) is repeated `copies` times more:
+    libjpeg walks every block again for each."""
+    data = encode(Image.new("L", (side, side), 255), "JPEG", quality=90, progressive=True)
+    last, end = data.rindex(b"\xff\xda"), data.rindex(b"\xff\xd9")
+    return data[:end] + data[last:end] * copies + data[end:]
