@@ -418,22 +418,25 @@ def _tiff_pieces(image):
     plane's, when its samples are stored plane by plane."""
     tags = image.tag_v2
     width, height = image.size
-    if 322 in tags and 323 in tags:  # TileWidth, TileLength
-        pieces = -(-width // max(1, int(tags[322]))) * -(-height // max(1, int(tags[323])))
-    else:
-        pieces = -(-height // max(1, min(int(tags.get(278, height) or height), height)))
+    piece_width, piece_height = _tiff_piece(image)
+    pieces = -(-width // piece_width) * -(-height // piece_height)
     planes = int(tags.get(277, 1) or 1) if tags.get(284) == 2 else 1  # PlanarConfiguration
     return pieces * planes
 
 
 def _tiff_buffer(image):
     """Bytes of the strip or tile libtiff decodes into before Pillow copies it out."""
+    piece_width, piece_height = _tiff_piece(image)
+    pixel_bytes = max(_MODE_BYTES.get(image.mode, 4), _stored_bytes(image))  # 48-bit RGB: 6
+    return piece_width * piece_height * pixel_bytes
+
+
+def _tiff_piece(image):
+    """Width and height of a TIFF's tiles, or of its strips: the image's width and its rows a
+    strip (RowsPerStrip, at most the image's height)."""
     tags = image.tag_v2
     width, height = image.size
-    pixel_bytes = max(_MODE_BYTES.get(image.mode, 4), _stored_bytes(image))  # 48-bit RGB: 6
-    bytes_per_row = width * pixel_bytes
     if 322 in tags and 323 in tags:  # TileWidth, TileLength
-        return int(tags[322]) * int(tags[323]) * pixel_bytes
-    rows = min(int(tags.get(278, height) or height), height)  # RowsPerStrip
-    return rows * bytes_per_row
+        return max(1, int(tags[322])), max(1, int(tags[323]))
+    return width, max(1, min(int(tags.get(278, height) or height), height))
 
