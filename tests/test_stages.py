@@ -573,6 +573,14 @@ def test_a_webps_coding_is_read_from_its_chunks(mode, params):
     assert decoding._is_lossy_webp(data) == ("quality" in params)
 
 
+@pytest.mark.parametrize("params", [{"quality": 90}, {"lossless": True}])
+def test_an_animated_webps_coding_is_read_from_its_first_frames_chunks(params):
+    # an ANMF chunk's frame header (16 bytes) comes before the frame's own chunks
+    frames = [blank("RGB", (64, 64)), Image.new("RGB", (64, 64), "black")]
+    data = encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], **params)
+    assert b"ANMF" in data and decoding._is_lossy_webp(data) == ("quality" in params)
+
+
 def test_the_decoding_budget_is_a_setting():
     data = encode(blank("L", (1000, 1000)), "PNG")
     assert decoding.decode_image(data, decoding.Limits(decoded_bytes=2_000_000)).size == (1000,

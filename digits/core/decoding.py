@@ -312,15 +312,12 @@ def _is_lossy_webp(data):
     RIFF chunks say (an extended file's VP8X, ICCP, ANIM and ALPH chunks come first; an
     animation frame's chunks follow its 16-byte header). When none says within MAX_SEGMENTS
     chunks, the dearer: lossy."""
-    position = 12
-    for _ in range(MAX_SEGMENTS):
-        if position + 8 > len(data):
-            break
-        chunk = data[position:position + 4]
-        if chunk in (b"VP8 ", b"VP8L"):
-            return chunk == b"VP8 "
-        size = int.from_bytes(data[position + 4:position + 8], "little")
-        position += 8 + (16 if chunk == b"ANMF" else size + size % 2)
+    for kind, start, end in headers.riff_chunks(data, 12, len(data), MAX_SEGMENTS):
+        frame = (headers.riff_chunks(data, start + 16, end, MAX_SEGMENTS) if kind == b"ANMF"
+                 else [(kind, start, end)])
+        for inner, _, _ in frame:
+            if inner in (b"VP8 ", b"VP8L"):
+                return inner == b"VP8 "
     return True
 
 

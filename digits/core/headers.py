@@ -127,14 +127,23 @@ def _gif(data, most):
 def _webp(data, most):
     """Its chunks (libwebp walks them in C, but finding the EXIF walks them here), and the
     entries of an EXIF chunk's first directory."""
-    count, position = 0, 12
-    while position + 8 <= len(data) and count <= most:
-        kind, size = struct.unpack_from("<4sI", data, position)
+    count = 0
+    for kind, start, end in riff_chunks(data, 12, len(data), most + 1):
         count += 1
         if kind == b"EXIF":
-            count += _directory_entries(data[position + 8:position + 8 + size])
-        position += 8 + size + size % 2
+            count += _directory_entries(data[start:end])
     return count
+
+
+def riff_chunks(data, start, end, most):
+    """The RIFF chunks (a WebP's) one after another from `start` to `end`, at most `most` of
+    them: (type, where its content starts, where it ends) each."""
+    for _ in range(most):
+        if start + 8 > end:
+            return
+        kind, size = struct.unpack_from("<4sI", data, start)
+        yield kind, start + 8, start + 8 + size
+        start += 8 + size + size % 2  # padded to an even length
 
 
 def _avif(data, most):
