@@ -22,7 +22,7 @@ from bench.run import free_port, start, wait_listening, wait_ready
 from digits.core.model import SHIPPED_MODEL
 from digits.core.reading import load_reader
 from digits.lab.handwriting import handwriting
-from digits.lab.hostile import encode  # noqa: F401 (the tests' encoder, from conftest)
+from digits.lab.hostile import encode, png_chunk  # noqa: F401 (the tests' encoder, from conftest)
 from digits.lab.uploads import render_number
 from service import create_app
 
@@ -58,12 +58,9 @@ def client(app):
 
 def png_header(width, height):
     """A PNG that declares width x height pixels but holds almost no data."""
-    def chunk(kind, payload):
-        return (struct.pack(">I", len(payload)) + kind + payload
-                + struct.pack(">I", zlib.crc32(kind + payload)))
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header)
+            + png_chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + png_chunk(b"IEND", b""))
 
 
 def digit_png():

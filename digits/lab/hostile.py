@@ -96,9 +96,6 @@ def black_png(width, height, channels=1, depth=8, interlaced=False):
     """A black PNG written by hand in what Pillow does not write: `depth` 16 in colour (it
     opens such a PNG in an 8-bit mode), Adam7 interlacing. `channels`: 1 grey, 2 grey and
     alpha, 3 RGB, 4 RGBA."""
-    def chunk(kind, payload):
-        return (struct.pack(">I", len(payload)) + kind + payload
-                + struct.pack(">I", zlib.crc32(kind + payload)))
     colour = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
     header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, int(interlaced))
     pixel_bytes = channels * depth // 8
@@ -107,8 +104,14 @@ def black_png(width, height, channels=1, depth=8, interlaced=False):
               (1, 0, 2, 2), (0, 1, 1, 2)] if interlaced else [(0, 0, 1, 1)]
     rows = b"".join((b"\x00" + bytes(-(-(width - x) // dx) * pixel_bytes)) * -(-(height - y) // dy)
                     for x, y, dx, dy in passes if width > x and height > y)  # filter 0, samples
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header)
+            + png_chunk(b"IDAT", zlib.compress(rows)) + png_chunk(b"IEND", b""))
+
+
+def png_chunk(kind, payload):
+    """A PNG chunk of `kind` (4 bytes) holding `payload`: its length, type, data and CRC."""
+    return (struct.pack(">I", len(payload)) + kind + payload
+            + struct.pack(">I", zlib.crc32(kind + payload)))
 
 
 def black_tiff(width, height, channels=1, depth=8, rows_per_strip=None):
@@ -159,8 +162,7 @@ def padded(fmt, count, kind="empty"):
                "inflating": lambda: b"p\x00\x00" + zlib.compress(bytes(1 << 20), 9),
                "exif": lambda: exif_block(count)}[kind]()
     name = {"empty": b"abCd", "inflating": b"iCCP", "exif": b"eXIf"}[kind]
-    chunk = (struct.pack(">I", len(payload)) + name + payload
-             + struct.pack(">I", zlib.crc32(name + payload)))
+    chunk = png_chunk(name, payload)
     header_end = 8 + 25  # the signature, then IHDR
     return data[:header_end] + chunk * (1 if kind == "exif" else count) + data[header_end:]
 
