@@ -104,22 +104,31 @@ def most_expensive(name, limits=Limits()):
     square, as large as the pixel limit, the decoding budget and the pixel data limit all
     allow."""
     mode, fmt, options = KINDS[name]
-    side = math.isqrt(limits.pixels)
     # a JPEG is drafted: what a pixel costs depends on the size, so ask the largest one; any
     # other at 1 MP, where what a file costs whatever its size (its headers) is about 1 %
-    probe = (side, side) if fmt == "JPEG" else (1024, 1024)
-    probed = encode(mode, fmt, probe, options)
-    memory, data = decoding_costs(Image.open(io.BytesIO(probed)), probed)
-    pixels = probe[0] * probe[1]
-    side = min(side, math.isqrt(int(limits.decoded_bytes * pixels / memory)),
-               math.isqrt(int(limits.pixel_data * pixels / data)))
+    probe = math.isqrt(limits.pixels) if fmt == "JPEG" else 1024
+    data = largest(lambda side: encode(mode, fmt, (side, side), options), limits, probe=probe)
+    return Image.open(io.BytesIO(data)).size, data
+
+
+def largest(build, limits=Limits(), upload_bytes=None, probe=1024):
+    """The bytes of the largest `build(side)` (a square file, or one of side x side pixels)
+    that the limits, and the upload size when `upload_bytes` is given, accept: sized from the
+    costs of a `probe`-sided sample, then shrunk until taken (a strip or palette costs a
+    little more than the sample said)."""
+    sample = build(probe)
+    bounds = [limits.decoded_bytes, limits.pixel_data] + ([upload_bytes] if upload_bytes else [])
+    costs = [*decoding_costs(Image.open(io.BytesIO(sample)), sample), len(sample)]
+    side = min([math.isqrt(limits.pixels)] + [math.isqrt(int(bound * probe * probe / cost))
+                                              for bound, cost in zip(bounds, costs)])
     while side > 16:
-        encoded = encode(mode, fmt, (side, side), options)
-        memory, data = decoding_costs(Image.open(io.BytesIO(encoded)), encoded)
-        if memory <= limits.decoded_bytes and data <= limits.pixel_data:
-            return (side, side), encoded
-        side = int(side * 0.98)  # a strip or palette costs a little more than the sample said
-    raise RuntimeError(f"no {name} upload fits the limits")
+        data = build(side)
+        memory, work = decoding_costs(Image.open(io.BytesIO(data)), data)
+        if memory <= limits.decoded_bytes and work <= limits.pixel_data and \
+                len(data) <= (upload_bytes or len(data)):
+            return data
+        side = int(side * 0.98)
+    raise RuntimeError("no such file fits the limits")
 
 
 def peak_while(pid, work):

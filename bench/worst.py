@@ -23,7 +23,6 @@ progressive JPEG of as many scans (libjpeg walks every block again for each).
 
 import argparse
 import io
-import math
 import statistics
 import sys
 import time
@@ -36,7 +35,7 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.memory import KINDS, avifenc, most_expensive  # noqa: E402
+from bench.memory import KINDS, avifenc, largest, most_expensive  # noqa: E402
 from digits.core import headers  # noqa: E402
 from digits.core.decoding import MAX_SEGMENTS, Limits, decoding_costs  # noqa: E402
 from digits.core.errors import DigitsError  # noqa: E402
@@ -186,26 +185,8 @@ def grainy(name, side, seed=0):
 
 def densest(name, limits=Limits(), upload_bytes=SETTINGS["MAX_UPLOAD_BYTES"][0]):
     """Bytes of the largest square file of grain of the `name` kind of DENSE that the limits
-    and the upload size accept."""
-    return largest(lambda side: grainy(name, side), limits, upload_bytes)
-
-
-def largest(build, limits=Limits(), upload_bytes=SETTINGS["MAX_UPLOAD_BYTES"][0]):
-    """The largest `build(side)` (the bytes of a square file) that the limits and the upload
-    size accept: sized from a small sample's costs, then shrunk until taken."""
-    probe = build(256)
-    costs = decoding_costs(Image.open(io.BytesIO(probe)), probe) + (len(probe),)
-    side = 256 * min(math.sqrt(bound / cost)
-                     for bound, cost in zip((limits.decoded_bytes, limits.pixel_data,
-                                             upload_bytes), costs))
-    while side > 16:
-        data = build(int(side))
-        memory, work = decoding_costs(Image.open(io.BytesIO(data)), data)
-        if memory <= limits.decoded_bytes and work <= limits.pixel_data and \
-                len(data) <= upload_bytes:
-            return data
-        side *= 0.97
-    raise RuntimeError("no such file fits the limits")
+    and the upload size accept (from a small sample: grain is slow to encode)."""
+    return largest(lambda side: grainy(name, side), limits, upload_bytes, probe=256)
 
 
 def candidates(only=None):
