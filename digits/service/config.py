@@ -20,12 +20,16 @@ SETTINGS = {
     "MAX_PIXEL_DATA": (MAX_PIXEL_DATA, int, 1,
                        "most decoding time one image may take, in bytes of pixel data it goes "
                        "through: width x height x bytes per pixel as stored (1 grey, 3 RGB, 4 "
-                       "RGBA), plus half the bytes a pixel of the bands made from it at full size "
-                       "(1 more for RGBA, LA or a palette with transparency: grey and alpha; 2 "
-                       "for 16-bit grey, scaled through 32 bits; 4 for an AVIF's planes); a JPEG "
-                       "counts at the reduced size it is decoded at, unless progressive; plus the "
-                       "file's bytes, each weighed by its coding's cost (18 AVIF, 15 lossy WebP, "
-                       "6 progressive JPEG, 3 lossless WebP or GIF, 2 JPEG, 1 PNG or TIFF)"),
+                       "RGBA, twice that at 16 bits), plus half the bytes a pixel of the bands "
+                       "made from it at full size (1 more for RGBA, LA or a palette with "
+                       "transparency: grey and alpha; 2 for 16-bit grey, scaled through 32 bits; "
+                       "0.75-4 for an AVIF's planes, as its header says; 1 for an interlaced "
+                       "PNG); a JPEG counts at the reduced size it is decoded at, unless "
+                       "progressive (its coefficients, and a quarter of them for each scan past "
+                       "10); plus the file's bytes, each weighed by its coding's cost (18 AVIF, "
+                       "15 lossy WebP, 6 progressive JPEG, 3 lossless WebP or GIF, 2 JPEG, 1 PNG "
+                       "or compressed TIFF), 1 kB for each chunk, marker or entry of its headers "
+                       "and 32 bytes for each strip or tile of a TIFF"),
     "CONFIDENCE_THRESHOLD": (None, float, 0.0,
                              "below this confidence a prediction is marked uncertain; unset: "
                              "the model's own (`confidence_threshold` in `model.json`, tuned "
