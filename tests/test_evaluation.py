@@ -87,7 +87,7 @@ def test_evaluate_command_prints_every_figure(capsys):
 
 def test_the_report_holds_each_line_to_its_target():
     kind = {"n": 10, "accuracy": 0.95, "ece": 0.02, "rejected": 0}
-    cell = {"kind": "scan", "n": 10, "count_right": 0.99, "digits_right": 0.9, "exact": 0.5,
+    cell = {"kind": "scan", "n": 10, "count_right": 0.99, "digits_right": 0.945, "exact": 0.5,
             "exact_by_length": {1: 1.0, 2: 0.5}}
     figures = evaluate.Evaluation(**{
                "split": "test", "kinds": {"scan": kind, "photo": {**kind, "accuracy": 0.7}},
@@ -98,7 +98,12 @@ def test_the_report_holds_each_line_to_its_target():
                "several_digits": 6, "read_several": 9, "single_digits": 1000,
                "numbers": [{**cell, "spacing": "separated"},
                            {**cell, "spacing": "tight", "count_right": 0.92},
-                           {**cell, "spacing": "touching", "count_right": 0.75}],
+                           {**cell, "spacing": "touching", "count_right": 0.75,
+                            "digits_right": 0.93},
+                           {**cell, "kind": "photo", "spacing": "touching",
+                            "digits_right": 0.75},
+                           {**cell, "kind": "squared", "spacing": "tight",
+                            "digits_right": 0.93}],
                "marks": {"canvas": {"n": 120, "point": 0.96, "comma": 0.96, "dash": 0.9,
                                     "space": 0.97, "none": 0.97},
                          "ruled": {"n": 120, "point": 0.96, "comma": 0.95, "dash": 0.95,
@@ -125,7 +130,11 @@ def test_the_report_holds_each_line_to_its_target():
     assert lines["POST", "/read"].endswith("9 of 1000 (0.90%)")  # no target: /predict's holds
     assert lines["scan", "separated"].endswith("ok")
     assert lines["scan", "tight"].endswith("BELOW TARGET: count right")  # 0.92 < 0.97
-    assert lines["scan", "touching"].endswith("BELOW TARGET: count right")  # 0.75 < 0.80
+    # 0.75 < 0.80, and digits 0.93 more than a point under the scan's single digits (0.95)
+    assert lines["scan", "touching"].endswith("BELOW TARGET: count right, digits right")
+    assert lines["photo", "touching"].endswith("ok")  # 0.75 against the photo's singles 0.70
+    # squared paper has no single digits: against their mean (0.95)
+    assert lines["squared", "tight"].endswith("BELOW TARGET: digits right")
     assert lines["scan", "1.000"].endswith("ok")  # a page's lines and digits counted: 0.96
     assert lines["photo", "0.900"].endswith("BELOW TARGET")
 
