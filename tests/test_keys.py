@@ -5,6 +5,7 @@ each with SQLite (the default) and PostgreSQL."""
 import io
 import re
 import secrets
+import threading
 
 import pytest
 
@@ -12,6 +13,7 @@ from conftest import (TEST_IMAGES, PostgresServer, create_key, free_port, gunico
                       parallel_predictions)
 from digits.features import keys
 from digits.service.config import ConfigError
+from digits.service.errors import KeyStoreUnavailable
 from service import create_app
 
 
@@ -182,6 +184,55 @@ def test_with_postgresql_gone_a_request_gets_a_503_problem_and_keys_work_again_w
         assert "Traceback" not in response.get_data(as_text=True)
     assert [response.status_code for response in back] == [200, 200]
     assert balance == 10 - 3  # the three answered images, none of the refused ones
+
+
+def test_a_request_waits_for_a_new_key_store_connection_no_longer_than_its_bound(monkeypatch):
+    """A connect that hangs (under compose, a name lookup the engine's DNS dropped while
+    PostgreSQL restarted held a request 10 s, past the client's bound) is given up on after
+    CONNECT_SECONDS with a 503's error, while it is still hanging; the connection it makes
+    late is closed."""
+    psycopg = pytest.importorskip("psycopg")
+    release, closed = threading.Event(), threading.Event()
+
+    class LateConnection:
+        def close(self):
+            closed.set()
+
+    def hanging_connect(*_args, **_kwargs):
+        release.wait(10)
+        return LateConnection()
+
+    monkeypatch.setattr(psycopg, "connect", hanging_connect)
+    monkeypatch.setattr(keys, "CONNECT_SECONDS", 0.1)
+    ledger = keys.Ledger("postgresql://digits@postgres/digits")
+    with pytest.raises(KeyStoreUnavailable):
+        ledger.list()
+    hanging = not release.is_set() and not closed.is_set()
+    release.set()
+    assert hanging and closed.wait(10)
+
+
+def test_checking_the_kept_connection_and_making_a_new_one_share_one_bound(monkeypatch):
+    """The kept connection's check failing late leaves the new connection only the rest of
+    CONNECT_SECONDS, not CONNECT_SECONDS again."""
+    psycopg = pytest.importorskip("psycopg")
+    clock, given = [100.0], []
+
+    class Broken:
+        def execute(self, _query):
+            clock[0] += keys.CONNECT_SECONDS - 1  # the server vanished: tcp_user_timeout
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+        def close(self):
+            pass
+
+    ledger = keys.Ledger("postgresql://digits@postgres/digits")
+    ledger._kept.connection = (keys.os.getpid(), Broken())
+    monkeypatch.setattr(keys.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(ledger, "_new_connection", lambda seconds=None: given.append(seconds))
+    with ledger._kept_connection():
+        pass
+    assert given == [1.0]
 
 
 def test_a_key_store_unreachable_at_start_stops_the_service_with_one_line(tmp_path):

@@ -14,8 +14,12 @@ import hmac
 import os
 import secrets
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as Late
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import click
@@ -55,6 +59,7 @@ class Ledger:
                              "postgresql://user@host/database")
         self.url = database_url
         self._kept = threading.local()  # PostgreSQL: (pid, connection) of this process's thread
+        self._connector = (None, None)  # PostgreSQL: (pid, the executor that connects)
 
     def create_schema(self):
         """Create the database file (SQLite) and the table if they do not exist yet."""
@@ -171,22 +176,50 @@ class Ledger:
             return closing(sqlite3.connect(self.path, timeout=30, isolation_level=None))
         return self._kept_connection() if keep else closing(self._new_connection())
 
-    def _new_connection(self):
-        """A new PostgreSQL connection; raises psycopg.OperationalError when none can be made."""
+    def _new_connection(self, seconds=None):
+        """A new PostgreSQL connection; with `seconds`, made within them, its host name's
+        lookup included (at start and in the admin commands, as long as psycopg takes).
+
+        psycopg bounds each connection attempt (`connect_timeout`), not the lookup before it,
+        and a lookup the container engine's DNS drops waits for the resolver's own timeouts:
+        10 s measured, while PostgreSQL restarted beside the replicas under compose. So a
+        request's connection is made in a thread and waited for `seconds` at most; one made
+        too late is closed when it comes.
+
+        Raises psycopg.OperationalError when none can be made (in time)."""
         import psycopg
         # tcp_user_timeout: a statement sent to a server that has vanished fails within the
         # same bound as connecting does, instead of waiting for TCP to give up (minutes)
-        return _QmarkConnection(psycopg.connect(self.url, autocommit=True,
-                                                connect_timeout=CONNECT_SECONDS,
-                                                tcp_user_timeout=CONNECT_SECONDS * 1000))
+        connect = partial(psycopg.connect, self.url, autocommit=True,
+                          connect_timeout=CONNECT_SECONDS, tcp_user_timeout=CONNECT_SECONDS * 1000)
+        if seconds is None:
+            return _QmarkConnection(connect())
+        made = self._connecting().submit(connect)
+        try:
+            return _QmarkConnection(made.result(timeout=max(0.0, seconds)))
+        except Late:
+            made.add_done_callback(_close_late)
+            raise psycopg.OperationalError(
+                f"no connection to the key store within {CONNECT_SECONDS} s") from None
+
+    def _connecting(self):
+        """This process's executor that makes connections (one made before a fork has no
+        threads in the child)."""
+        pid, executor = self._connector
+        if pid != os.getpid():
+            executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="key-store")
+            self._connector = (os.getpid(), executor)
+        return executor
 
     @contextmanager
     def _kept_connection(self):
         """This process's kept PostgreSQL connection, made if there is none (or only one
-        inherited through a fork, which belongs to the parent) or if the check fails.
+        inherited through a fork, which belongs to the parent) or if the check fails; the
+        check and a new connection together take at most CONNECT_SECONDS.
 
         Raises psycopg.OperationalError when a new one cannot be made."""
         import psycopg
+        deadline = time.monotonic() + CONNECT_SECONDS
         pid, connection = getattr(self._kept, "connection", (None, None))
         if pid == os.getpid():
             try:
@@ -195,7 +228,7 @@ class Ledger:
                 connection.close()
                 pid = None
         if pid != os.getpid():
-            connection = self._new_connection()
+            connection = self._new_connection(deadline - time.monotonic())
             self._kept.connection = (os.getpid(), connection)
         yield connection
 
@@ -205,6 +238,12 @@ class Ledger:
         pid, connection = self._kept.__dict__.pop("connection", (None, None))
         if pid == os.getpid():
             connection.close()
+
+
+def _close_late(made):
+    """Close the connection a connect that was given up on made after all, if it made one."""
+    if not made.cancelled() and made.exception() is None:
+        made.result().close()
 
 
 class _QmarkConnection:
