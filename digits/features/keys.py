@@ -15,8 +15,6 @@ import os
 import secrets
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as Late
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from functools import partial
@@ -26,6 +24,7 @@ import click
 from flask import current_app, g, request
 from flask.cli import AppGroup
 
+from digits.features.bounded import within
 from digits.service import signals
 from digits.service.config import ConfigError
 from digits.service.errors import CreditsExhausted, KeyStoreUnavailable, Unauthorized
@@ -59,7 +58,6 @@ class Ledger:
                              "postgresql://user@host/database")
         self.url = database_url
         self._kept = threading.local()  # PostgreSQL: (pid, connection) of this process's thread
-        self._connector = (None, None)  # PostgreSQL: (pid, the executor that connects)
 
     def create_schema(self):
         """Create the database file (SQLite) and the table if they do not exist yet."""
@@ -178,13 +176,9 @@ class Ledger:
 
     def _new_connection(self, seconds=None):
         """A new PostgreSQL connection; with `seconds`, made within them, its host name's
-        lookup included (at start and in the admin commands, as long as psycopg takes).
-
-        psycopg bounds each connection attempt (`connect_timeout`), not the lookup before it,
-        and a lookup the container engine's DNS drops waits for the resolver's own timeouts:
-        10 s measured, while PostgreSQL restarted beside the replicas under compose. So a
-        request's connection is made in a thread and waited for `seconds` at most; one made
-        too late is closed when it comes.
+        lookup included (`bounded.within`: psycopg's `connect_timeout` does not cover the
+        lookup), and closed if it comes later; at start and in the admin commands, as long as
+        psycopg takes.
 
         Raises psycopg.OperationalError when none can be made (in time)."""
         import psycopg
@@ -194,22 +188,11 @@ class Ledger:
                           connect_timeout=CONNECT_SECONDS, tcp_user_timeout=CONNECT_SECONDS * 1000)
         if seconds is None:
             return _QmarkConnection(connect())
-        made = self._connecting().submit(connect)
         try:
-            return _QmarkConnection(made.result(timeout=max(0.0, seconds)))
-        except Late:
-            made.add_done_callback(_close_late)
+            return _QmarkConnection(within(seconds, connect, late=_close))
+        except TimeoutError:
             raise psycopg.OperationalError(
                 f"no connection to the key store within {CONNECT_SECONDS} s") from None
-
-    def _connecting(self):
-        """This process's executor that makes connections (one made before a fork has no
-        threads in the child)."""
-        pid, executor = self._connector
-        if pid != os.getpid():
-            executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="key-store")
-            self._connector = (os.getpid(), executor)
-        return executor
 
     @contextmanager
     def _kept_connection(self):
@@ -240,10 +223,9 @@ class Ledger:
             connection.close()
 
 
-def _close_late(made):
-    """Close the connection a connect that was given up on made after all, if it made one."""
-    if not made.cancelled() and made.exception() is None:
-        made.result().close()
+def _close(connection):
+    """Close a connection made after the request that wanted it gave up on it."""
+    connection.close()
 
 
 class _QmarkConnection:
