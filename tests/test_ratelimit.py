@@ -184,6 +184,40 @@ def test_a_redis_that_accepts_but_never_answers_holds_a_request_for_under_a_seco
     assert 0 < options["socket_connect_timeout"] <= 0.5 and 0 < options["socket_timeout"] <= 0.5
 
 
+def test_a_redis_whose_name_lookup_hangs_holds_a_request_no_longer_than_its_bound(
+        monkeypatch, tmp_path):
+    """redis-py bounds connecting and each answer, not the host name's lookup: with the DNS
+    dropping the lookups of a Redis just started, a request waited 20 s under compose. The
+    lookup is now given up on within the limiter's bound and the request served, fail open,
+    while the lookup still hangs; a Redis found by its name is counted in as before."""
+    real_lookup, release, ended = socket.getaddrinfo, threading.Event(), threading.Event()
+
+    def lookup(host, *args, **kwargs):
+        if host == "redis.hangs.test":
+            release.wait(5)  # a guard against hanging; the request must not wait for it
+            ended.set()
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real_lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    hanging = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE="redis://redis.hangs.test:6379")
+    answer = post(hanging.test_client())
+    answered_while_hanging = not ended.is_set()
+    release.set()
+    assert answer.status_code == 200 and answered_while_hanging
+    port = free_port()
+    server = start_redis(tmp_path, port)
+    try:
+        found = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=f"redis://localhost:{port}")
+        assert post(found.test_client()).status_code == 200
+        import redis
+        counted = redis.Redis(host="127.0.0.1", port=port).dbsize()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert counted > 0  # counted in Redis, reached through the name looked up
+
+
 def test_timeouts_in_the_redis_url_take_precedence():
     app = limited(RATE_LIMIT_STORAGE="redis://127.0.0.1:6379?socket_timeout=2")
     assert redis_connection_options(app)["socket_timeout"] == 2

@@ -7,11 +7,14 @@ up to twice the limit); point DIGITS_RATE_LIMIT_STORAGE at Redis to share the co
 a proxy, DIGITS_TRUSTED_PROXIES says how many X-Forwarded-For hops to believe.
 """
 
+import socket
+
 from flask import request
 from flask_limiter import Limiter
 from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from digits.features.bounded import within
 from digits.features.keys import current_key
 from digits.service import signals
 from digits.service.config import ConfigError
@@ -21,6 +24,27 @@ from digits.service.config import ConfigError
 # holding the worker and its request; past this the limiter falls back to memory instead.
 # Options in the storage URL (`?socket_timeout=…`) take precedence.
 REDIS_TIMEOUT_SECONDS = 0.25
+
+
+def connection_looking_up_within(seconds):
+    """redis-py's TCP connection class, its host name looked up within `seconds`
+    (`bounded.within`), then connected to as before. redis-py bounds connecting and each
+    answer, not the lookup: with the lookups of a Redis just started dropped by the DNS, each
+    request waited 20 s (two lookups of 10 s) before the limiter fell back to memory."""
+    from redis.connection import Connection
+
+    class LookingUpWithin(Connection):
+        def _connect(self):
+            # a TimeoutError here is redis-py's "Timeout connecting to server", as its own
+            address = within(seconds, socket.getaddrinfo, self.host, self.port,
+                             self.socket_type, socket.SOCK_STREAM)[0][4][0]
+            host, self.host = self.host, address
+            try:
+                return super()._connect()
+            finally:
+                self.host = host
+
+    return LookingUpWithin
 
 
 def client_identity():
@@ -59,6 +83,8 @@ def register(app, reading):
     storage = app.config["RATE_LIMIT_STORAGE"]
     bounded = ({"socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
                 "socket_timeout": REDIS_TIMEOUT_SECONDS} if storage.startswith("redis") else {})
+    if storage.startswith("redis://"):  # TLS, Sentinel and Cluster connect their own way
+        bounded["connection_class"] = connection_looking_up_within(REDIS_TIMEOUT_SECONDS)
     limiter = Limiter(client_identity, app=app, storage_uri=storage, storage_options=bounded,
                       headers_enabled=True, strategy="fixed-window",
                       in_memory_fallback_enabled=True, swallow_errors=True)
