@@ -431,6 +431,46 @@ def postgres_outage(topology, key, seconds=3):
                  f"answered: {'balanced' if before - after == answered_images else 'NOT balanced'}")
 
 
+# A DNS that drops every query, in one replica: a server on the replica's own 127.0.0.1:53
+# that reads each query and never answers, and the replica's resolver pointed at it. (podman's
+# aardvark-dns drops queries while a container starts; a cluster's DNS may go down.)
+SWALLOW_QUERIES = ("import socket\n"
+                   "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                   "s.bind(('127.0.0.1', 53))\n"
+                   "while True:\n"
+                   "    s.recv(512)\n")
+_KEPT_RESOLVER = "/tmp/resolv.conf.kept"
+
+
+def lookups_lost(topology, key, requests_sent=3):
+    """Every replica's name lookups swallowed, then PostgreSQL and Redis restarted, so that each
+    worker must look both up again to connect; one client sends `requests_sent` requests with
+    its key, each of which must be answered within the client's bound (a 503 from the key
+    store, never a hang). The lookups are given back and recovered_after is how long until
+    the key works again, nothing else restarted."""
+    replicas = topology.replicas()
+    for name in replicas:
+        _run("podman", "exec", "-d", "-u", "root", name, "python", "-c", SWALLOW_QUERIES)
+        _run("podman", "exec", "-u", "root", name, "sh", "-c",
+             f"cp /etc/resolv.conf {_KEPT_RESOLVER} && echo 'nameserver 127.0.0.1' "
+             "> /etc/resolv.conf")
+    for service in ("postgres", "redis"):
+        name = topology.containers(service)[0]
+        topology.stop(name)
+        topology.start(name)
+    outcomes = [post(topology.url, key) for _ in range(requests_sent)]
+    for name in replicas:
+        _run("podman", "exec", "-u", "root", name, "cp", _KEPT_RESOLVER, "/etc/resolv.conf")
+
+    def answered():
+        outcomes.append(post(topology.url, key))
+        return outcomes[-1].status == 200
+
+    recovered = wait_until(answered, 60)
+    return Fault("every replica's name lookups lost, PostgreSQL and Redis restarted", outcomes,
+                 recovered)
+
+
 def main():
     reason = engine_ready()
     if reason:
@@ -441,6 +481,7 @@ def main():
         print(rolling_restart(topology, load_keys(topology)).report())
         print(redis_outage(topology, load_keys(topology, 2), topology.create_key(1000)).report())
         print(postgres_outage(topology, topology.create_key(1000)).report())
+        print(lookups_lost(topology, topology.create_key(1000)).report())
     print(f"left behind: {topology.leftovers() or 'nothing'}")
 
 

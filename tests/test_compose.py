@@ -1,6 +1,7 @@
 """compose.yaml brought up for real with podman-compose, as a user scales out: nginx in front of
 the replicas the file says, Redis and PostgreSQL; tested through nginx, then with a replica
-killed, a rolling restart, Redis stopped and PostgreSQL stopped (bench/compose.py drives them).
+killed, a rolling restart, Redis stopped, PostgreSQL stopped and every name lookup lost
+(bench/compose.py drives them).
 
 Skipped where podman, podman-compose or the service images are missing; under CI (CI=true)
 that is a failure, since `.ci/run` prepares them (../shared/ci/container-engine.sh, then
@@ -151,3 +152,15 @@ def test_with_postgres_stopped_keys_get_503_with_retry_after_and_work_again_when
     assert refused and unlike == []  # a refusal that is not a 503 is shown whole when it fails
     assert fault.outcomes[-1].status == 200  # back, nothing restarted but PostgreSQL
     assert before - topology.credits(key) == len(answered)  # none lost, none charged twice
+
+
+def test_with_every_lookup_lost_a_request_gets_a_503_within_the_clients_bound(topology):
+    """A DNS that drops queries while PostgreSQL and Redis restart (podman's aardvark-dns does,
+    for a moment): no driver bounds a lookup, and a request hung past the client's 10 s (CI
+    saw it once). Each is now a 503 problem with Retry-After, and keys work again when the
+    lookups do, nothing restarted."""
+    fault = compose.lookups_lost(topology, topology.create_key(1000))
+    lost = fault.outcomes[:3]
+    assert [(outcome.status, outcome.problem, bool(outcome.retry_after))
+            for outcome in lost] == [(503, True, True)] * 3
+    assert fault.recovered_after is not None and fault.outcomes[-1].status == 200
