@@ -431,7 +431,7 @@ def postgres_outage(topology, key, seconds=3):
                  f"answered: {'balanced' if before - after == answered_images else 'NOT balanced'}")
 
 
-# A DNS that drops every query, in one replica: a server on the replica's own 127.0.0.1:53
+# A DNS that drops every query, in a replica: a server on the replica's own 127.0.0.1:53
 # that reads each query and never answers, and the replica's resolver pointed at it. (podman's
 # aardvark-dns drops queries while a container starts; a cluster's DNS may go down.)
 SWALLOW_QUERIES = ("import socket\n"
@@ -446,8 +446,9 @@ def lookups_lost(topology, key, requests_sent=3):
     """Every replica's name lookups swallowed, then PostgreSQL and Redis restarted, so that each
     worker must look both up again to connect; one client sends `requests_sent` requests with
     its key, each of which must be answered within the client's bound (a 503 from the key
-    store, never a hang). The lookups are given back and recovered_after is how long until
-    the key works again, nothing else restarted."""
+    store, never a hang). The lookups are given back (the swallowing servers are left,
+    unasked) and recovered_after is how long until the key works again, nothing else
+    restarted."""
     replicas = topology.replicas()
     for name in replicas:
         _run("podman", "exec", "-d", "-u", "root", name, "python", "-c", SWALLOW_QUERIES)

@@ -28,8 +28,8 @@ def within(seconds, work, *args, late=None, **kwargs):
     try:
         return made.result(timeout=max(0.0, seconds))
     except TimeoutError:
-        if made.done():  # `work` raised it itself, within the bound
-            raise
+        if made.done():  # it ended as the wait did, or raised TimeoutError itself
+            return made.result()
         if not made.cancel() and late is not None:
             made.add_done_callback(partial(_hand_over, late))
         raise TimeoutError(f"no answer within {seconds:.2f} s") from None

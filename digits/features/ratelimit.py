@@ -35,7 +35,8 @@ def connection_looking_up_within(seconds):
 
     class LookingUpWithin(Connection):
         def _connect(self):
-            # a TimeoutError here is redis-py's "Timeout connecting to server", as its own
+            # a TimeoutError here is redis-py's "Timeout connecting to server", as its own; the
+            # first address is the one redis-py would try first
             address = within(seconds, socket.getaddrinfo, self.host, self.port,
                              self.socket_type, socket.SOCK_STREAM)[0][4][0]
             host, self.host = self.host, address
