@@ -49,3 +49,31 @@ def test_calls_that_could_not_start_while_others_hang_are_dropped_not_run_later(
     release.set()
     assert bounded.within(10, ran.append, "after") is None  # the threads are free again
     assert ran == ["after"]
+
+
+def test_a_named_call_is_not_made_again_while_the_last_one_given_up_on_still_hangs():
+    """A dead DNS costs the request that finds it the bound; the requests after it are told at
+    once, until the hanging call ends, and then it is made again."""
+    release, calls = threading.Event(), []
+
+    def lookup():
+        calls.append("lookup")
+        release.wait(10)
+        return "address"
+
+    with pytest.raises(TimeoutError):
+        bounded.within(0.01, lookup, once="lookup of redis")
+    with pytest.raises(TimeoutError, match="has not ended yet"):
+        bounded.within(10, lookup, once="lookup of redis")
+    other = bounded.within(10, str, "another name", once="lookup of postgres")
+    made_while_hanging = list(calls)
+    release.set()
+    ended, pause = threading.Event(), threading.Event()
+    for _ in range(1000):  # the hanging call's end clears its name, from its own thread
+        if bounded._hanging.get("lookup of redis") is None:
+            ended.set()
+            break
+        pause.wait(0.01)
+    assert made_while_hanging == ["lookup"] and other == "another name" and ended.is_set()
+    assert bounded.within(10, lookup, once="lookup of redis") == "address"
+    assert calls == ["lookup", "lookup"]

@@ -189,7 +189,8 @@ class Ledger:
         if seconds is None:
             return _QmarkConnection(connect())
         try:
-            return _QmarkConnection(within(seconds, connect, late=_close))
+            return _QmarkConnection(within(seconds, connect, late=_close,
+                                           once="connection to the key store"))
         except TimeoutError:
             raise psycopg.OperationalError(
                 f"no connection to the key store within {CONNECT_SECONDS} s") from None

@@ -38,7 +38,8 @@ def connection_looking_up_within(seconds):
             # a TimeoutError here is redis-py's "Timeout connecting to server", as its own; the
             # first address is the one redis-py would try first
             address = within(seconds, socket.getaddrinfo, self.host, self.port,
-                             self.socket_type, socket.SOCK_STREAM)[0][4][0]
+                             self.socket_type, socket.SOCK_STREAM,
+                             once=f"lookup of {self.host}")[0][4][0]
             host, self.host = self.host, address
             try:
                 return super()._connect()
