@@ -6,6 +6,7 @@ import io
 import re
 import secrets
 import threading
+from types import SimpleNamespace
 
 import pytest
 
@@ -228,7 +229,7 @@ def test_checking_the_kept_connection_and_making_a_new_one_share_one_bound(monke
 
     ledger = keys.Ledger("postgresql://digits@postgres/digits")
     ledger._kept.connection = (keys.os.getpid(), Broken())
-    monkeypatch.setattr(keys.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(keys, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     monkeypatch.setattr(ledger, "_new_connection", lambda seconds=None: given.append(seconds))
     with ledger._kept_connection():
         pass
