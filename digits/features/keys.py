@@ -191,9 +191,8 @@ class Ledger:
         try:
             return _QmarkConnection(within(seconds, connect, late=_close,
                                            once="connection to the key store"))
-        except TimeoutError:
-            raise psycopg.OperationalError(
-                f"no connection to the key store within {CONNECT_SECONDS} s") from None
+        except TimeoutError as late:  # past the bound, or the last connect still hangs
+            raise psycopg.OperationalError(f"no connection to the key store: {late}") from None
 
     @contextmanager
     def _kept_connection(self):

@@ -83,11 +83,12 @@ def register(app, reading):
     # (checked after 1, 2, 4 ... 32 s). A limit protects capacity; refusing every reading
     # request because its counter is away would turn a small outage into a whole one.
     storage = app.config["RATE_LIMIT_STORAGE"]
-    bounded = ({"socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
-                "socket_timeout": REDIS_TIMEOUT_SECONDS} if storage.startswith("redis") else {})
+    redis_options = ({"socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                      "socket_timeout": REDIS_TIMEOUT_SECONDS}
+                     if storage.startswith("redis") else {})
     if storage.startswith("redis://"):  # TLS, Sentinel and Cluster connect their own way
-        bounded["connection_class"] = connection_looking_up_within(REDIS_TIMEOUT_SECONDS)
-    limiter = Limiter(client_identity, app=app, storage_uri=storage, storage_options=bounded,
+        redis_options["connection_class"] = connection_looking_up_within(REDIS_TIMEOUT_SECONDS)
+    limiter = Limiter(client_identity, app=app, storage_uri=storage, storage_options=redis_options,
                       headers_enabled=True, strategy="fixed-window",
                       in_memory_fallback_enabled=True, swallow_errors=True)
     limiter.shared_limit(app.config["RATE_LIMIT"], scope="reading")(reading)
