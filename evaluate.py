@@ -1,7 +1,7 @@
 """Measure the shipped model on real handwriting sent as real uploads, and on load_digits.
 
     python evaluate.py [--split test|dev] [--per-kind N] [--numbers N] [--marks N] [--pages N]
-                       [--overlaps N] [--json]
+                       [--overlaps N] [--given-pixels N] [--json]
 
 Prints, each against the project's target: accuracy and calibration (ECE) per upload kind for
 single digits (POST /predict's path) and their mean, how many single digits were refused as
@@ -23,9 +23,10 @@ import numpy as np
 from digits.core.model import SHIPPED_MODEL, probabilities
 from digits.core.reading import CUT_RIGHT, GAP_RIGHT, load_reader
 from digits.lab.evaluation import (MARK_SYMBOLS, answered_when_sure, drawn_as_png, evaluate,
-                                   evaluate_marks, evaluate_numbers, evaluate_overlaps,
-                                   evaluate_pages, expected_calibration_error, fit_boundaries,
-                                   reliability, score_uploads)
+                                   evaluate_given_their_pixels, evaluate_marks,
+                                   evaluate_numbers, evaluate_overlaps, evaluate_pages,
+                                   expected_calibration_error, fit_boundaries, reliability,
+                                   score_uploads)
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.training import heldout
 
@@ -75,14 +76,17 @@ class Evaluation:
     number_calibration: list  # [ECE, rows (low, high, n, mean confidence, share exact)]
     boundary_fit: tuple = ()  # (GAP_RIGHT, CUT_RIGHT) most likely on this split's numbers
     overlaps: dict = field(default_factory=dict)  # per kind: {pixels past meeting: count right}
+    # per kind and spacing: {kind, spacing, n, count_right, digits_right, given_pixels}
+    given_pixels: list = field(default_factory=list)
 
 
 def measure(reader, metadata, split_name="test", per_kind=None, numbers=240, marks=120,
-            pages=120, overlaps=240):
+            pages=120, overlaps=240, given_pixels=240):
     """Every figure of the evaluation of `reader` (whose digit model `metadata` describes), an
     Evaluation (`numbers` per kind and spacing, `marks` numbers per kind written with each
-    mark, `pages` per page kind, `overlaps` touching numbers per kind and depth; 0: none). An
-    answer is marked uncertain under the reader's threshold."""
+    mark, `pages` per page kind, `overlaps` touching numbers per kind and depth,
+    `given_pixels` touching and separated numbers per kind read again given the pixels each
+    digit drew; 0: none). An answer is marked uncertain under the reader's threshold."""
     estimator, threshold = reader.estimator, reader.threshold
     kinds = evaluate(reader, split_name, per_kind)
     _, labels = handwriting(split_name, per_kind)
@@ -126,7 +130,10 @@ def measure(reader, metadata, split_name="test", per_kind=None, numbers=240, mar
         boundary_fit=fit_boundaries(parts, [exact for _, exact in answers]) if parts else (),
         marks=evaluate_marks(reader, split_name, marks) if marks else {},
         pages=evaluate_pages(reader, split_name, pages) if pages else {},
-        overlaps=evaluate_overlaps(reader, split_name, overlaps) if overlaps else {})
+        overlaps=evaluate_overlaps(reader, split_name, overlaps) if overlaps else {},
+        given_pixels=[{"kind": kind, "spacing": spacing, **cell} for (kind, spacing), cell
+                      in evaluate_given_their_pixels(reader, split_name, given_pixels).items()]
+        if given_pixels else [])
 
 
 def report(figures):
@@ -199,6 +206,8 @@ def report(figures):
         lines += ["", page_report(figures.pages, figures.split)]
     if figures.overlaps:
         lines += ["", overlap_report(figures.overlaps, figures.split)]
+    if figures.given_pixels:
+        lines += ["", given_pixels_report(figures.given_pixels, figures.split)]
     return "\n".join(lines)
 
 
@@ -228,6 +237,20 @@ def overlap_report(overlaps, split_name):
     for kind, shares in overlaps.items():
         lines.append(f"{kind:<7} " + " ".join(f"{shares[depth]:>6.3f}" for depth in depths))
     lines.append("no target: how far the touching row is from digits written into each other")
+    return "\n".join(lines)
+
+
+def given_pixels_report(cells, split_name):
+    """The numbers' digits as read against the same digits given the pixels each drew, per
+    kind and spacing."""
+    lines = [f"numbers ({split_name} split, {cells[0]['n']} per row) read again with each pixel "
+             "of the line's ink given to the digit that drew it instead of parted by the search; "
+             "digits right of the numbers counted right, as read and so given:",
+             f"{'kind':<7} {'spacing':<10} {'count':>6} {'digits':>7} {'given':>7}"]
+    lines += [f"{cell['kind']:<7} {cell['spacing']:<10} {cell['count_right']:>6.3f} "
+              f"{cell['digits_right']:>7.3f} {cell['given_pixels']:>7.3f}" for cell in cells]
+    lines.append("no target: where the paper parts the digits the two agree; where they touch, "
+                 "the gap is what the cuts lose")
     return "\n".join(lines)
 
 
@@ -299,12 +322,16 @@ def main(argv=None):
     parser.add_argument("--overlaps", type=int, default=240,
                         help="touching numbers per kind and depth of overlap (default 240; "
                              "0: none)")
+    parser.add_argument("--given-pixels", type=int, default=240,
+                        help="touching and separated numbers per kind read again given the "
+                             "pixels each digit drew (default 240; 0: none)")
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     reader, metadata = load_reader(args.model)
     figures = measure(reader, metadata, args.split, args.per_kind, args.numbers,
-                      marks=args.marks, pages=args.pages, overlaps=args.overlaps)
+                      marks=args.marks, pages=args.pages, overlaps=args.overlaps,
+                      given_pixels=args.given_pixels)
     print(json.dumps(dataclasses.asdict(figures), indent=2) if args.json else report(figures))
 
 

@@ -66,7 +66,7 @@ def test_reading_each_kind_in_parts_scores_as_reading_it_whole(monkeypatch):
 
 def test_held_out_and_drawn_load_digits_meet_their_targets():
     figures = evaluate.measure(READER, METADATA, per_kind=1, numbers=0, marks=0, pages=0,
-                               overlaps=0)
+                               overlaps=0, given_pixels=0)
     assert figures.heldout_accuracy >= evaluate.TARGETS["heldout"]
     assert figures.heldout_ece <= evaluate.TARGETS["ece"]
     assert figures.drawn_png_accuracy >= evaluate.TARGETS["drawn"]
@@ -74,14 +74,14 @@ def test_held_out_and_drawn_load_digits_meet_their_targets():
 
 def test_evaluate_command_prints_every_figure(capsys):
     evaluate.main(["--per-kind", "3", "--numbers", "2", "--marks", "2", "--pages", "2",
-                   "--overlaps", "2"])
+                   "--overlaps", "2", "--given-pixels", "2"])
     printed = capsys.readouterr().out
     for words in ["photo", "canvas", "mean", "held-out load_digits accuracy",
                   "held-out load_digits ECE", "drawn as 256x256 PNG", "confusion on real",
                   "refused as several digits", "handwritten numbers", "touching",
                   "exact by length", "a mark between two digits", "point", "comma", "dash",
                   "against exact-number correctness", "pages of 2-5 lines",
-                  "strokes run further into each other"]:
+                  "strokes run further into each other", "given to the digit that drew it"]:
         assert words in printed
 
 
@@ -226,3 +226,47 @@ def test_the_boundaries_share_right_is_fitted_by_likelihood():
     exact = rng.random(4000) < 0.95 ** gaps * 0.7 ** cuts
     gap, cut = fit_boundaries(list(zip(np.ones(4000), gaps, cuts)), exact)
     assert abs(gap - 0.95) <= 0.01 and abs(cut - 0.7) <= 0.03
+
+
+def test_each_digit_of_a_rendered_number_is_drawn_alone_on_the_same_upload():
+    images, _ = handwriting("dev")
+    whole, each, paper = uploads.render_number_by_digit(images[:3], "photo", "touching", 5)
+    assert whole == uploads.render_number(images[:3], "photo", "touching", 5)
+    grey = [evaluation._grey(data) for data in (whole, *each, paper)]
+    inked = [grey[-1] - level >= evaluation.DREW_IT for level in grey[:-1]]
+    # the same paper and placement: every digit's own ink is ink of the number, left to right
+    middles = []
+    for alone in inked[1:]:
+        assert alone.sum() > 100 and (alone & inked[0]).sum() >= 0.95 * alone.sum()
+        middles.append(np.flatnonzero(alone.any(axis=0)).mean())
+    assert middles == sorted(middles)
+    assert (inked[0] & ~np.logical_or.reduce(inked[1:])).sum() <= 0.05 * inked[0].sum()
+
+
+def test_the_pixels_of_touching_digits_go_to_the_digit_that_drew_them():
+    images, labels = handwriting("dev")
+    whole, each, paper = uploads.render_number_by_digit(images[:2], "scan", "touching", 3)
+    [region] = evaluation.line_regions(evaluation.locate_page(READER.decode(whole)))
+    owner = evaluation.drawn_by(region, each, paper)
+    columns = np.nonzero(region.mask)[1]
+    owned = owner[region.mask]
+    assert (owned >= 0).mean() > 0.95  # the line's ink is the digits'
+    assert columns[owned == 0].mean() < columns[owned == 1].mean()
+    # the two digits' boxes overlap, so no vertical line parts them as their pixels do
+    assert columns[owned == 0].max() > columns[owned == 1].min()
+
+
+def test_digits_given_their_own_pixels_are_counted_beside_the_search():
+    numbers = evaluation.number_set("dev", 8)
+    rows = evaluation.read_given_their_pixels(READER, "scan", "touching", numbers,
+                                              evaluation.SPLITS["dev"].start)
+    read = evaluation.read_numbers(READER, "scan", "touching", numbers,
+                                   evaluation.SPLITS["dev"].start)
+    assert [row[:3] for row in rows] == [row[:3] for row in read]
+    assert all(row[3] is not None and 0 <= row[3] <= row[0] for row in rows)
+    assert sum(row[3] for row in rows) >= 0.8 * sum(row[0] for row in rows)
+    figures = evaluation.evaluate_given_their_pixels(READER, "dev", 8, kinds=("scan",))
+    cell = figures["scan", "touching"]
+    counted = [row for row in rows if row[0] == row[1]]
+    assert cell["given_pixels"] == sum(row[3] for row in counted) / sum(row[0] for row in counted)
+    assert cell["digits_right"] == sum(row[2] for row in counted) / sum(row[0] for row in counted)

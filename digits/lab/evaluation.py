@@ -7,10 +7,11 @@ from joblib import Parallel, delayed
 from PIL import Image
 
 from digits.core.errors import DigitsError, SeveralDigits
-from digits.core.reading import Reader
+from digits.core.ink import line_regions
+from digits.core.reading import Reader, counts_of, locate_page
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.uploads import (KINDS, NUMBER_KINDS, PAGE_KINDS, SPACINGS, render_number,
-                                render_page, render_upload)
+                                render_number_by_digit, render_page, render_upload)
 
 
 THRESHOLD_STEP = 0.05  # the confidence threshold is tuned in these steps
@@ -263,6 +264,94 @@ def evaluate_overlaps(reader, split="test", count=240, kinds=NUMBER_KINDS, overl
     for (kind, overlap), rows in zip(cells, results):
         shares[kind][overlap] = float(np.mean([row[0] == row[1] for row in rows]))
     return shares
+
+
+# A pixel of a line's ink belongs to the digit whose own upload is darkest there, if that is
+# this many grey levels under the paper's (a tenth of the ink's): ink no digit drew (a rule,
+# dust) belongs to none.
+DREW_IT = 24
+
+
+def drawn_by(region, each, paper):
+    """Which digit drew each pixel of a line's Region: an int array of its mask's shape, the
+    index in `each` (the bytes of each digit alone in the same upload,
+    `uploads.render_number_by_digit`, whose `paper` has no ink) of the one darkest there, or
+    -1 where none is DREW_IT under the paper."""
+    paper = _grey(paper)
+    darkness = np.stack([paper - _grey(data) for data in each])
+    height, width = region.mask.shape
+    left, top, right, bottom = region.box
+    per_x, per_y = region.upload_scale
+    # the upload pixel under the middle of each of the region's pixels
+    rows = ((top + (np.arange(height) + 0.5) * (bottom - top) / height) * per_y).astype(int)
+    cols = ((left + (np.arange(width) + 0.5) * (right - left) / width) * per_x).astype(int)
+    under = darkness[:, np.clip(rows, 0, paper.shape[0] - 1)][
+        :, :, np.clip(cols, 0, paper.shape[1] - 1)]
+    return np.where(under.max(axis=0) >= DREW_IT, under.argmax(axis=0), -1)
+
+
+def _grey(data):
+    """An upload's bytes as grey levels (float), a transparent one laid on white."""
+    with Image.open(io.BytesIO(data)) as image:
+        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, image.convert("RGBA")).convert("L"),
+                          dtype=np.float32)
+
+
+def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
+    """Read each number as `read_numbers` does, and again with its line's ink parted by
+    which digit drew each pixel (`drawn_by`) instead of by the search: per number, (length,
+    digits found, digits right when the count is right, digits right so parted, or None when
+    the page shows other than one line). How far the search's cuts are from the best any
+    parting of the same pixels could do."""
+    rows = []
+    for index, (images, labels) in enumerate(numbers):
+        whole, each, paper = render_number_by_digit(images, kind, spacing, offset + index)
+        try:
+            found = np.array([digit.digit for digit in reader.read_number(whole).digits])
+        except DigitsError:
+            found = np.array([], dtype=int)
+        right = int((found == labels).sum()) if len(found) == len(labels) else 0
+        regions = line_regions(locate_page(reader.decode(whole)))
+        parted = None
+        if len(regions) == 1:
+            owner = drawn_by(regions[0], each, paper)
+            masks = [regions[0].mask & (owner == digit) for digit in range(len(labels))]
+            drawn = [digit for digit, mask in enumerate(masks) if mask.any()]
+            parted = 0
+            if drawn:
+                answers = reader.probabilities(np.stack([counts_of(_ink_box(masks[digit]))
+                                                         for digit in drawn])).argmax(axis=1)
+                parted = int((answers == labels[drawn]).sum())
+        rows.append((len(labels), len(found), right, parted))
+    return rows
+
+
+def _ink_box(mask):
+    """A boolean mask cut to the box of its ink."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def evaluate_given_their_pixels(reader, split="test", count=240, kinds=NUMBER_KINDS,
+                                spacings=("touching", "separated"), n_jobs=2):
+    """`read_given_their_pixels` for every kind and spacing: {(kind, spacing): {n, count_right,
+    digits_right (as read, of the numbers counted right and found on one line), given_pixels
+    (the digits of the same numbers given the pixels they drew)}}."""
+    numbers = number_set(split, count)
+    cells = [(kind, spacing) for spacing in spacings for kind in kinds]
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(read_given_their_pixels)(reader, kind, spacing, numbers, SPLITS[split].start)
+        for kind, spacing in cells)
+    figures = {}
+    for cell, rows in zip(cells, results):
+        counted = [row for row in rows if row[0] == row[1] and row[3] is not None]
+        digits = max(1, sum(row[0] for row in counted))
+        figures[cell] = {"n": len(rows),
+                         "count_right": float(np.mean([row[0] == row[1] for row in rows])),
+                         "digits_right": sum(row[2] for row in counted) / digits,
+                         "given_pixels": sum(row[3] for row in counted) / digits}
+    return figures
 
 
 def page_set(split="test", count=120):

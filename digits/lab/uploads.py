@@ -208,12 +208,31 @@ def render_number(digits, kind, spacing, seed, separators=None, overlap=None):
                                    rng)
 
 
-def number_ink(digits, height, spacing, rng, separators=None, overlap=None):
+def render_number_by_digit(digits, kind, spacing, seed, overlap=None):
+    """`render_number` of a number without marks, and beside it each of its digits alone in
+    the same upload: the same paper, light and placement, the other digits left out (the
+    renderers draw the same random numbers for ink of the same shape). Where two digits
+    touch, which one drew a pixel is then the one whose own upload is darkest there, against
+    the same upload with no ink: (the number's bytes, [each digit's bytes], the paper's)."""
+    rng = np.random.default_rng(seed)
+    alone = []
+    line = number_ink(digits, 100, spacing, rng, overlap=overlap, alone=alone)
+    drawn = rng.bit_generator.state
+    whole = _NUMBER_RENDERERS[kind](line, rng)
+    each = []
+    for ink in [*alone, np.zeros_like(line)]:
+        rng.bit_generator.state = drawn
+        each.append(_NUMBER_RENDERERS[kind](ink, rng))
+    return whole, each[:-1], each[-1]
+
+
+def number_ink(digits, height, spacing, rng, separators=None, overlap=None, alone=None):
     """Ink coverage (0..1) of the digits on one line `height` pixels tall: each digit's size
     and baseline jittered, the gaps drawn from SPACINGS (or strokes made to touch, `overlap`
     pixels past meeting: `_next_offset`), and a point on the baseline, a comma, a dash at
     mid-height or a wide space where `separators` says (below the line, room for a comma's
-    tail)."""
+    tail). Given a list `alone`, each digit's own ink on a line of the same shape is added to
+    it."""
     separators = separators or {}
     parts = []
     for digit in digits:
@@ -236,8 +255,13 @@ def number_ink(digits, height, spacing, rng, separators=None, overlap=None):
             x += _next_offset(line, ink, top, x, height, spacing, rng, overlap)
         window = line[top: top + ink.shape[0], x: x + ink.shape[1]]
         np.maximum(window, ink, out=window)
+        if alone is not None:
+            alone.append(np.zeros_like(line))
+            alone[-1][top: top + ink.shape[0], x: x + ink.shape[1]] = ink
         x += ink.shape[1]
     cols = np.flatnonzero(line.max(axis=0) > 0.05)
+    if alone is not None:
+        alone[:] = [ink[:, : cols[-1] + 1] for ink in alone]
     return line[:, : cols[-1] + 1]
 
 
