@@ -222,11 +222,8 @@ def evaluate_numbers(reader, split="test", count=240, kinds=NUMBER_KINDS,
     among those, exact-number accuracy by length, `answers`: (confidence, exact) of each
     number answered, for the calibration of a number's confidence, and `parts`: what each
     answer's confidence was made of (`read_numbers`), for fitting the boundaries' share."""
-    numbers = number_set(split, count)
     cells = [(kind, spacing) for kind in kinds for spacing in spacings]
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(read_numbers)(reader, kind, spacing, numbers, SPLITS[split].start)
-        for kind, spacing in cells)
+    results = _read_cells(read_numbers, reader, split, count, cells, n_jobs)
     figures = {}
     for cell, rows in zip(cells, results):
         answers = [(row[4], row[3]) for row in rows if row[4] is not None]
@@ -244,6 +241,15 @@ def evaluate_numbers(reader, split="test", count=240, kinds=NUMBER_KINDS,
             "parts": parts,
         }
     return figures
+
+
+def _read_cells(read, reader, split, count, cells, n_jobs):
+    """`read(reader, kind, spacing, numbers, offset)` of the split's `count` numbers for each
+    (kind, spacing) of `cells`, `n_jobs` at a time: each cell's rows, in order."""
+    numbers = number_set(split, count)
+    return Parallel(n_jobs=n_jobs)(
+        delayed(read)(reader, kind, spacing, numbers, SPLITS[split].start)
+        for kind, spacing in cells)
 
 
 # How deep touching strokes run into each other, in pixels of the 100-pixel line whose strokes
@@ -338,11 +344,8 @@ def evaluate_given_their_pixels(reader, split="test", count=240, kinds=NUMBER_KI
     """`read_given_their_pixels` for every kind and spacing: {(kind, spacing): {n, count_right,
     digits_right (as read, of the numbers counted right and found on one line), given_pixels
     (the digits of the same numbers given the pixels they drew)}}."""
-    numbers = number_set(split, count)
     cells = [(kind, spacing) for spacing in spacings for kind in kinds]
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(read_given_their_pixels)(reader, kind, spacing, numbers, SPLITS[split].start)
-        for kind, spacing in cells)
+    results = _read_cells(read_given_their_pixels, reader, split, count, cells, n_jobs)
     figures = {}
     for cell, rows in zip(cells, results):
         counted = [row for row in rows if row[0] == row[1] and row[3] is not None]
