@@ -326,17 +326,11 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
             drawn = [digit for digit, mask in enumerate(masks) if mask.any()]
             parted = 0
             if drawn:
-                answers = reader.probabilities(np.stack([counts_of(_ink_box(masks[digit]))
+                answers = reader.probabilities(np.stack([counts_of(masks[digit])
                                                          for digit in drawn])).argmax(axis=1)
                 parted = int((answers == labels[drawn]).sum())
         rows.append((len(labels), len(found), right, parted))
     return rows
-
-
-def _ink_box(mask):
-    """A boolean mask cut to the box of its ink."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
 def evaluate_given_their_pixels(reader, split="test", count=240, kinds=NUMBER_KINDS,
