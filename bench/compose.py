@@ -400,8 +400,9 @@ def redis_outage(topology, keys, probe_key, seconds=3):
 
 def postgres_outage(topology, key, seconds=3):
     """PostgreSQL stopped for `seconds` while one client keeps sending, then started again;
-    recovered_after is how long until a key works again, nothing else restarted. The ledger
-    is read before and after: the key must have lost exactly one credit per answered image."""
+    recovered_after is how long until every request is answered again (`answered_again`),
+    nothing else restarted. The ledger is read before and after: the key must have lost
+    exactly one credit per answered image."""
     postgres = topology.containers("postgres")[0]
     before = topology.credits(key)
     outcomes = []
@@ -416,12 +417,7 @@ def postgres_outage(topology, key, seconds=3):
     topology.stop(postgres)
     send_for(seconds)
     topology.start(postgres)
-
-    def answered():
-        outcomes.append(post(topology.url, key))
-        return outcomes[-1].status == 200
-
-    recovered = wait_until(answered, 60)
+    recovered = answered_again(topology, key, outcomes)
     send_for(1)
     after = topology.credits(key)
     answered_images = sum(outcome.status == 200 for outcome in outcomes)
@@ -429,6 +425,28 @@ def postgres_outage(topology, key, seconds=3):
                  recovered,
                  f"ledger {before} credits before, {after} after, {answered_images} images "
                  f"answered: {'balanced' if before - after == answered_images else 'NOT balanced'}")
+
+
+# Requests one client sends in a row, each answered, for a key to count as working again: one
+# answer tells that one worker is back, and every worker must be (about 2 s, each of three
+# replicas sent 6 or 7, each of its two workers likely to take some).
+ANSWERED_IN_A_ROW = 20
+
+
+def answered_again(topology, key, outcomes, seconds=60):
+    """Send requests with `key` (each appended to `outcomes`, one every 0.1 s) until the last
+    ANSWERED_IN_A_ROW were all answered; returns the seconds from the call to the first of
+    them, or None if that does not happen within `seconds`."""
+    started, sent_before = time.monotonic(), len(outcomes)
+
+    def in_a_row():
+        outcomes.append(post(topology.url, key))
+        last = outcomes[sent_before:][-ANSWERED_IN_A_ROW:]
+        return len(last) == ANSWERED_IN_A_ROW and all(outcome.status == 200 for outcome in last)
+
+    if wait_until(in_a_row, seconds, step=0.1) is None:
+        return None
+    return outcomes[-ANSWERED_IN_A_ROW].sent - started
 
 
 # A DNS that drops every query, in a replica: a server on the replica's own 127.0.0.1:53
@@ -462,12 +480,7 @@ def lookups_lost(topology, key, requests_sent=3):
     outcomes = [post(topology.url, key) for _ in range(requests_sent)]
     for name in replicas:
         _run("podman", "exec", "-u", "root", name, "cp", _KEPT_RESOLVER, "/etc/resolv.conf")
-
-    def answered():
-        outcomes.append(post(topology.url, key))
-        return outcomes[-1].status == 200
-
-    recovered = wait_until(answered, 60)
+    recovered = answered_again(topology, key, outcomes)
     return Fault("every replica's name lookups lost, PostgreSQL and Redis restarted", outcomes,
                  recovered)
 

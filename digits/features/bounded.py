@@ -9,13 +9,21 @@ features that reach a database (keys, rate limits) make those calls through `wit
 """
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
-THREADS = 4  # the calls one process may have hanging at once; more wait in its queue
+# The calls one process may have running at once; more wait in its queue. Two names are used
+# (the key store's connection, the Redis lookup), each with at most two calls given up on.
+THREADS = 4
+# How long a call is waited on while another of its name, given up on, still hangs: long enough
+# for a lookup and a connection to a service that is back (tens of milliseconds), short enough
+# that a DNS still dead costs a request little.
+PROBE_SECONDS = 0.5
 
 _executor = (None, None)  # (pid, executor): one made before a fork has no threads in the child
-_hanging = {}  # the `once` names of calls given up on that still run -> the pid that made them
+_hanging = {}  # (pid, `once` name) -> how many calls of that name given up on still run
+_hanging_lock = threading.Lock()  # the counts change in the threads the calls end in
 
 
 def within(seconds, work, *args, late=None, once=None, **kwargs):
@@ -23,13 +31,19 @@ def within(seconds, work, *args, late=None, once=None, **kwargs):
     to end in its thread, and `late`, if given, is called with what it returns then (to close
     a connection no one waits for); a call that had not started yet is dropped, so that calls
     to a dead DNS do not pile up behind each other. `once` names the call: while one of that
-    name given up on still runs, none is made again, and a dead DNS costs the request that
-    found it the bound, not every request after it.
+    name given up on still runs, the next is a probe, waited on for PROBE_SECONDS at most, and
+    while a probe hangs too none is made. So a dead DNS costs the request that found it the
+    bound and one request after it the probe, not every request after them; and once the DNS
+    answers again (podman's DNS drops queries for a moment while a container starts), the next
+    request is answered, not refused until the lookup given up on ends (seconds later).
 
-    Raises TimeoutError past the bound, or at once while a call named `once` still hangs, and
-    what `work` raises within the bound."""
-    if once is not None and _hanging.get(once) == os.getpid():
-        raise TimeoutError(f"the last {once} given up on has not ended yet")
+    Raises TimeoutError past the bound, or at once while two calls named `once` still hang,
+    and what `work` raises within the bound."""
+    hanging = _hanging.get((os.getpid(), once), 0) if once is not None else 0
+    if hanging >= 2:
+        raise TimeoutError(f"the last {once} given up on, and a probe, have not ended yet")
+    if hanging:
+        seconds = min(seconds, PROBE_SECONDS)
     made = _this_process_executor().submit(work, *args, **kwargs)
     try:
         return made.result(timeout=max(0.0, seconds))
@@ -38,11 +52,26 @@ def within(seconds, work, *args, late=None, once=None, **kwargs):
             return made.result()
         if not made.cancel():
             if once is not None:
-                _hanging[once] = os.getpid()
-                made.add_done_callback(lambda _made: _hanging.pop(once, None))
+                _count_hanging((os.getpid(), once), +1)
+                made.add_done_callback(partial(_ended, (os.getpid(), once)))
             if late is not None:
                 made.add_done_callback(partial(_hand_over, late))
         raise TimeoutError(f"no answer within {seconds:.2f} s") from None
+
+
+def _count_hanging(name, change):
+    """Add `change` to the calls of `name` given up on that still run."""
+    with _hanging_lock:
+        count = _hanging.get(name, 0) + change
+        if count:
+            _hanging[name] = count
+        else:
+            del _hanging[name]
+
+
+def _ended(name, _made):
+    """A call given up on has ended: one fewer of its name hangs."""
+    _count_hanging(name, -1)
 
 
 def _hand_over(late, made):
