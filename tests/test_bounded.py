@@ -2,10 +2,13 @@
 host name lookups of the key store and the rate limits' Redis, which no driver bounds."""
 
 import os
+import subprocess
+import sys
 import threading
 
 import pytest
 
+from conftest import ROOT
 from digits.features import bounded
 
 
@@ -107,3 +110,18 @@ def test_a_service_back_while_a_call_given_up_on_still_hangs_answers_the_next_ca
     assert not lost.is_set() and answered == [False]  # answered while the lost one still hangs
     lost.set()
     assert _until_none_hang("lookup of postgres")
+
+
+def test_a_process_exits_without_waiting_for_a_call_it_gave_up_on():
+    """A gunicorn worker recycled or stopped while a lookup it gave up on still hangs leaves at
+    once: the calls' threads are daemons (a ThreadPoolExecutor's are joined at exit, and the
+    worker waited out the resolver's timeouts, still counted among the workers)."""
+    program = ("import threading\n"
+               "from digits.features import bounded\n"
+               "try:\n"
+               "    bounded.within(0.01, threading.Event().wait, once='lookup of postgres')\n"
+               "except TimeoutError:\n"
+               "    print('given up')\n")
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)  # a guard: the call it gave up on never ends
+    assert (done.returncode, done.stdout) == (0, "given up\n")

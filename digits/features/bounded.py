@@ -9,8 +9,9 @@ features that reach a database (keys, rate limits) make those calls through `wit
 """
 
 import os
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from functools import partial
 
 # The calls one process may have running at once; more wait in its queue. Two names are used
@@ -21,9 +22,10 @@ THREADS = 4
 # that a DNS still dead costs a request little.
 PROBE_SECONDS = 0.5
 
-_executor = (None, None)  # (pid, executor): one made before a fork has no threads in the child
+_calls = (None, None)  # (pid, queue of calls): one made before a fork has no threads in the child
 _hanging = {}  # (pid, `once` name) -> how many calls of that name given up on still run
 _hanging_lock = threading.Lock()  # the counts change in the threads the calls end in
+_starting = threading.Lock()
 
 
 def within(seconds, work, *args, late=None, once=None, **kwargs):
@@ -44,7 +46,7 @@ def within(seconds, work, *args, late=None, once=None, **kwargs):
         raise TimeoutError(f"the last {once} given up on, and a probe, have not ended yet")
     if hanging:
         seconds = min(seconds, PROBE_SECONDS)
-    made = _this_process_executor().submit(work, *args, **kwargs)
+    made = _submit(work, *args, **kwargs)
     try:
         return made.result(timeout=max(0.0, seconds))
     except TimeoutError:
@@ -80,11 +82,37 @@ def _hand_over(late, made):
         late(made.result())
 
 
-def _this_process_executor():
-    """This process's executor, made on first use in it."""
-    global _executor
-    pid, executor = _executor
-    if pid != os.getpid():
-        executor = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="bounded")
-        _executor = (os.getpid(), executor)
-    return executor
+def _submit(work, *args, **kwargs):
+    """A Future of `work(*args, **kwargs)`, called in one of this process's THREADS threads
+    (made on first use in it) unless cancelled before one takes it.
+
+    The threads are daemons, unlike a ThreadPoolExecutor's, which the interpreter waits for
+    as it exits: a gunicorn worker leaving (recycled after max_requests, or stopped) while a
+    lookup it gave up on still hangs would wait out the resolver's timeouts first (10 s and
+    more), still counted among the workers, so that none replaced it meanwhile."""
+    global _calls
+    with _starting:  # a threaded server's requests may make the first calls at once
+        pid, calls = _calls
+        if pid != os.getpid():
+            calls = queue.SimpleQueue()
+            for index in range(THREADS):
+                threading.Thread(target=_serve, args=(calls,), name=f"bounded-{index}",
+                                 daemon=True).start()
+            _calls = (os.getpid(), calls)
+    made = Future()
+    calls.put((made, work, args, kwargs))
+    return made
+
+
+def _serve(calls):
+    """Run the calls put on `calls`, one after another, each into its Future; forever."""
+    while True:
+        made, work, args, kwargs = calls.get()
+        if not made.set_running_or_notify_cancel():  # given up on before it started
+            continue
+        try:
+            result = work(*args, **kwargs)
+        except BaseException as error:  # handed to whoever waits, as an executor does
+            made.set_exception(error)
+        else:
+            made.set_result(result)
