@@ -208,14 +208,16 @@ class Outcome:
         return self.status != 200
 
 
-def post(url, key=None, image=IMAGE, path="/predict", timeout=CLIENT_TIMEOUT_SECONDS):
-    """POST an image file through nginx as a client would; returns its Outcome."""
+def post(url, key=None, image=IMAGE, path="/predict", timeout=CLIENT_TIMEOUT_SECONDS,
+         session=None):
+    """POST an image file through nginx as a client would, on a connection of its own or
+    on `session`'s; returns its Outcome."""
     started = time.monotonic()
     headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
     if key:
         headers["Authorization"] = f"Bearer {key}"
     try:
-        response = requests.post(f"{url}{path}", data=multipart(image.name, image.read_bytes()),
+        response = (session or requests).post(f"{url}{path}", data=multipart(image.name, image.read_bytes()),
                                  headers=headers, timeout=timeout)
     except requests.RequestException as error:
         return Outcome(None, False, type(error).__name__, None, None, started,
@@ -463,8 +465,8 @@ _KEPT_RESOLVER = "/tmp/resolv.conf.kept"
 def lookups_lost(topology, key, requests_sent=3):
     """Every replica's name lookups swallowed, then PostgreSQL and Redis restarted, so that each
     worker must look both up again to connect; one client sends `requests_sent` requests with
-    its key, each of which must be answered within the client's bound (a 503 from the key
-    store, never a hang). The lookups are given back (the swallowing servers are left,
+    its key, on one connection (one to each replica in turn), each of which must be answered
+    within the client's bound (a 503 from the key store, never a hang). The lookups are given back (the swallowing servers are left,
     unasked) and recovered_after is how long until the key works again, nothing else
     restarted."""
     replicas = topology.replicas()
@@ -477,7 +479,10 @@ def lookups_lost(topology, key, requests_sent=3):
         name = topology.containers(service)[0]
         topology.stop(name)
         topology.start(name)
-    outcomes = [post(topology.url, key) for _ in range(requests_sent)]
+    # on one connection, so that one nginx worker takes them all and its round robin sends
+    # each to the next replica (each nginx worker keeps its own): one lost lookup a worker
+    with requests.Session() as session:
+        outcomes = [post(topology.url, key, session=session) for _ in range(requests_sent)]
     for name in replicas:
         _run("podman", "exec", "-u", "root", name, "cp", _KEPT_RESOLVER, "/etc/resolv.conf")
     recovered = answered_again(topology, key, outcomes)
