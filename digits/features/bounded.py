@@ -41,7 +41,8 @@ def within(seconds, work, *args, late=None, once=None, **kwargs):
 
     Raises TimeoutError past the bound, or at once while two calls named `once` still hang,
     and what `work` raises within the bound."""
-    hanging = _hanging.get((os.getpid(), once), 0) if once is not None else 0
+    name = (os.getpid(), once)  # a count inherited through a fork is the parent's
+    hanging = _hanging.get(name, 0) if once is not None else 0
     if hanging >= 2:
         raise TimeoutError(f"the last {once} given up on, and a probe, have not ended yet")
     if hanging:
@@ -54,8 +55,8 @@ def within(seconds, work, *args, late=None, once=None, **kwargs):
             return made.result()
         if not made.cancel():
             if once is not None:
-                _count_hanging((os.getpid(), once), +1)
-                made.add_done_callback(partial(_ended, (os.getpid(), once)))
+                _count_hanging(name, +1)
+                made.add_done_callback(partial(_ended, name))
             if late is not None:
                 made.add_done_callback(partial(_hand_over, late))
         raise TimeoutError(f"no answer within {seconds:.2f} s") from None
