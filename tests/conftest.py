@@ -182,15 +182,19 @@ def postgres():
         server.remove()
 
 
-def start_redis(folder, port):
+def start_redis(folder, port, tls=None):
     """A throwaway redis-server on `port` (Debian's redis-server package), listening once this
-    returns: its process. Skips where it is not installed (a failure under CI)."""
+    returns: its process; with `tls` ((certificate, key) files), on TLS alone. Skips where it
+    is not installed (a failure under CI)."""
     server = shutil.which("redis-server")
     if server is None:
         if os.environ.get("CI"):
             pytest.fail("CI must run the shared-limit tests: install Debian's redis-server")
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
+    listening = (["--port", str(port)] if tls is None else
+                 ["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(tls[0]),
+                  "--tls-key-file", str(tls[1]), "--tls-auth-clients", "no"])
+    process = subprocess.Popen([server, *listening, "--bind", "127.0.0.1",
                                 "--save", "", "--appendonly", "no", "--dir", str(folder)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_listening(port, process)

@@ -3,6 +3,7 @@ problem document with Retry-After; off by default."""
 
 import io
 import socket
+import subprocess
 import threading
 import time
 
@@ -216,6 +217,56 @@ def test_a_redis_whose_name_lookup_hangs_holds_a_request_no_longer_than_its_boun
         server.terminate()
         server.wait(timeout=10)
     assert counted > 0  # counted in Redis, reached through the name looked up
+
+
+def self_signed_for_localhost(folder):
+    """A certificate for the name localhost (not its address) and its key, made by openssl:
+    (certificate file, key file)."""
+    certificate, key = folder / "localhost.pem", folder / "localhost.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(certificate)],
+                   check=True, capture_output=True)
+    return certificate, key
+
+
+def test_a_tls_redis_whose_name_lookup_hangs_holds_a_request_no_longer_than_its_bound(
+        monkeypatch, tmp_path):
+    """`rediss://` connects its own connection class, which looked its name up unbounded: a
+    lookup the DNS drops held a request for the resolver's timeouts. It is bounded as over TCP,
+    and the request served, fail open; a TLS Redis found by its name is reached at the address
+    looked up and its certificate still checked against the name (one for localhost alone: a
+    handshake checked against 127.0.0.1 would fail, and the request be counted in memory)."""
+    real_lookup, release, ended = socket.getaddrinfo, threading.Event(), threading.Event()
+
+    def lookup(host, *args, **kwargs):
+        if host == "redis.hangs.test":
+            release.wait(5)  # a guard against hanging; the request must not wait for it
+            ended.set()
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real_lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    hanging = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE="rediss://redis.hangs.test:6379")
+    answer = post(hanging.test_client())
+    answered_while_hanging = not ended.is_set()
+    release.set()
+    assert answer.status_code == 200 and answered_while_hanging
+    certificate, key = self_signed_for_localhost(tmp_path)
+    port = free_port()
+    server = start_redis(tmp_path, port, tls=(certificate, key))
+    try:
+        found = limited(RATE_LIMIT="50/minute",
+                        RATE_LIMIT_STORAGE=f"rediss://localhost:{port}?ssl_ca_certs={certificate}")
+        response = post(found.test_client())
+        import redis
+        counted = redis.Redis(host="localhost", port=port, ssl=True,
+                              ssl_ca_certs=str(certificate)).dbsize()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert response.status_code == 200
+    assert counted > 0  # counted in Redis over TLS, not in the worker's memory
 
 
 def test_timeouts_in_the_redis_url_take_precedence():

@@ -26,12 +26,14 @@ from digits.service.config import ConfigError
 REDIS_TIMEOUT_SECONDS = 0.25
 
 
-def connection_looking_up_within(seconds):
-    """redis-py's TCP connection class, its host name looked up within `seconds`
-    (`bounded.within`), then connected to as before. redis-py bounds connecting and each
-    answer, not the lookup: with the lookups of a Redis just started dropped by the DNS, each
-    request waited 20 s (two lookups of 10 s) before the limiter fell back to memory."""
-    from redis.connection import Connection
+def connection_looking_up_within(seconds, tls=False):
+    """redis-py's connection class (TCP, or TLS for `rediss://` with `tls`), its host name
+    looked up within `seconds` (`bounded.within`), then connected to as before. redis-py bounds
+    connecting and each answer, not the lookup: with the lookups of a Redis just started
+    dropped by the DNS, each request waited 20 s (two lookups of 10 s) before the limiter fell
+    back to memory. Over TLS only the TCP connection goes to the address looked up: the
+    certificate is still checked against the name."""
+    from redis.connection import Connection, SSLConnection
 
     class LookingUpWithin(Connection):
         def _connect(self):
@@ -46,7 +48,16 @@ def connection_looking_up_within(seconds):
             finally:
                 self.host = host
 
-    return LookingUpWithin
+    if not tls:
+        return LookingUpWithin
+
+    class TlsLookingUpWithin(SSLConnection, LookingUpWithin):
+        # SSLConnection._connect wraps what Connection._connect returns, which LookingUpWithin
+        # now stands before: the TCP connection goes to the address, and the handshake,
+        # after LookingUpWithin has put the name back, checks the certificate against it
+        pass
+
+    return TlsLookingUpWithin
 
 
 def client_identity():
@@ -86,8 +97,10 @@ def register(app, reading):
     redis_options = ({"socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
                       "socket_timeout": REDIS_TIMEOUT_SECONDS}
                      if storage.startswith("redis") else {})
-    if storage.startswith("redis://"):  # TLS, Sentinel and Cluster connect their own way
-        redis_options["connection_class"] = connection_looking_up_within(REDIS_TIMEOUT_SECONDS)
+    # Sentinel and Cluster find their servers their own way, and look them up unbounded
+    if storage.startswith(("redis://", "rediss://")):
+        redis_options["connection_class"] = connection_looking_up_within(
+            REDIS_TIMEOUT_SECONDS, tls=storage.startswith("rediss://"))
     limiter = Limiter(client_identity, app=app, storage_uri=storage, storage_options=redis_options,
                       headers_enabled=True, strategy="fixed-window",
                       in_memory_fallback_enabled=True, swallow_errors=True)
