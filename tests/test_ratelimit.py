@@ -185,12 +185,9 @@ def test_a_redis_that_accepts_but_never_answers_holds_a_request_for_under_a_seco
     assert 0 < options["socket_connect_timeout"] <= 0.5 and 0 < options["socket_timeout"] <= 0.5
 
 
-def test_a_redis_whose_name_lookup_hangs_holds_a_request_no_longer_than_its_bound(
-        monkeypatch, tmp_path):
-    """redis-py bounds connecting and each answer, not the host name's lookup: with the DNS
-    dropping the lookups of a Redis just started, a request waited 20 s under compose. The
-    lookup is now given up on within the limiter's bound and the request served, fail open,
-    while the lookup still hangs; a Redis found by its name is counted in as before."""
+def answered_while_its_lookup_hangs(monkeypatch, scheme):
+    """Whether a request is answered, fail open, while the lookup of its limiter's Redis
+    (a `scheme` URL) hangs: the DNS drops it (released after the request, or a 5 s guard)."""
     real_lookup, release, ended = socket.getaddrinfo, threading.Event(), threading.Event()
 
     def lookup(host, *args, **kwargs):
@@ -201,11 +198,22 @@ def test_a_redis_whose_name_lookup_hangs_holds_a_request_no_longer_than_its_boun
         return real_lookup(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", lookup)
-    hanging = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE="redis://redis.hangs.test:6379")
+    hanging = limited(RATE_LIMIT="50/minute",
+                      RATE_LIMIT_STORAGE=f"{scheme}://redis.hangs.test:6379")
     answer = post(hanging.test_client())
     answered_while_hanging = not ended.is_set()
     release.set()
-    assert answer.status_code == 200 and answered_while_hanging
+    monkeypatch.setattr(socket, "getaddrinfo", real_lookup)
+    return answer.status_code == 200 and answered_while_hanging
+
+
+def test_a_redis_whose_name_lookup_hangs_holds_a_request_no_longer_than_its_bound(
+        monkeypatch, tmp_path):
+    """redis-py bounds connecting and each answer, not the host name's lookup: with the DNS
+    dropping the lookups of a Redis just started, a request waited 20 s under compose. The
+    lookup is now given up on within the limiter's bound and the request served, fail open,
+    while the lookup still hangs; a Redis found by its name is counted in as before."""
+    assert answered_while_its_lookup_hangs(monkeypatch, "redis")
     port = free_port()
     server = start_redis(tmp_path, port)
     try:
@@ -237,21 +245,7 @@ def test_a_tls_redis_whose_name_lookup_hangs_holds_a_request_no_longer_than_its_
     and the request served, fail open; a TLS Redis found by its name is reached at the address
     looked up and its certificate still checked against the name (one for localhost alone: a
     handshake checked against 127.0.0.1 would fail, and the request be counted in memory)."""
-    real_lookup, release, ended = socket.getaddrinfo, threading.Event(), threading.Event()
-
-    def lookup(host, *args, **kwargs):
-        if host == "redis.hangs.test":
-            release.wait(5)  # a guard against hanging; the request must not wait for it
-            ended.set()
-            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
-        return real_lookup(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", lookup)
-    hanging = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE="rediss://redis.hangs.test:6379")
-    answer = post(hanging.test_client())
-    answered_while_hanging = not ended.is_set()
-    release.set()
-    assert answer.status_code == 200 and answered_while_hanging
+    assert answered_while_its_lookup_hangs(monkeypatch, "rediss")
     certificate, key = self_signed_for_localhost(tmp_path)
     port = free_port()
     server = start_redis(tmp_path, port, tls=(certificate, key))
