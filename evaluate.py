@@ -76,7 +76,8 @@ class Evaluation:
     number_calibration: list  # [ECE, rows (low, high, n, mean confidence, share exact)]
     boundary_fit: tuple = ()  # (GAP_RIGHT, CUT_RIGHT) most likely on this split's numbers
     overlaps: dict = field(default_factory=dict)  # per kind: {pixels past meeting: count right}
-    # per kind and spacing: {kind, spacing, n, count_right, digits_right, given_pixels}
+    # per kind and spacing: {kind, spacing, n, count_right, digits_right, given_pixels,
+    # best_count_right, best_digits_right}
     given_pixels: list = field(default_factory=list)
 
 
@@ -245,12 +246,18 @@ def given_pixels_report(cells, split_name):
     kind and spacing."""
     lines = [f"numbers ({split_name} split, {cells[0]['n']} per row) read again with each pixel "
              "of the line's ink given to the digit that drew it instead of parted by the search; "
-             "digits right of the numbers counted right, as read and so given:",
-             f"{'kind':<7} {'spacing':<10} {'count':>6} {'digits':>7} {'given':>7}"]
+             "digits right of the numbers counted right, as read and so given; and parted by "
+             "the best of the search's candidate cuts (the search judged by the drawn pixels): "
+             "counted right, digits right:",
+             f"{'kind':<7} {'spacing':<10} {'count':>6} {'digits':>7} {'given':>7} "
+             f"{'best count':>10} {'digits':>7}"]
     lines += [f"{cell['kind']:<7} {cell['spacing']:<10} {cell['count_right']:>6.3f} "
-              f"{cell['digits_right']:>7.3f} {cell['given_pixels']:>7.3f}" for cell in cells]
-    lines.append("no target: where the paper parts the digits the two agree; where they touch, "
-                 "the gap is what the cuts lose")
+              f"{cell['digits_right']:>7.3f} {cell['given_pixels']:>7.3f} "
+              f"{cell['best_count_right']:>10.3f} {cell['best_digits_right']:>7.3f}"
+              for cell in cells]
+    lines.append("no target: where the paper parts the digits they agree; where digits touch, "
+                 "as read against the best cuts is what the search's judge loses, the best cuts "
+                 "against given what cutting along paths loses")
     return "\n".join(lines)
 
 

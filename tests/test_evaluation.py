@@ -8,6 +8,7 @@ from PIL import Image
 
 import evaluate
 from conftest import METADATA, READER, narrow_touching_pair
+from digits.core.segmentation import Segment
 from digits.lab import evaluation, uploads
 from digits.lab.evaluation import fit_boundaries
 from digits.lab.handwriting import handwriting
@@ -265,8 +266,48 @@ def test_digits_given_their_own_pixels_are_counted_beside_the_search():
     assert [row[:3] for row in rows] == [row[:3] for row in read]
     assert all(row[3] is not None and 0 <= row[3] <= row[0] for row in rows)
     assert sum(row[3] for row in rows) >= 0.8 * sum(row[0] for row in rows)
+    assert all(row[4] is not None and 0 <= row[5] <= row[0] for row in rows)
     figures = evaluation.evaluate_given_their_pixels(READER, "dev", 8, kinds=("scan",))
     cell = figures["scan", "touching"]
     counted = [row for row in rows if row[0] == row[1]]
     assert cell["given_pixels"] == sum(row[3] for row in counted) / sum(row[0] for row in counted)
     assert cell["digits_right"] == sum(row[2] for row in counted) / sum(row[0] for row in counted)
+    best = [row for row in rows if row[4] == row[0]]
+    assert cell["best_count_right"] == len(best) / len(rows)
+    assert cell["best_digits_right"] == sum(row[5] for row in best) / sum(row[0] for row in best)
+
+
+def two_rings_joined():
+    """A line mask of two rings 20 pixels tall joined by a bar at mid-height, and which of two
+    digits drew each pixel (the left ring and the bar's left half the first)."""
+    mask = np.zeros((20, 34), dtype=bool)
+    for left in (0, 20):
+        mask[:, left:left + 14] = True
+        mask[4:16, left + 4:left + 10] = False
+    mask[9:11, 14:20] = True
+    owner = np.where(mask, (np.arange(34) >= 17).astype(int), -1)
+    return mask, owner
+
+
+def test_the_drawn_pixel_judge_scores_each_piece_by_the_ink_it_holds_wrongly():
+    mask, owner = two_rings_joined()
+    judge = evaluation.judge_by_drawn_pixels(owner, mask, 2)
+    whole = Segment(mask, (0, 0, 34, 20))
+    left = Segment(mask[:, :17], (0, 0, 17, 20))
+    half = Segment(mask[:, :7], (0, 0, 7, 20))
+    scores = judge([whole, left, half], 20)
+    assert scores[1] == 0.0  # the first digit's ink, all of it, and nothing else
+    # the whole holds the second digit's ink (a digit's worth, the mean) beside the first's
+    assert scores[0] == pytest.approx(-evaluation.DRAWN_SCALE)
+    assert -evaluation.DRAWN_SCALE < scores[2] < 0  # half the first digit's ink missing
+
+
+def test_the_search_judged_by_the_drawn_pixels_cuts_where_the_digits_meet():
+    """The best of the search's candidate cuts (`_best_cuts`' search): two rings joined by a
+    bar, drawn by two digits, come out as the two, each holding only its own ink."""
+    mask, owner = two_rings_joined()
+    digits, _ = evaluation.segment(mask, evaluation.judge_by_drawn_pixels(owner, mask, 2))
+    assert len(digits) == 2
+    for number, digit in enumerate(digits):
+        left, top, right, bottom = digit.box
+        assert set(owner[top:bottom, left:right][digit.mask]) == {number}

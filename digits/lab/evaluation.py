@@ -9,6 +9,7 @@ from PIL import Image
 from digits.core.errors import DigitsError, SeveralDigits
 from digits.core.ink import line_regions
 from digits.core.reading import Reader, count_blocks, counts_of, locate_page
+from digits.core.segmentation import segment
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.uploads import (KINDS, NUMBER_KINDS, PAGE_KINDS, SPACINGS, render_number,
                                 render_number_by_digit, render_page, render_upload)
@@ -304,12 +305,45 @@ def _grey(data):
                           dtype=np.float32)
 
 
+# The drawn-pixel judge's score of a piece: minus this many for each mean digit's worth of ink
+# it holds of other digits or misses of its own. Large beside the search's margins (2-4 log
+# points, set for the models' scores), so that they do not keep it from cutting; linear in the
+# pixels, so that a small digit run into a large one costs its whole ink (a log of the shares
+# let a 1 beside an 8 stay whole: 80 % pure).
+DRAWN_SCALE = 10.0
+
+
+def judge_by_drawn_pixels(owner, core, digits):
+    """A judge for `segmentation.segment` that knows which of `digits` digits drew each pixel
+    of a line (`owner`, `drawn_by`'s, on the mask the search parts, `core`): a piece scores
+    minus DRAWN_SCALE for each mean digit's ink it holds of other digits or misses of the one
+    it holds most of: 0 for one digit's whole ink. The search's best with it is the best its
+    candidate cuts offer."""
+    drawn = np.bincount(owner[core & (owner >= 0)], minlength=digits)
+    mean = max(1.0, float(drawn.sum()) / digits)
+
+    def judge(pieces, _height):
+        scores = []
+        for piece in pieces:
+            left, top, right, bottom = piece.box
+            under = owner[top:bottom, left:right][piece.mask]
+            held = np.bincount(under[under >= 0], minlength=digits)
+            main = int(held.argmax())
+            wrong = (held.sum() - held[main]) + (drawn[main] - held[main])
+            scores.append(-DRAWN_SCALE * float(wrong) / mean)
+        return np.array(scores)
+    return judge
+
+
 def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
-    """Read each number as `read_numbers` does, and again with its line's ink parted by
-    which digit drew each pixel (`drawn_by`) instead of by the search: per number, (length,
-    digits found, digits right when the count is right, digits right so parted, or None when
-    the page shows other than one line). How far the search's cuts are from the best any
-    parting of the same pixels could do."""
+    """Read each number as `read_numbers` does, again parted by the search with a judge that
+    knows which digit drew each pixel (`judge_by_drawn_pixels`: the best of the search's
+    candidate cuts), and again with its line's ink parted by which digit drew each pixel
+    (`drawn_by`) instead of by the search: per number, (length, digits found, digits right
+    when the count is right, digits right so parted, digits the best cuts found, digits right
+    of those when the count is right); the last three None when the page shows other than one
+    line. How far the search's cuts are from the best its candidates offer, and those from the
+    best any parting of the same pixels could do."""
     rows = []
     for index, (images, labels) in enumerate(numbers):
         whole, each, paper = render_number_by_digit(images, kind, spacing, offset + index)
@@ -321,25 +355,44 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
         except DigitsError:
             found = np.array([], dtype=int)
         right = int((found == labels).sum()) if len(found) == len(labels) else 0
-        parted = None
+        parted = best_found = best_right = None
         if len(regions) == 1:
-            owner = drawn_by(regions[0], each, paper)
-            masks = [regions[0].mask & (owner == digit) for digit in range(len(labels))]
+            region = regions[0]
+            owner = drawn_by(region, each, paper)
+            masks = [region.mask & (owner == digit) for digit in range(len(labels))]
             drawn = [digit for digit, mask in enumerate(masks) if mask.any()]
             parted = 0
             if drawn:
                 answers = reader.probabilities(np.stack([counts_of(masks[digit])
                                                          for digit in drawn])).argmax(axis=1)
                 parted = int((answers == labels[drawn]).sum())
-        rows.append((len(labels), len(found), right, parted))
+            best_found, best_right = _best_cuts(reader, region, owner, labels)
+        rows.append((len(labels), len(found), right, parted, best_found, best_right))
     return rows
+
+
+def _best_cuts(reader, region, owner, labels):
+    """(digits found, digits right when as many as `labels`) of a line Region segmented with
+    the drawn-pixel judge (`judge_by_drawn_pixels`) and read by the reader's digit model."""
+    core = region.mask if region.core is None else region.core
+    try:
+        digits, _ = segment(region.mask, judge_by_drawn_pixels(owner, core, len(labels)),
+                            core=region.core)
+    except DigitsError:
+        return 0, 0
+    if len(digits) != len(labels):
+        return len(digits), 0
+    answers = reader.probabilities(np.stack([counts_of(digit.mask) for digit in digits]))
+    return len(digits), int((answers.argmax(axis=1) == labels).sum())
 
 
 def evaluate_given_their_pixels(reader, split="test", count=240, kinds=NUMBER_KINDS,
                                 spacings=("touching", "separated"), n_jobs=2):
     """`read_given_their_pixels` for every kind and spacing: {(kind, spacing): {n, count_right,
     digits_right (as read, of the numbers counted right and found on one line), given_pixels
-    (the digits of the same numbers given the pixels they drew)}}."""
+    (the digits of the same numbers given the pixels they drew), best_count_right and
+    best_digits_right (of the numbers found on one line, parted by the best of the search's
+    candidate cuts: counted right, and digits right of those)}}."""
     cells = [(kind, spacing) for spacing in spacings for kind in kinds]
     results = _read_cells(read_given_their_pixels, reader, split, count, cells, n_jobs)
     figures = {}
@@ -350,6 +403,11 @@ def evaluate_given_their_pixels(reader, split="test", count=240, kinds=NUMBER_KI
                          "count_right": float(np.mean([row[0] == row[1] for row in rows])),
                          "digits_right": sum(row[2] for row in counted) / digits,
                          "given_pixels": sum(row[3] for row in counted) / digits}
+        one_line = [row for row in rows if row[4] is not None]
+        best = [row for row in one_line if row[4] == row[0]]
+        figures[cell]["best_count_right"] = len(best) / max(1, len(one_line))
+        figures[cell]["best_digits_right"] = (sum(row[5] for row in best)
+                                              / max(1, sum(row[0] for row in best)))
     return figures
 
 
