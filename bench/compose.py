@@ -217,8 +217,9 @@ def post(url, key=None, image=IMAGE, path="/predict", timeout=CLIENT_TIMEOUT_SEC
     if key:
         headers["Authorization"] = f"Bearer {key}"
     try:
-        response = (session or requests).post(f"{url}{path}", data=multipart(image.name, image.read_bytes()),
-                                 headers=headers, timeout=timeout)
+        response = (session or requests).post(f"{url}{path}",
+                                              data=multipart(image.name, image.read_bytes()),
+                                              headers=headers, timeout=timeout)
     except requests.RequestException as error:
         return Outcome(None, False, type(error).__name__, None, None, started,
                        time.monotonic() - started)
@@ -466,9 +467,9 @@ def lookups_lost(topology, key, requests_sent=3):
     """Every replica's name lookups swallowed, then PostgreSQL and Redis restarted, so that each
     worker must look both up again to connect; one client sends `requests_sent` requests with
     its key, on one connection (one to each replica in turn), each of which must be answered
-    within the client's bound (a 503 from the key store, never a hang). The lookups are given back (the swallowing servers are left,
-    unasked) and recovered_after is how long until the key works again, nothing else
-    restarted."""
+    within the client's bound (a 503 from the key store, never a hang). The lookups are given
+    back (the swallowing servers are left, unasked) and recovered_after is how long until the
+    key works again, nothing else restarted."""
     replicas = topology.replicas()
     for name in replicas:
         _run("podman", "exec", "-d", "-u", "root", name, "python", "-c", SWALLOW_QUERIES)
