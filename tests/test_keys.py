@@ -5,6 +5,7 @@ each with SQLite (the default) and PostgreSQL."""
 import io
 import re
 import secrets
+import socket
 import threading
 from types import SimpleNamespace
 
@@ -234,6 +235,58 @@ def test_checking_the_kept_connection_and_making_a_new_one_share_one_bound(monke
     with ledger._kept_connection():
         pass
     assert given == [1.0]
+
+
+def lookups_dropped(monkeypatch):
+    """From now on every host name lookup fails as one the DNS dropped would; returns the names
+    asked for."""
+    asked = []
+
+    def dropped(host, *_args, **_kwargs):
+        asked.append(host)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", dropped)
+    return asked
+
+
+def test_a_workers_first_connection_goes_where_the_schema_was_made_without_a_lookup(
+        monkeypatch):
+    """A fresh replica's workers connect as its container starts, while podman's DNS drops
+    lookups (a request of CI's rolling restart waited 5 s for one, then got a 503): the first
+    connection goes to the address found at start; the next looks the name up again, since a
+    PostgreSQL restarted meanwhile may have moved."""
+    server = PostgresServer()
+    try:
+        ledger = keys.Ledger(f"postgresql://postgres@localhost:{server.port}/postgres")
+        ledger.create_schema()  # in gunicorn's master, before the fork
+        asked = lookups_dropped(monkeypatch)
+        first = ledger.list()
+        server.stop()
+        server.start()
+        with pytest.raises(KeyStoreUnavailable):
+            ledger.list()
+    finally:
+        server.remove()
+    assert first == [] and asked == ["localhost"]
+
+
+def test_an_address_found_at_start_that_no_longer_answers_is_looked_up_again(monkeypatch):
+    server = PostgresServer()
+    try:
+        ledger = keys.Ledger(f"postgresql://postgres@localhost:{server.port}/postgres")
+        ledger.create_schema()
+        monkeypatch.setattr(ledger, "_found_at", "127.0.0.2")  # nothing listens there
+        keys_listed = ledger.list()
+    finally:
+        server.remove()
+    assert keys_listed == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "/var/run/postgresql", "a.example,b.example"])
+def test_only_a_single_host_name_is_worth_remembering_an_address_for(host):
+    assert not keys._names_one_host(f"postgresql://digits@/digits?host={host}")
+    assert keys._names_one_host("postgresql://digits@postgres:5432/digits")
 
 
 def test_a_key_store_unreachable_at_start_stops_the_service_with_one_line(tmp_path):

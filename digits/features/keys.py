@@ -11,6 +11,7 @@ balance. SQLite is the embedded default; `postgresql://` URLs need psycopg
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import secrets
 import threading
@@ -58,6 +59,7 @@ class Ledger:
                              "postgresql://user@host/database")
         self.url = database_url
         self._kept = threading.local()  # PostgreSQL: (pid, connection) of this process's thread
+        self._found_at = None  # PostgreSQL: the address create_schema connected to (see there)
 
     def create_schema(self):
         """Create the database file (SQLite) and the table if they do not exist yet."""
@@ -68,6 +70,11 @@ class Ledger:
             if self.path:
                 connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for writers
             connection.execute(SCHEMA)
+            if not self.path and _names_one_host(self.url):
+                # each worker's first connection goes here without a name lookup: a fresh
+                # replica's workers connect as its container starts, when podman's DNS drops
+                # queries (a request of CI's rolling restart waited its 5 s for one, then 503)
+                self._found_at = connection.address
 
     def create(self, name, credits):
         """A new key with `credits`; returns (id, the full key). Only the hash is stored."""
@@ -180,6 +187,11 @@ class Ledger:
         lookup), and closed if it comes later; at start and in the admin commands, as long as
         psycopg takes.
 
+        A process's first connection made within `seconds` goes to the address create_schema
+        connected to (in gunicorn's master, before the fork), its name not looked up; only
+        the first, since a PostgreSQL restarted since may have moved. If that address does not
+        answer, the name is looked up within what is left of `seconds`.
+
         Raises psycopg.OperationalError when none can be made (in time)."""
         import psycopg
         # tcp_user_timeout: a statement sent to a server that has vanished fails within the
@@ -188,11 +200,14 @@ class Ledger:
                           connect_timeout=CONNECT_SECONDS, tcp_user_timeout=CONNECT_SECONDS * 1000)
         if seconds is None:
             return _QmarkConnection(connect())
-        try:
-            return _QmarkConnection(within(seconds, connect, late=_close,
-                                           once="connection to the key store"))
-        except TimeoutError as late:  # past the bound, or the last connect still hangs
-            raise psycopg.OperationalError(f"no connection to the key store: {late}") from None
+        deadline = time.monotonic() + seconds
+        found_at, self._found_at = self._found_at, None
+        if found_at:
+            try:
+                return _connected_within(seconds, partial(connect, hostaddr=found_at))
+            except psycopg.OperationalError:
+                pass  # moved, or gone: by name, as any later connection
+        return _connected_within(deadline - time.monotonic(), connect)
 
     @contextmanager
     def _kept_connection(self):
@@ -223,6 +238,34 @@ class Ledger:
             connection.close()
 
 
+def _connected_within(seconds, connect):
+    """What `connect()` returns within `seconds`, wrapped; closed if it comes later.
+
+    Raises psycopg.OperationalError when it fails or does not come in time."""
+    import psycopg
+    if seconds <= 0:
+        raise psycopg.OperationalError("no connection to the key store: no time left")
+    try:
+        return _QmarkConnection(within(seconds, connect, late=_close,
+                                       once="connection to the key store"))
+    except TimeoutError as late:  # past the bound, or the last connect still hangs
+        raise psycopg.OperationalError(f"no connection to the key store: {late}") from None
+
+
+def _names_one_host(url):
+    """Whether the PostgreSQL URL names a single server by a host name (not an address, not a
+    socket folder, not a list of servers): the only kind whose address can be looked up."""
+    from psycopg.conninfo import conninfo_to_dict
+    host = conninfo_to_dict(url).get("host") or ""
+    if not host or "," in host or host.startswith("/"):
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return False
+
+
 def _close(connection):
     """Close a connection made after the request that wanted it gave up on it."""
     connection.close()
@@ -236,6 +279,11 @@ class _QmarkConnection:
 
     def execute(self, query, parameters=()):
         return self.connection.execute(query.replace("?", "%s"), parameters)
+
+    @property
+    def address(self):
+        """The server's address this connection was made to."""
+        return self.connection.info.hostaddr
 
     def close(self):
         self.connection.close()
