@@ -22,11 +22,11 @@ import numpy as np
 
 from digits.core.model import SHIPPED_MODEL, probabilities
 from digits.core.reading import CUT_RIGHT, GAP_RIGHT, load_reader
-from digits.lab.evaluation import (MARK_SYMBOLS, answered_when_sure, drawn_as_png, evaluate,
-                                   evaluate_given_their_pixels, evaluate_marks,
-                                   evaluate_numbers, evaluate_overlaps, evaluate_pages,
-                                   expected_calibration_error, fit_boundaries, reliability,
-                                   score_uploads)
+from digits.lab.evaluation import (MARK_SYMBOLS, PARTED_WITHIN, answered_when_sure,
+                                   drawn_as_png, evaluate, evaluate_given_their_pixels,
+                                   evaluate_marks, evaluate_numbers, evaluate_overlaps,
+                                   evaluate_pages, expected_calibration_error, fit_boundaries,
+                                   reliability, score_uploads)
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.training import heldout
 
@@ -77,7 +77,7 @@ class Evaluation:
     boundary_fit: tuple = ()  # (GAP_RIGHT, CUT_RIGHT) most likely on this split's numbers
     overlaps: dict = field(default_factory=dict)  # per kind: {pixels past meeting: count right}
     # per kind and spacing: {kind, spacing, n, count_right, digits_right, given_pixels,
-    # best_count_right, best_digits_right}
+    # best_count_right, best_digits_right, pairs_a_path_parts, pairs_a_candidate_parts}
     given_pixels: list = field(default_factory=list)
 
 
@@ -248,16 +248,20 @@ def given_pixels_report(cells, split_name):
              "of the line's ink given to the digit that drew it instead of parted by the search; "
              "digits right of the numbers counted right, as read and so given; and parted by "
              "the best of the search's candidate cuts (the search judged by the drawn pixels): "
-             "counted right, digits right:",
+             "counted right, digits right; and of neighbouring digits, the pairs some cut path "
+             f"parts (at most {PARTED_WITHIN:.0%} of a digit's ink on the wrong side) and the "
+             "pairs one of the search's candidate paths parts:",
              f"{'kind':<7} {'spacing':<10} {'count':>6} {'digits':>7} {'given':>7} "
-             f"{'best count':>10} {'digits':>7}"]
+             f"{'best count':>10} {'digits':>7} {'a path':>7} {'a candidate':>11}"]
     lines += [f"{cell['kind']:<7} {cell['spacing']:<10} {cell['count_right']:>6.3f} "
               f"{cell['digits_right']:>7.3f} {cell['given_pixels']:>7.3f} "
-              f"{cell['best_count_right']:>10.3f} {cell['best_digits_right']:>7.3f}"
+              f"{cell['best_count_right']:>10.3f} {cell['best_digits_right']:>7.3f} "
+              f"{cell['pairs_a_path_parts']:>7.3f} {cell['pairs_a_candidate_parts']:>11.3f}"
               for cell in cells]
     lines.append("no target: where the paper parts the digits they agree; where digits touch, "
                  "as read against the best cuts is what the search's judge loses, the best cuts "
-                 "against given what cutting along paths loses")
+                 "against given what cutting along paths loses, and the pairs a candidate parts "
+                 "against those a path parts what the candidates miss")
     return "\n".join(lines)
 
 

@@ -275,6 +275,10 @@ def test_digits_given_their_own_pixels_are_counted_beside_the_search():
     best = [row for row in rows if row[4] == row[0]]
     assert cell["best_count_right"] == len(best) / len(rows)
     assert cell["best_digits_right"] == sum(row[5] for row in best) / sum(row[0] for row in best)
+    assert all(0 <= row[7] <= row[6] <= row[0] - 1 for row in rows)
+    pairs = sum(row[0] - 1 for row in rows)
+    assert cell["pairs_a_path_parts"] == sum(row[6] for row in rows) / pairs
+    assert cell["pairs_a_candidate_parts"] == sum(row[7] for row in rows) / pairs
 
 
 def two_rings_joined():
@@ -311,3 +315,32 @@ def test_the_search_judged_by_the_drawn_pixels_cuts_where_the_digits_meet():
     for number, digit in enumerate(digits):
         left, top, right, bottom = digit.box
         assert set(owner[top:bottom, left:right][digit.mask]) == {number}
+
+
+def a_bar_under_its_neighbour():
+    """Two digits' masks on a line 20 pixels tall: the first a bar along the bottom two rows,
+    columns 0-30; the second a block above the bar's right half, columns 15-25."""
+    first, second = np.zeros((20, 34), dtype=bool), np.zeros((20, 34), dtype=bool)
+    first[18:, :31] = True
+    second[:18, 15:26] = True
+    return first, second
+
+
+def test_a_cut_path_parts_digits_side_by_side_but_not_a_stroke_run_under_its_neighbour():
+    mask, owner = two_rings_joined()
+    assert evaluation.wrong_side(owner == 0, owner == 1) == 0
+    first, second = a_bar_under_its_neighbour()
+    # a cut moves at most a column a row: it cannot pass left of the block, then right of the
+    # bar's end two rows lower
+    assert evaluation.wrong_side(first, second) > 0
+    straight = np.full(20, 17)  # through column 17 in every row: keeps columns 0-16 left
+    assert evaluation.wrong_side(first, second, [straight]) == 2 * 18 + 2 * 14
+    assert evaluation.wrong_side(first, second, []) is None
+
+
+def test_pairs_parted_counts_the_pairs_a_path_and_a_candidate_part():
+    mask, owner = two_rings_joined()
+    assert evaluation.pairs_parted(owner, mask, 2) == (1, 1)
+    first, second = a_bar_under_its_neighbour()
+    owner = np.where(first, 0, np.where(second, 1, -1))
+    assert evaluation.pairs_parted(owner, first | second, 2) == (0, 0)

@@ -484,13 +484,20 @@ def _split_wide(digit, height, judge, margin, most, budget):
     return [pieces[span] for span in chosen]
 
 
+def candidate_paths(mask, height):
+    """The cut paths (`cuts.cut_paths`) the search tries through ink `mask` of a line whose
+    digits are `height` pixels tall: CUTS_PER_DIGIT for each digit's width the ink could hold,
+    at most MOST_CUTS, CUT_SPACING of the height apart."""
+    width = mask.shape[1]
+    return cut_paths(mask, CUT_SPACING * height,
+                     min(MOST_CUTS, round(CUTS_PER_DIGIT * width / (DIGIT_ASPECT * height))))
+
+
 def _candidates(digit, height):
     """The candidate cut paths through a segment, its two edges included (left to right), and
     the pieces between them worth judging: {(i, j): Segment between edge i and edge j}."""
-    width = digit.box[2] - digit.box[0]
-    paths = cut_paths(digit.mask, CUT_SPACING * height,
-                      min(MOST_CUTS, round(CUTS_PER_DIGIT * width / (DIGIT_ASPECT * height))))
-    rows = digit.mask.shape[0]
+    paths = candidate_paths(digit.mask, height)
+    rows, width = digit.mask.shape
     edges = [np.zeros(rows, dtype=np.int64), *paths, np.full(rows, width, dtype=np.int64)]
     last = len(edges) - 1
     stacked = np.stack(edges)

@@ -9,7 +9,7 @@ from PIL import Image
 from digits.core.errors import DigitsError, SeveralDigits
 from digits.core.ink import line_regions
 from digits.core.reading import Reader, count_blocks, counts_of, locate_page
-from digits.core.segmentation import segment
+from digits.core.segmentation import candidate_paths, segment
 from digits.lab.handwriting import SPLITS, handwriting
 from digits.lab.uploads import (KINDS, NUMBER_KINDS, PAGE_KINDS, SPACINGS, render_number,
                                 render_number_by_digit, render_page, render_upload)
@@ -335,15 +335,68 @@ def judge_by_drawn_pixels(owner, core, digits):
     return judge
 
 
+# A cut parts two neighbouring digits when it puts at most this share of a mean digit's ink on
+# the wrong side (a few pixels where their strokes meet)
+PARTED_WITHIN = 0.05
+
+
+def wrong_side(left, right, paths=None):
+    """The fewest pixels of two neighbouring digits' ink (`left`, `right`: boolean masks of one
+    line, `left` the digit written first) that a cut puts on the wrong side: of every cut the
+    search's paths could be (top to bottom, at most a column aside a row: `cuts.cut_paths`),
+    found by dynamic programming; or, given `paths` (a column per row, as cut_paths gives),
+    of those (None when there are none)."""
+    height, width = left.shape
+    # wrong[y, c]: a cut leaving row y at column c (keeping the columns left of c) puts the
+    # left digit's pixels at c and after, and the right digit's before c, on the wrong side
+    wrong = np.zeros((height, width + 1))
+    wrong[:, :width] = np.cumsum(left[:, ::-1], axis=1)[:, ::-1]
+    wrong[:, 1:] += np.cumsum(right, axis=1)
+    if paths is not None:
+        return min((int(wrong[np.arange(height), path].sum()) for path in paths), default=None)
+    total = wrong[0]
+    for row in range(1, height):
+        padded = np.pad(total, 1, constant_values=np.inf)
+        total = wrong[row] + np.minimum(np.minimum(padded[:-2], padded[2:]), padded[1:-1])
+    return int(total.min())
+
+
+def pairs_parted(owner, core, digits):
+    """Of a line's neighbouring digits (`owner`, `drawn_by`'s, on the mask the search parts,
+    `core`, drawn by `digits` digits), how many pairs some cut path parts (`wrong_side` within
+    PARTED_WITHIN of a mean digit's ink), and how many one of the search's candidate paths
+    through the line's ink does (`segmentation.candidate_paths`, as for one blob as wide and
+    as tall as the ink): (by a path, by a candidate)."""
+    drawn = np.bincount(owner[core & (owner >= 0)], minlength=digits)
+    within = PARTED_WITHIN * max(1.0, float(drawn.sum()) / digits)
+    rows, columns = np.flatnonzero(core.any(axis=1)), np.flatnonzero(core.any(axis=0))
+    if rows.size == 0:
+        return 0, 0
+    # the ink alone, as the search cuts it (each blob in its box; the paper around the line
+    # would take candidates of its own, cheap paths that part nothing)
+    box = np.s_[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    core, owner = core[box], owner[box]
+    paths = candidate_paths(core, core.shape[0])
+    by_path = by_candidate = 0
+    for digit in range(digits - 1):
+        left, right = core & (owner == digit), core & (owner == digit + 1)
+        by_path += wrong_side(left, right) <= within
+        on_a_candidate = wrong_side(left, right, paths)
+        by_candidate += on_a_candidate is not None and on_a_candidate <= within
+    return int(by_path), int(by_candidate)
+
+
 def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
     """Read each number as `read_numbers` does, again parted by the search with a judge that
     knows which digit drew each pixel (`judge_by_drawn_pixels`: the best of the search's
     candidate cuts), and again with its line's ink parted by which digit drew each pixel
     (`drawn_by`) instead of by the search: per number, (length, digits found, digits right
     when the count is right, digits right so parted, digits the best cuts found, digits right
-    of those when the count is right); the last three None when the page shows other than one
-    line. How far the search's cuts are from the best its candidates offer, and those from the
-    best any parting of the same pixels could do."""
+    of those when the count is right, neighbouring pairs some cut path parts, pairs one of the
+    search's candidate paths parts: `pairs_parted`); the last five None when the page shows
+    other than one line. How far the search's cuts are from the best its candidates offer,
+    those from the best any parting of the same pixels could do, and the candidates from the
+    cuts any path could be."""
     rows = []
     for index, (images, labels) in enumerate(numbers):
         whole, each, paper = render_number_by_digit(images, kind, spacing, offset + index)
@@ -355,7 +408,7 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
         except DigitsError:
             found = np.array([], dtype=int)
         right = int((found == labels).sum()) if len(found) == len(labels) else 0
-        parted = best_found = best_right = None
+        parted = best_found = best_right = by_path = by_candidate = None
         if len(regions) == 1:
             region = regions[0]
             owner = drawn_by(region, each, paper)
@@ -367,7 +420,10 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
                                                          for digit in drawn])).argmax(axis=1)
                 parted = int((answers == labels[drawn]).sum())
             best_found, best_right = _best_cuts(reader, region, owner, labels)
-        rows.append((len(labels), len(found), right, parted, best_found, best_right))
+            core = region.mask if region.core is None else region.core
+            by_path, by_candidate = pairs_parted(owner, core, len(labels))
+        rows.append((len(labels), len(found), right, parted, best_found, best_right, by_path,
+                     by_candidate))
     return rows
 
 
@@ -392,7 +448,9 @@ def evaluate_given_their_pixels(reader, split="test", count=240, kinds=NUMBER_KI
     digits_right (as read, of the numbers counted right and found on one line), given_pixels
     (the digits of the same numbers given the pixels they drew), best_count_right and
     best_digits_right (of the numbers found on one line, parted by the best of the search's
-    candidate cuts: counted right, and digits right of those)}}."""
+    candidate cuts: counted right, and digits right of those), pairs_a_path_parts and
+    pairs_a_candidate_parts (of their neighbouring digits, the share some cut path parts, and
+    one of the search's candidate paths does: `pairs_parted`)}}."""
     cells = [(kind, spacing) for spacing in spacings for kind in kinds]
     results = _read_cells(read_given_their_pixels, reader, split, count, cells, n_jobs)
     figures = {}
@@ -408,6 +466,9 @@ def evaluate_given_their_pixels(reader, split="test", count=240, kinds=NUMBER_KI
         figures[cell]["best_count_right"] = len(best) / max(1, len(one_line))
         figures[cell]["best_digits_right"] = (sum(row[5] for row in best)
                                               / max(1, sum(row[0] for row in best)))
+        pairs = max(1, sum(row[0] - 1 for row in one_line))
+        figures[cell]["pairs_a_path_parts"] = sum(row[6] for row in one_line) / pairs
+        figures[cell]["pairs_a_candidate_parts"] = sum(row[7] for row in one_line) / pairs
     return figures
 
 
