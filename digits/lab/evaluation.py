@@ -313,14 +313,20 @@ def _grey(data):
 DRAWN_SCALE = 10.0
 
 
+def _ink_drawn(owner, core, digits):
+    """Each of `digits` digits' pixels in a line's `core` (`owner`, `drawn_by`'s), and a mean
+    digit's (at least 1)."""
+    drawn = np.bincount(owner[core & (owner >= 0)], minlength=digits)
+    return drawn, max(1.0, float(drawn.sum()) / digits)
+
+
 def judge_by_drawn_pixels(owner, core, digits):
     """A judge for `segmentation.segment` that knows which of `digits` digits drew each pixel
     of a line (`owner`, `drawn_by`'s, on the mask the search parts, `core`): a piece scores
     minus DRAWN_SCALE for each mean digit's ink it holds of other digits or misses of the one
     it holds most of: 0 for one digit's whole ink. The search's best with it is the best its
     candidate cuts offer."""
-    drawn = np.bincount(owner[core & (owner >= 0)], minlength=digits)
-    mean = max(1.0, float(drawn.sum()) / digits)
+    drawn, mean = _ink_drawn(owner, core, digits)
 
     def judge(pieces, _height):
         scores = []
@@ -367,8 +373,7 @@ def pairs_parted(owner, core, digits):
     PARTED_WITHIN of a mean digit's ink), and how many one of the search's candidate paths
     through the line's ink does (`segmentation.candidate_paths`, as for one blob as wide and
     as tall as the ink): (by a path, by a candidate)."""
-    drawn = np.bincount(owner[core & (owner >= 0)], minlength=digits)
-    within = PARTED_WITHIN * max(1.0, float(drawn.sum()) / digits)
+    within = PARTED_WITHIN * _ink_drawn(owner, core, digits)[1]
     rows, columns = np.flatnonzero(core.any(axis=1)), np.flatnonzero(core.any(axis=0))
     if rows.size == 0:
         return 0, 0
@@ -419,18 +424,18 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
                 answers = reader.probabilities(np.stack([counts_of(masks[digit])
                                                          for digit in drawn])).argmax(axis=1)
                 parted = int((answers == labels[drawn]).sum())
-            best_found, best_right = _best_cuts(reader, region, owner, labels)
             core = region.mask if region.core is None else region.core
+            best_found, best_right = _best_cuts(reader, region, core, owner, labels)
             by_path, by_candidate = pairs_parted(owner, core, len(labels))
         rows.append((len(labels), len(found), right, parted, best_found, best_right, by_path,
                      by_candidate))
     return rows
 
 
-def _best_cuts(reader, region, owner, labels):
-    """(digits found, digits right when as many as `labels`) of a line Region segmented with
-    the drawn-pixel judge (`judge_by_drawn_pixels`) and read by the reader's digit model."""
-    core = region.mask if region.core is None else region.core
+def _best_cuts(reader, region, core, owner, labels):
+    """(digits found, digits right when as many as `labels`) of a line Region (`core`: the
+    mask its search parts) segmented with the drawn-pixel judge (`judge_by_drawn_pixels`) and
+    read by the reader's digit model."""
     try:
         digits, _ = segment(region.mask, judge_by_drawn_pixels(owner, core, len(labels)),
                             core=region.core)
