@@ -227,6 +227,72 @@ def test_a_redis_whose_name_lookup_hangs_holds_a_request_no_longer_than_its_boun
     assert counted > 0  # counted in Redis, reached through the name looked up
 
 
+class NamedRedis:
+    """The DNS as a test sets it: the name `redis.named.test` answers `address` (or, with
+    `address` None, the lookup fails as a DNS that drops it: EAI_AGAIN), and each lookup of
+    it is counted; other names are looked up for real."""
+
+    NAME = "redis.named.test"
+
+    def __init__(self, monkeypatch, address):
+        self.address, self.lookups = address, 0
+        real_lookup = socket.getaddrinfo
+
+        def lookup(host, port, *args, **kwargs):
+            if host != self.NAME:
+                return real_lookup(host, port, *args, **kwargs)
+            self.lookups += 1
+            if self.address is None:
+                raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+            return real_lookup(self.address, port, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", lookup)
+
+
+def test_a_fresh_worker_s_first_redis_connection_needs_no_lookup(monkeypatch, tmp_path):
+    """gunicorn's master looks Redis's name up as it starts; a worker's first connection goes
+    to that address without a lookup (a fresh replica's workers connect as its container
+    starts, when podman's DNS drops lookups: each first request waited the lookup's bound and
+    was counted in memory). The connections after it look the name up again."""
+    import redis
+    port = free_port()
+    server = start_redis(tmp_path, port)
+    try:
+        dns = NamedRedis(monkeypatch, "127.0.0.1")
+        app = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=f"redis://{dns.NAME}:{port}")
+        at_start, dns.address = dns.lookups, None  # from now on, every lookup of it is lost
+        client, counted = app.test_client(), redis.Redis(host="127.0.0.1", port=port)
+        first = post(client)
+        counted_first = counted.dbsize()
+        counted.client_kill_filter(_type="normal", skipme=True)  # the next needs a connection
+        later = post(client)
+        lookups_later = dns.lookups - at_start
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert first.status_code == 200 and counted_first > 0  # in Redis, not the worker's memory
+    assert at_start == 1
+    assert later.status_code == 200 and lookups_later >= 1  # by name: it may have moved
+
+
+def test_an_address_found_at_start_that_refuses_is_looked_up_again(monkeypatch, tmp_path):
+    """A Redis that moved since gunicorn's master started (a container made again) refuses at
+    the address found then: the first connection looks the name up instead, and counts there."""
+    import redis
+    port = free_port()
+    server = start_redis(tmp_path, port)  # on 127.0.0.1 alone: 127.0.0.2 refuses
+    try:
+        dns = NamedRedis(monkeypatch, "127.0.0.2")
+        app = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=f"redis://{dns.NAME}:{port}")
+        dns.address = "127.0.0.1"
+        answer = post(app.test_client())
+        counted = redis.Redis(host="127.0.0.1", port=port).dbsize()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert answer.status_code == 200 and counted > 0
+
+
 def self_signed_for_localhost(folder):
     """A certificate for the name localhost (not its address) and its key, made by openssl:
     (certificate file, key file)."""

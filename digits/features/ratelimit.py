@@ -8,6 +8,7 @@ a proxy, DIGITS_TRUSTED_PROXIES says how many X-Forwarded-For hops to believe.
 """
 
 import socket
+from urllib.parse import urlsplit
 
 from flask import request
 from flask_limiter import Limiter
@@ -24,24 +25,59 @@ from digits.service.config import ConfigError
 # holding the worker and its request; past this the limiter falls back to memory instead.
 # Options in the storage URL (`?socket_timeout=…`) take precedence.
 REDIS_TIMEOUT_SECONDS = 0.25
+# How long gunicorn's master, as it starts, waits for the lookup of Redis's host name whose
+# address each worker's first connection then takes (`address_at_start`). Nothing is served
+# yet; past it the workers look the name up themselves, as before.
+START_LOOKUP_SECONDS = 1.0
 
 
-def connection_looking_up_within(seconds, tls=False):
+def address_at_start(storage):
+    """The address of the Redis a `redis://` or `rediss://` storage URL names, looked up within
+    START_LOOKUP_SECONDS, or None when the lookup fails or takes longer. Called as the app is
+    made, in gunicorn's preloading master, before the workers are forked."""
+    parts = urlsplit(storage)
+    try:
+        found = within(START_LOOKUP_SECONDS, socket.getaddrinfo, parts.hostname,
+                       parts.port or 6379, 0, socket.SOCK_STREAM,
+                       once=f"lookup of {parts.hostname}")
+    except (OSError, ValueError):  # TimeoutError is an OSError; ValueError: a bad port
+        return None
+    return found[0][4][0] if found else None
+
+
+def connection_looking_up_within(seconds, tls=False, found_at=None):
     """redis-py's connection class (TCP, or TLS for `rediss://` with `tls`), its host name
     looked up within `seconds` (`bounded.within`), then connected to as before. redis-py bounds
     connecting and each answer, not the lookup: with the lookups of a Redis just started
     dropped by the DNS, each request waited 20 s (two lookups of 10 s) before the limiter fell
     back to memory. Over TLS only the TCP connection goes to the address looked up: the
-    certificate is still checked against the name."""
+    certificate is still checked against the name.
+
+    `found_at` (`address_at_start`'s) is where a process's first connection goes, without a
+    lookup: a fresh worker connects on its first request, as its container starts, when
+    podman's DNS drops lookups (each worker's first request waited the lookup's bound, and
+    counted in memory). The connections after it look the name up (a Redis restarted since may
+    have moved), and so does a first one the address refuses."""
     from redis.connection import Connection, SSLConnection
+
+    first = [found_at]  # this process's first connection's address (a fork copies it unused)
 
     class LookingUpWithin(Connection):
         def _connect(self):
+            found, first[0] = first[0], None
+            if found:
+                try:
+                    return self._connect_to(found)
+                except OSError:
+                    pass  # moved, or gone: by name, as any later connection
             # a TimeoutError here is redis-py's "Timeout connecting to server", as its own; the
             # first address is the one redis-py would try first
-            address = within(seconds, socket.getaddrinfo, self.host, self.port,
-                             self.socket_type, socket.SOCK_STREAM,
-                             once=f"lookup of {self.host}")[0][4][0]
+            return self._connect_to(within(seconds, socket.getaddrinfo, self.host, self.port,
+                                           self.socket_type, socket.SOCK_STREAM,
+                                           once=f"lookup of {self.host}")[0][4][0])
+
+        def _connect_to(self, address):
+            """redis-py's own connection, made to `address` instead of the host's name."""
             host, self.host = self.host, address
             try:
                 return super()._connect()
@@ -100,7 +136,8 @@ def register(app, reading):
     # Sentinel and Cluster find their servers their own way, and look them up unbounded
     if storage.startswith(("redis://", "rediss://")):
         redis_options["connection_class"] = connection_looking_up_within(
-            REDIS_TIMEOUT_SECONDS, tls=storage.startswith("rediss://"))
+            REDIS_TIMEOUT_SECONDS, tls=storage.startswith("rediss://"),
+            found_at=address_at_start(storage))
     limiter = Limiter(client_identity, app=app, storage_uri=storage, storage_options=redis_options,
                       headers_enabled=True, strategy="fixed-window",
                       in_memory_fallback_enabled=True, swallow_errors=True)
