@@ -114,6 +114,11 @@ class Topology:
     def replicas(self):
         return self.containers("digits")
 
+    def address(self, name):
+        """A container's address on the project's network (the host reaches it directly)."""
+        return _run("podman", "inspect", "-f",
+                    "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name).strip()
+
     def exec(self, name, *command):
         """Run a command inside a container; returns its output.
 
@@ -472,10 +477,7 @@ def lookups_lost(topology, key, requests_sent=3):
     key works again, nothing else restarted."""
     replicas = topology.replicas()
     for name in replicas:
-        _run("podman", "exec", "-d", "-u", "root", name, "python", "-c", SWALLOW_QUERIES)
-        _run("podman", "exec", "-u", "root", name, "sh", "-c",
-             f"cp /etc/resolv.conf {_KEPT_RESOLVER} && echo 'nameserver 127.0.0.1' "
-             "> /etc/resolv.conf")
+        swallow_lookups(name)
     for service in ("postgres", "redis"):
         name = topology.containers(service)[0]
         topology.stop(name)
@@ -485,10 +487,57 @@ def lookups_lost(topology, key, requests_sent=3):
     with requests.Session() as session:
         outcomes = [post(topology.url, key, session=session) for _ in range(requests_sent)]
     for name in replicas:
-        _run("podman", "exec", "-u", "root", name, "cp", _KEPT_RESOLVER, "/etc/resolv.conf")
+        give_lookups_back(name)
     recovered = answered_again(topology, key, outcomes)
     return Fault("every replica's name lookups lost, PostgreSQL and Redis restarted", outcomes,
                  recovered)
+
+
+def swallow_lookups(name):
+    """Point a container's resolver at a server of its own that never answers (SWALLOW_QUERIES);
+    `give_lookups_back` undoes it."""
+    _run("podman", "exec", "-d", "-u", "root", name, "python", "-c", SWALLOW_QUERIES)
+    _run("podman", "exec", "-u", "root", name, "sh", "-c",
+         f"cp /etc/resolv.conf {_KEPT_RESOLVER} && echo 'nameserver 127.0.0.1' "
+         "> /etc/resolv.conf")
+
+
+def give_lookups_back(name):
+    """The container's own resolver again (the swallowing server is left, unasked)."""
+    _run("podman", "exec", "-u", "root", name, "cp", _KEPT_RESOLVER, "/etc/resolv.conf")
+
+
+def fresh_replica_lookups_lost(topology, key, requests_sent=4):
+    """A replica stopped and started, and, once it answers /health (its gunicorn master has
+    looked PostgreSQL and Redis up, its workers are forked and none has connected yet), its
+    name lookups swallowed, as podman's DNS drops them while a container starts. One client
+    sends `requests_sent` requests with `key` through nginx, then as many straight to that
+    replica. Each must be answered, charged in PostgreSQL and counted in Redis: the replica's
+    X-RateLimit-Remaining goes on from the shared count (a worker counting in its own memory
+    starts again from the limit). recovered_after: from the start until /health answers."""
+    victim = topology.replicas()[1]
+    before = topology.credits(key)
+    outcomes = [post(topology.url, key) for _ in range(requests_sent)]
+    topology.stop(victim)
+    begun = time.monotonic()
+    topology.start(victim)
+    topology.wait_ready(victim)
+    ready = time.monotonic() - begun
+    swallow_lookups(victim)
+    try:
+        direct = f"http://{topology.address(victim)}:8000"
+        outcomes += [post(direct, key) for _ in range(requests_sent)]
+    finally:
+        give_lookups_back(victim)
+    answered = sum(outcome.status == 200 for outcome in outcomes)
+    remaining = [outcome.remaining for outcome in outcomes]
+    shared = None not in remaining and all(later == earlier - 1 for earlier, later
+                                           in zip(remaining, remaining[1:]))
+    charged = before - topology.credits(key)
+    return Fault(f"replica {victim} started, then its name lookups lost", outcomes, ready,
+                 f"counted in Redis: {shared} (X-RateLimit-Remaining {remaining}); "
+                 f"ledger {charged} credits charged for {answered} images: "
+                 f"{'balanced' if charged == answered else 'NOT balanced'}")
 
 
 def main():
@@ -502,6 +551,7 @@ def main():
         print(redis_outage(topology, load_keys(topology, 2), topology.create_key(1000)).report())
         print(postgres_outage(topology, topology.create_key(1000)).report())
         print(lookups_lost(topology, topology.create_key(1000)).report())
+        print(fresh_replica_lookups_lost(topology, topology.create_key(1000)).report())
     print(f"left behind: {topology.leftovers() or 'nothing'}")
 
 

@@ -168,3 +168,18 @@ def test_with_every_lookup_lost_a_request_gets_a_503_within_the_clients_bound(to
             for outcome in lost] == [(503, True, True)] * 3
     assert fault.recovered_after is not None
     assert [outcome for outcome in after if outcome.status != 200] == []
+
+
+def test_a_replica_started_while_lookups_are_lost_counts_its_first_requests_in_redis(topology):
+    """A fresh replica's workers connect on their first requests, as its container starts, when
+    podman's DNS drops lookups. Their first connections to PostgreSQL and Redis go to the
+    addresses their gunicorn master found at start: each request is answered and charged, and
+    counted in Redis against the key's shared allowance (each worker's first request was
+    counted in its own memory, X-RateLimit-Remaining starting again from the limit)."""
+    key = topology.create_key(1000)
+    before = topology.credits(key)
+    fault = compose.fresh_replica_lookups_lost(topology, key)
+    remaining = [outcome.remaining for outcome in fault.outcomes]
+    assert [outcome.status for outcome in fault.outcomes] == [200] * len(fault.outcomes)
+    assert remaining == list(range(remaining[0], remaining[0] - len(remaining), -1))
+    assert before - topology.credits(key) == len(fault.outcomes)
