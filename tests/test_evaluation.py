@@ -275,10 +275,12 @@ def test_digits_given_their_own_pixels_are_counted_beside_the_search():
     best = [row for row in rows if row[4] == row[0]]
     assert cell["best_count_right"] == len(best) / len(rows)
     assert cell["best_digits_right"] == sum(row[5] for row in best) / sum(row[0] for row in best)
-    assert all(0 <= row[7] <= row[6] <= row[0] - 1 for row in rows)
+    # a candidate is a middle path, and a middle path a path
+    assert all(0 <= row[8] <= row[7] <= row[6] <= row[0] - 1 for row in rows)
     pairs = sum(row[0] - 1 for row in rows)
     assert cell["pairs_a_path_parts"] == sum(row[6] for row in rows) / pairs
-    assert cell["pairs_a_candidate_parts"] == sum(row[7] for row in rows) / pairs
+    assert cell["pairs_a_middle_path_parts"] == sum(row[7] for row in rows) / pairs
+    assert cell["pairs_a_candidate_parts"] == sum(row[8] for row in rows) / pairs
 
 
 def two_rings_joined():
@@ -338,9 +340,27 @@ def test_a_cut_path_parts_digits_side_by_side_but_not_a_stroke_run_under_its_nei
     assert evaluation.wrong_side(first, second, []) is None
 
 
-def test_pairs_parted_counts_the_pairs_a_path_and_a_candidate_part():
+def test_pairs_parted_counts_the_pairs_a_path_a_middle_path_and_a_candidate_part(monkeypatch):
     mask, owner = two_rings_joined()
-    assert evaluation.pairs_parted(owner, mask, 2) == (1, 1)
+    assert evaluation.pairs_parted(owner, mask, 2) == (1, 1, 1)
+    # the search's candidates chosen otherwise: a middle path still parts them, no candidate
+    monkeypatch.setattr(evaluation, "candidate_paths", lambda mask, height: [])
+    assert evaluation.pairs_parted(owner, mask, 2) == (1, 1, 0)
     first, second = a_bar_under_its_neighbour()
     owner = np.where(first, 0, np.where(second, 1, -1))
-    assert evaluation.pairs_parted(owner, first | second, 2) == (0, 0)
+    assert evaluation.pairs_parted(owner, first | second, 2) == (0, 0, 0)
+
+
+def test_a_pair_parted_by_a_path_but_by_no_cheapest_path_through_the_middle_row():
+    """Two rings (24 pixels tall, 12 wide, walls of 2) joined along their tops, across a gap of
+    4 columns, by a bar 6 rows thick: straight down the gap parts them (the bar's halves are
+    theirs), but the cheapest path through each column of the gap bends into a ring and cuts
+    its top wall (4 ink pixels against the bar's 6), and through any other column it halves a
+    ring: the kind of path the candidates are chosen from misses the pair."""
+    mask = np.zeros((24, 28), dtype=bool)
+    for left in (0, 16):
+        mask[:, left:left + 12] = True
+        mask[2:22, left + 2:left + 10] = False
+    mask[:6, 12:16] = True
+    owner = np.where(mask, (np.arange(28) >= 14).astype(int), -1)
+    assert evaluation.pairs_parted(owner, mask, 2) == (1, 0, 0)

@@ -6,7 +6,7 @@ import pytest
 from conftest import READER, encode
 from digits.core.errors import SeveralDigits, TooManyDigits
 from digits.core.ink import Region, rows_of, split_rows
-from digits.core.cuts import INK_COST, SIDE_COST, cut_paths
+from digits.core.cuts import INK_COST, SIDE_COST, cut_paths, paths_through_middle
 from digits.core.segmentation import (ALONE_MARGIN, CROSSING_LINES, EDGE_STEPS, NARROW_MARGIN,
                                       PARTED_MARGIN, SCORE_BUDGET, Segment, regrown, segment,
                                       separators, stroke_crossings)
@@ -199,36 +199,54 @@ def test_a_cut_path_bends_round_strokes_that_overlap_diagonally():
     assert path.max() - path.min() >= 10 and np.abs(np.diff(path)).max() <= 1
 
 
-def _cheapest_through(cost, row, column):
-    """The cheapest top-to-bottom path cost through (`row`, `column`) of a cost map, one step
-    down and at most one aside at a time (a diagonal step SIDE_COST dearer): plain loops."""
-    height, width = cost.shape
+def _walked(mask, path):
+    """What a cut path through a blob costs: each pixel (INK_COST in ink, 1 on paper) and each
+    sideways step SIDE_COST."""
+    ink = mask[np.arange(mask.shape[0]), path]
+    return np.where(ink, INK_COST, 1.0).sum() + SIDE_COST * np.abs(np.diff(path)).sum()
 
-    def passes(costs, stop):
-        total = [list(costs[0])]
-        for r in range(1, stop + 1):
-            total.append([costs[r][x] + min(total[-1][x],
-                                            total[-1][x - 1] + SIDE_COST if x else np.inf,
-                                            total[-1][x + 1] + SIDE_COST if x < width - 1
-                                            else np.inf) for x in range(width)])
-        return total[stop][column]
 
-    return (passes(cost.tolist(), row) + passes(cost[::-1].tolist(), height - 1 - row)
-            - float(cost[row, column]))
+def _cheapest_through(mask, row, column):
+    """The cheapest `_walked` cost of a top-to-bottom path through (`row`, `column`), one step
+    down and at most one aside at a time: plain loops over every pixel."""
+    height, width = mask.shape
+
+    def own(r, x):
+        return INK_COST if mask[r][x] else 1.0
+
+    total = [own(0, x) if row != 0 or x == column else np.inf for x in range(width)]
+    for r in range(1, height):
+        total = [min(total[x + d] + (SIDE_COST if d else 0.0)
+                     for d in (-1, 0, 1) if 0 <= x + d < width) + own(r, x)
+                 if r != row or x == column else np.inf for x in range(width)]
+    return min(total)
 
 
 def test_each_cut_path_is_the_cheapest_way_through_its_column_of_the_middle_row():
     rng = np.random.default_rng(4)
     for _ in range(20):
         mask = rng.random((int(rng.integers(6, 30)), int(rng.integers(8, 40)))) < 0.4
-        cost = np.where(mask, INK_COST, 1.0)
         middle = mask.shape[0] // 2
         for path in cut_paths(mask, spacing=3, most=5):
-            steps = np.abs(np.diff(path))
-            assert steps.max(initial=0) <= 1
-            walked = cost[np.arange(mask.shape[0]), path].sum() + SIDE_COST * steps.sum()
-            assert walked == pytest.approx(_cheapest_through(cost, middle, path[middle]),
-                                           abs=1e-3)
+            assert np.abs(np.diff(path)).max(initial=0) <= 1
+            assert _walked(mask, path) == pytest.approx(
+                _cheapest_through(mask, middle, path[middle]), abs=1e-3)
+
+
+def test_the_paths_through_the_middle_row_are_every_column_s_cheapest_and_hold_the_cuts():
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        mask = rng.random((int(rng.integers(6, 30)), int(rng.integers(8, 40)))) < 0.4
+        middle = mask.shape[0] // 2
+        paths = paths_through_middle(mask)
+        assert [int(path[middle]) for path in paths] == list(range(1, mask.shape[1] - 1))
+        for path in paths:
+            assert np.abs(np.diff(path)).max(initial=0) <= 1
+            assert _walked(mask, path) == pytest.approx(
+                _cheapest_through(mask, middle, path[middle]), abs=1e-3)
+        middles = {int(path[middle]): path for path in paths}
+        for cut in cut_paths(mask, spacing=3, most=5):
+            assert np.array_equal(cut, middles[int(cut[middle])])
 
 
 def test_the_search_takes_the_cuts_whose_pieces_the_judge_likes_best():

@@ -19,14 +19,10 @@ def cut_paths(mask, spacing, most):
     which it leaves every row (an int array as long as the mask is tall; a cut keeps the
     columns left of it). At most `most` cuts, at least `spacing` columns apart in the middle
     row, never at the mask's outer columns."""
-    height, width = mask.shape
+    width = mask.shape[1]
     if width < 3 or most < 1:
         return []
-    cost = np.where(mask, INK_COST, 1.0).astype(np.float32)
-    down, down_moves = _accumulate(cost)
-    up, up_moves = _accumulate(cost[::-1])
-    middle = height // 2
-    through = down[middle] + up[height - 1 - middle] - cost[middle]
+    through, path_through = _through_middle(mask)
     inner = np.arange(1, width - 1)
     lowest = inner[(through[inner] <= through[inner - 1]) & (through[inner] <= through[inner + 1])]
     chosen = []
@@ -35,12 +31,35 @@ def cut_paths(mask, spacing, most):
             chosen.append(int(x))
             if len(chosen) == most:
                 break
-    paths = []
-    for x in sorted(chosen):
+    return [path_through(x) for x in sorted(chosen)]
+
+
+def paths_through_middle(mask):
+    """The cheapest path through each inner column of a boolean blob's middle row, left to
+    right (each as `cut_paths` gives a cut): every path `cut_paths` could choose."""
+    width = mask.shape[1]
+    if width < 3:
+        return []
+    path_through = _through_middle(mask)[1]
+    return [path_through(x) for x in range(1, width - 1)]
+
+
+def _through_middle(mask):
+    """The cheapest cost of a path from a blob's top row to its bottom row through each
+    column of its middle row, and a function that gives that path for a column."""
+    height = mask.shape[0]
+    cost = np.where(mask, INK_COST, 1.0).astype(np.float32)
+    down, down_moves = _accumulate(cost)
+    up, up_moves = _accumulate(cost[::-1])
+    middle = height // 2
+    through = down[middle] + up[height - 1 - middle] - cost[middle]
+
+    def path_through(x):
         above = _trace(down_moves, middle, x)
         below = _trace(up_moves, height - 1 - middle, x)[::-1]
-        paths.append(np.concatenate([above, below[1:]]))
-    return paths
+        return np.concatenate([above, below[1:]])
+
+    return through, path_through
 
 
 def _accumulate(cost):

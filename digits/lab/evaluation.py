@@ -6,6 +6,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from PIL import Image
 
+from digits.core.cuts import paths_through_middle
 from digits.core.errors import DigitsError, SeveralDigits
 from digits.core.ink import line_regions
 from digits.core.reading import Reader, count_blocks, counts_of, locate_page
@@ -370,25 +371,27 @@ def wrong_side(left, right, paths=None):
 def pairs_parted(owner, core, digits):
     """Of a line's neighbouring digits (`owner`, `drawn_by`'s, on the mask the search parts,
     `core`, drawn by `digits` digits), how many pairs some cut path parts (`wrong_side` within
-    PARTED_WITHIN of a mean digit's ink), and how many one of the search's candidate paths
-    through the line's ink does (`segmentation.candidate_paths`, as for one blob as wide and
-    as tall as the ink): (by a path, by a candidate)."""
+    PARTED_WITHIN of a mean digit's ink), how many the cheapest path through some column of
+    the ink's middle row does (`cuts.paths_through_middle`: every path the search's candidates
+    are chosen from), and how many one of the search's candidate paths through the line's ink
+    does (`segmentation.candidate_paths`, as for one blob as wide and as tall as the ink): (by
+    a path, by a middle path, by a candidate)."""
     within = PARTED_WITHIN * _ink_drawn(owner, core, digits)[1]
     rows, columns = np.flatnonzero(core.any(axis=1)), np.flatnonzero(core.any(axis=0))
     if rows.size == 0:
-        return 0, 0
+        return 0, 0, 0
     # the ink alone, as the search cuts it (each blob in its box; the paper around the line
     # would take candidates of its own, cheap paths that part nothing)
     box = np.s_[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
     core, owner = core[box], owner[box]
-    paths = candidate_paths(core, core.shape[0])
-    by_path = by_candidate = 0
+    middle, paths = paths_through_middle(core), candidate_paths(core, core.shape[0])
+    parted = np.zeros(3, dtype=int)
     for digit in range(digits - 1):
         left, right = core & (owner == digit), core & (owner == digit + 1)
-        by_path += wrong_side(left, right) <= within
-        on_a_candidate = wrong_side(left, right, paths)
-        by_candidate += on_a_candidate is not None and on_a_candidate <= within
-    return int(by_path), int(by_candidate)
+        for which, among in enumerate((None, middle, paths)):
+            wrong = wrong_side(left, right, among)
+            parted[which] += wrong is not None and wrong <= within
+    return tuple(int(count) for count in parted)
 
 
 def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
@@ -397,9 +400,10 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
     candidate cuts), and again with its line's ink parted by which digit drew each pixel
     (`drawn_by`) instead of by the search: per number, (length, digits found, digits right
     when the count is right, digits right so parted, digits the best cuts found, digits right
-    of those when the count is right, neighbouring pairs some cut path parts, pairs one of the
-    search's candidate paths parts: `pairs_parted`); the last five None when the page shows
-    other than one line. How far the search's cuts are from the best its candidates offer,
+    of those when the count is right, neighbouring pairs some cut path parts, pairs the
+    cheapest path through a column of the ink's middle row parts, pairs one of the search's
+    candidate paths parts: `pairs_parted`); the last six None when the page shows other than
+    one line. How far the search's cuts are from the best its candidates offer,
     those from the best any parting of the same pixels could do, and the candidates from the
     cuts any path could be."""
     rows = []
@@ -413,7 +417,7 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
         except DigitsError:
             found = np.array([], dtype=int)
         right = int((found == labels).sum()) if len(found) == len(labels) else 0
-        parted = best_found = best_right = by_path = by_candidate = None
+        parted = best_found = best_right = by_path = by_middle = by_candidate = None
         if len(regions) == 1:
             region = regions[0]
             owner = drawn_by(region, each, paper)
@@ -426,9 +430,9 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
                 parted = int((answers == labels[drawn]).sum())
             core = region.mask if region.core is None else region.core
             best_found, best_right = _best_cuts(reader, region, core, owner, labels)
-            by_path, by_candidate = pairs_parted(owner, core, len(labels))
+            by_path, by_middle, by_candidate = pairs_parted(owner, core, len(labels))
         rows.append((len(labels), len(found), right, parted, best_found, best_right, by_path,
-                     by_candidate))
+                     by_middle, by_candidate))
     return rows
 
 
@@ -453,9 +457,10 @@ def evaluate_given_their_pixels(reader, split="test", count=240, kinds=NUMBER_KI
     digits_right (as read, of the numbers counted right and found on one line), given_pixels
     (the digits of the same numbers given the pixels they drew), best_count_right and
     best_digits_right (of the numbers found on one line, parted by the best of the search's
-    candidate cuts: counted right, and digits right of those), pairs_a_path_parts and
-    pairs_a_candidate_parts (of their neighbouring digits, the share some cut path parts, and
-    one of the search's candidate paths does: `pairs_parted`)}}."""
+    candidate cuts: counted right, and digits right of those), pairs_a_path_parts,
+    pairs_a_middle_path_parts and pairs_a_candidate_parts (of their neighbouring digits, the
+    share some cut path parts, the cheapest path through some column of the middle row does,
+    and one of the search's candidate paths does: `pairs_parted`)}}."""
     cells = [(kind, spacing) for spacing in spacings for kind in kinds]
     results = _read_cells(read_given_their_pixels, reader, split, count, cells, n_jobs)
     figures = {}
@@ -473,7 +478,8 @@ def evaluate_given_their_pixels(reader, split="test", count=240, kinds=NUMBER_KI
                                               / max(1, sum(row[0] for row in best)))
         pairs = max(1, sum(row[0] - 1 for row in one_line))
         figures[cell]["pairs_a_path_parts"] = sum(row[6] for row in one_line) / pairs
-        figures[cell]["pairs_a_candidate_parts"] = sum(row[7] for row in one_line) / pairs
+        figures[cell]["pairs_a_middle_path_parts"] = sum(row[7] for row in one_line) / pairs
+        figures[cell]["pairs_a_candidate_parts"] = sum(row[8] for row in one_line) / pairs
     return figures
 
 
