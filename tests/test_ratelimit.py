@@ -12,6 +12,7 @@ import pytest
 from conftest import (TEST_IMAGES, create_key, free_port, gunicorn_serving, parallel_predictions,
                       start_redis)
 from digits import app as app_factory
+from digits.features import bounded
 from digits.service.config import ConfigError
 from digits.service.routes import reading_routes
 from service import create_app
@@ -290,6 +291,28 @@ def test_an_address_found_at_start_that_refuses_is_looked_up_again(monkeypatch, 
     finally:
         server.terminate()
         server.wait(timeout=10)
+    assert answer.status_code == 200 and counted > 0
+
+
+def test_an_address_found_longer_ago_than_the_start_s_bound_is_looked_up_again(
+        monkeypatch, tmp_path):
+    """A worker forked, or first asked, long after the start connects by name: a Redis
+    restarted since may have moved, and its old address drops what is sent to it (under
+    compose the first connection there waited the limiter's bound)."""
+    import redis
+    port = free_port()
+    server = start_redis(tmp_path, port)
+    try:
+        dns = NamedRedis(monkeypatch, "127.0.0.1")
+        app = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=f"redis://{dns.NAME}:{port}")
+        at_start = dns.lookups
+        monkeypatch.setattr(bounded, "FOUND_AT_START_SECONDS", 0.0)
+        answer = post(app.test_client())
+        counted = redis.Redis(host="127.0.0.1", port=port).dbsize()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert at_start == 1 and dns.lookups == 2
     assert answer.status_code == 200 and counted > 0
 
 

@@ -5,13 +5,16 @@ What no driver bounds is the host name's lookup before it connects: psycopg's
 `connect_timeout` and redis-py's `socket_connect_timeout` start once there is an address, and a
 lookup the DNS never answers waits for the resolver's own timeouts (podman's aardvark-dns drops
 queries while a container starts: 10 s measured, beside the replicas under compose). The
-features that reach a database (keys, rate limits) make those calls through `within`.
+features that reach a database (keys, rate limits) make those calls through `within`, and
+their workers' first connections skip the lookup for a while after the start (`FoundAtStart`).
 """
 
 import os
 import queue
 import threading
+import time
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from functools import partial
 
 # The calls one process may have running at once; more wait in its queue. Two names are used
@@ -21,6 +24,13 @@ THREADS = 4
 # for a lookup and a connection to a service that is back (tens of milliseconds), short enough
 # that a DNS still dead costs a request little.
 PROBE_SECONDS = 0.5
+
+# How long an address gunicorn's master looked up as it started stands in for the lookup of its
+# name: through the first connections of a container's workers, made as it starts, when podman's
+# DNS drops lookups. Past it a server restarted since may have moved (podman gives a container
+# started again another address, and the old one drops what is sent to it): a worker forked
+# later, or whose first request comes later, looks the name up.
+FOUND_AT_START_SECONDS = 30.0
 
 _calls = (None, None)  # (pid, queue of calls): one made before a fork has no threads in the child
 _hanging = {}  # (pid, `once` name) -> how many calls of that name given up on still run
@@ -117,3 +127,16 @@ def _serve(calls):
             made.set_exception(error)
         else:
             made.set_result(result)
+
+
+@dataclass(frozen=True)
+class FoundAtStart:
+    """A server's address looked up as the process started, and when (time.monotonic())."""
+
+    address: str
+    at: float = field(default_factory=time.monotonic)
+
+    def current(self):
+        """The address while FOUND_AT_START_SECONDS have not passed since it was found, else
+        None (look the name up)."""
+        return self.address if time.monotonic() - self.at < FOUND_AT_START_SECONDS else None

@@ -25,7 +25,7 @@ import click
 from flask import current_app, g, request
 from flask.cli import AppGroup
 
-from digits.features.bounded import within
+from digits.features.bounded import FoundAtStart, within
 from digits.service import signals
 from digits.service.config import ConfigError
 from digits.service.errors import CreditsExhausted, KeyStoreUnavailable, Unauthorized
@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS api_keys (
 )"""
 _UNKNOWN = hashlib.sha256(b"no such key").hexdigest()  # compared against for unknown ids
 CONNECT_SECONDS = 5  # the longest a request waits for the key store before a 503
+# How long a connection to the address found at start may take (libpq's least connect_timeout):
+# PostgreSQL restarted elsewhere, the old address drops what is sent to it, and the name gets
+# the rest of CONNECT_SECONDS instead of nothing.
+FOUND_AT_CONNECT_SECONDS = 2
 
 cli = AppGroup("keys", help="Create, refill, revoke and list API keys (DIGITS_DATABASE_URL).")
 
@@ -59,7 +63,7 @@ class Ledger:
                              "postgresql://user@host/database")
         self.url = database_url
         self._kept = threading.local()  # PostgreSQL: (pid, connection) of this process's thread
-        self._found_at = None  # PostgreSQL: the address create_schema connected to (see there)
+        self._found_at = None  # PostgreSQL: FoundAtStart of create_schema's connection
 
     def create_schema(self):
         """Create the database file (SQLite) and the table if they do not exist yet."""
@@ -74,7 +78,7 @@ class Ledger:
                 # each worker's first connection goes here without a name lookup: a fresh
                 # replica's workers connect as its container starts, when podman's DNS drops
                 # queries (a request of CI's rolling restart waited its 5 s for one, then 503)
-                self._found_at = connection.address
+                self._found_at = FoundAtStart(connection.address)
 
     def create(self, name, credits):
         """A new key with `credits`; returns (id, the full key). Only the hash is stored."""
@@ -189,8 +193,9 @@ class Ledger:
 
         A process's first connection made within `seconds` goes to the address create_schema
         connected to (in gunicorn's master, before the fork), its name not looked up; only
-        the first, since a PostgreSQL restarted since may have moved. If that address does not
-        answer, the name is looked up within what is left of `seconds`.
+        the first, and only within FOUND_AT_START_SECONDS of the start, since a PostgreSQL
+        restarted since may have moved. If that address does not answer within
+        FOUND_AT_CONNECT_SECONDS, the name is looked up within what is left of `seconds`.
 
         Raises psycopg.OperationalError when none can be made (in time)."""
         import psycopg
@@ -201,10 +206,11 @@ class Ledger:
         if seconds is None:
             return _QmarkConnection(connect())
         deadline = time.monotonic() + seconds
-        found_at, self._found_at = self._found_at, None
+        found_at, self._found_at = self._found_at and self._found_at.current(), None
         if found_at:
             try:
-                return _connected_within(seconds, partial(connect, hostaddr=found_at))
+                return _connected_within(seconds, partial(
+                    connect, hostaddr=found_at, connect_timeout=FOUND_AT_CONNECT_SECONDS))
             except psycopg.OperationalError:
                 pass  # moved, or gone: by name, as any later connection
         return _connected_within(deadline - time.monotonic(), connect)

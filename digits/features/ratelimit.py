@@ -15,7 +15,7 @@ from flask_limiter import Limiter
 from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from digits.features.bounded import within
+from digits.features.bounded import FoundAtStart, within
 from digits.features.keys import current_key
 from digits.service import signals
 from digits.service.config import ConfigError
@@ -33,8 +33,9 @@ START_LOOKUP_SECONDS = 1.0
 
 def address_at_start(storage):
     """The address of the Redis a `redis://` or `rediss://` storage URL names, looked up within
-    START_LOOKUP_SECONDS, or None when the lookup fails or takes longer. Called as the app is
-    made, in gunicorn's preloading master, before the workers are forked."""
+    START_LOOKUP_SECONDS (a FoundAtStart), or None when the lookup fails or takes longer.
+    Called as the app is made, in gunicorn's preloading master, before the workers are
+    forked."""
     parts = urlsplit(storage)
     try:
         found = within(START_LOOKUP_SECONDS, socket.getaddrinfo, parts.hostname,
@@ -42,7 +43,7 @@ def address_at_start(storage):
                        once=f"lookup of {parts.hostname}")
     except (OSError, ValueError):  # TimeoutError is an OSError; ValueError: a bad port
         return None
-    return found[0][4][0] if found else None
+    return FoundAtStart(found[0][4][0]) if found else None
 
 
 def connection_looking_up_within(seconds, tls=False, found_at=None):
@@ -53,18 +54,19 @@ def connection_looking_up_within(seconds, tls=False, found_at=None):
     back to memory. Over TLS only the TCP connection goes to the address looked up: the
     certificate is still checked against the name.
 
-    `found_at` (`address_at_start`'s) is where a process's first connection goes, without a
-    lookup: a fresh worker connects on its first request, as its container starts, when
-    podman's DNS drops lookups (each worker's first request waited the lookup's bound, and
-    counted in memory). The connections after it look the name up (a Redis restarted since may
-    have moved), and so does a first one the address refuses."""
+    `found_at` (`address_at_start`'s FoundAtStart) is where a process's first connection goes,
+    without a lookup, within FOUND_AT_START_SECONDS of the start: a fresh worker connects on
+    its first request, as its container starts, when podman's DNS drops lookups (each worker's
+    first request waited the lookup's bound, and counted in memory). The connections after it
+    look the name up (a Redis restarted since may have moved), and so do a later first one and
+    a first one the address refuses or does not answer."""
     from redis.connection import Connection, SSLConnection
 
     first = [found_at]  # this process's first connection's address (a fork copies it unused)
 
     class LookingUpWithin(Connection):
         def _connect(self):
-            found, first[0] = first[0], None
+            found, first[0] = first[0] and first[0].current(), None
             if found:
                 try:
                     return self._connect_to(found)
