@@ -5,6 +5,7 @@ import io
 import os
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import tempfile
@@ -134,6 +135,27 @@ def server_url():
 def pytest_addoption(parser):
     parser.addoption("--screenshot", default=None,
                      help="save a screenshot of the browser page to this path (README)")
+
+
+@contextmanager
+def dropping_connections(address, port):
+    """While open, a listening socket on (address, port) whose queue is full, so that the
+    kernel drops every further connection's SYN, as an address nobody answers at any more does
+    (podman gives a container started again another address, and a stopped one's is gone)."""
+    listener = socket.socket()
+    queued = []
+    try:
+        listener.bind((address, port))
+        listener.listen(0)
+        for _ in range(2):  # the queue holds backlog + 1; the second waits in the SYN queue
+            client = socket.socket()
+            queued.append(client)
+            client.setblocking(False)
+            client.connect_ex((address, port))
+        yield
+    finally:
+        for sock in (listener, *queued):
+            sock.close()
 
 
 class PostgresServer:

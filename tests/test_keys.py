@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import (TEST_IMAGES, PostgresServer, create_key, free_port, gunicorn_serving,
-                      parallel_predictions)
+from conftest import (TEST_IMAGES, PostgresServer, create_key, dropping_connections,
+                      free_port, gunicorn_serving, parallel_predictions)
 from digits.features import bounded, keys
 from digits.service.config import ConfigError
 from digits.service.errors import KeyStoreUnavailable
@@ -284,36 +284,18 @@ def test_an_address_found_at_start_that_no_longer_answers_is_looked_up_again(mon
     assert keys_listed == []
 
 
-def dropping_connections(address, port):
-    """A listening socket on (address, port) whose queue is full, so that the kernel drops
-    every further connection's SYN, as an address nobody answers at any more does (podman gives
-    a container started again another address); close it when done."""
-    listener = socket.socket()
-    listener.bind((address, port))
-    listener.listen(0)
-    queued = []
-    for _ in range(2):  # the queue holds backlog + 1; the second waits in the SYN queue
-        client = socket.socket()
-        client.setblocking(False)
-        client.connect_ex((address, port))
-        queued.append(client)
-    return listener, queued
-
-
 def test_an_address_found_at_start_that_drops_connections_leaves_the_name_time(monkeypatch):
     """PostgreSQL restarted since the start, at another address: under compose the first
     connection to the old one waited out the request's whole 5 s (503). It is given up on
     after FOUND_AT_CONNECT_SECONDS, and the name gets the rest."""
     server = PostgresServer()
-    listener, queued = dropping_connections("127.0.0.2", server.port)
     try:
         ledger = keys.Ledger(f"postgresql://postgres@localhost:{server.port}/postgres")
         ledger.create_schema()
         monkeypatch.setattr(ledger, "_found_at", bounded.FoundAtStart("127.0.0.2"))
-        keys_listed = ledger.list()
+        with dropping_connections("127.0.0.2", server.port):
+            keys_listed = ledger.list()
     finally:
-        for sock in (listener, *queued):
-            sock.close()
         server.remove()
     assert keys_listed == []
 
