@@ -1,6 +1,7 @@
 """deploy/kubernetes: the kustomization renders with kubectl, every object is valid against the
 schemas of a pinned Kubernetes version, and its limits are the service's own."""
 
+import math
 import os
 import re
 import shutil
@@ -33,6 +34,12 @@ def nginx_setting(name):
     """The value deploy/nginx/digits.conf gives a directive."""
     site = (ROOT / "deploy" / "nginx" / "digits.conf").read_text()
     return re.search(rf"^\s*{name}\s+([^;]+);", site, re.M)[1]
+
+
+def nginx_seconds(value):
+    """An nginx time ("250ms", "30s", "30") in seconds."""
+    number, unit = re.fullmatch(r"(\d+)(ms|s)?", value).groups()
+    return int(number) / (1000 if unit == "ms" else 1)
 
 
 def test_the_kustomization_holds_what_a_deploy_needs(rendered):
@@ -83,10 +90,12 @@ def test_the_ingress_carries_the_nginx_site_s_body_size_and_timeouts(rendered):
     annotations = rendered["Ingress"]["metadata"]["annotations"]
     prefix = "nginx.ingress.kubernetes.io/"
     assert annotations[prefix + "proxy-body-size"] == nginx_setting("client_max_body_size")
+    # ingress-nginx takes whole seconds: the site's time, rounded up (its 250 ms connect: 1)
     for annotation, directive in [("client-body-timeout", "client_body_timeout"),
                                   ("proxy-connect-timeout", "proxy_connect_timeout"),
                                   ("proxy-read-timeout", "proxy_read_timeout")]:
-        assert annotations[prefix + annotation] + "s" == nginx_setting(directive), annotation
+        assert int(annotations[prefix + annotation]) == math.ceil(
+            nginx_seconds(nginx_setting(directive))), annotation
     assert annotations[prefix + "proxy-request-buffering"] == nginx_setting(
         "proxy_request_buffering")
 

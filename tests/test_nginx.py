@@ -17,7 +17,8 @@ import requests
 from bench.nginx import SITE, nginx_binary, nginx_serving
 from bench.run import BOUNDARY, multipart
 from bench.slow_clients import trickling
-from conftest import TEST_IMAGES, create_key, gunicorn_serving, output, redis_serving
+from conftest import (TEST_IMAGES, create_key, dropping_connections, free_port,
+                      gunicorn_serving, output, redis_serving)
 from service import create_app
 
 pytestmark = pytest.mark.server
@@ -160,6 +161,18 @@ def test_nginx_own_502_is_a_problem_document():
     assert_problem(response.status_code, response.headers, response.content, 502,
                    "not answering")
     assert response.headers["Retry-After"] == "10"
+
+
+def test_an_instance_whose_address_drops_connections_is_passed_over_for_the_next():
+    """A replica stopped (a rolling restart) leaves an address that drops what is sent to it
+    until the upstream group is rewritten: nginx gives up connecting there
+    (`proxy_connect_timeout`) and sends the request to the next instance, well within a
+    client's patience, instead of waiting for TCP (nginx's own default: 60 s)."""
+    gone = ("127.0.0.2", free_port())
+    with gunicorn_serving() as live, dropping_connections(*gone):
+        with nginx_serving([f"http://{gone[0]}:{gone[1]}", live], ready=False) as url:
+            answers = [requests.get(f"{url}/health", timeout=5) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [200] * 4
 
 
 def test_nginx_own_504_is_a_problem_document():
