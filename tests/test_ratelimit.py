@@ -6,6 +6,7 @@ import socket
 import subprocess
 import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -249,71 +250,54 @@ class NamedRedis:
 
         monkeypatch.setattr(socket, "getaddrinfo", lookup)
 
+    def url_of(self, url):
+        """`url` (a redis:// URL naming an address) naming the server by NAME instead."""
+        return f"redis://{self.NAME}:{urlsplit(url).port}"
 
-def test_a_fresh_worker_s_first_redis_connection_needs_no_lookup(monkeypatch, tmp_path):
+
+def test_a_fresh_worker_s_first_redis_connection_needs_no_lookup(monkeypatch, redis_url):
     """gunicorn's master looks Redis's name up as it starts; a worker's first connection goes
     to that address without a lookup (a fresh replica's workers connect as its container
     starts, when podman's DNS drops lookups: each first request waited the lookup's bound and
     was counted in memory). The connections after it look the name up again."""
     import redis
-    port = free_port()
-    server = start_redis(tmp_path, port)
-    try:
-        dns = NamedRedis(monkeypatch, "127.0.0.1")
-        app = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=f"redis://{dns.NAME}:{port}")
-        at_start, dns.address = dns.lookups, None  # from now on, every lookup of it is lost
-        client, counted = app.test_client(), redis.Redis(host="127.0.0.1", port=port)
-        first = post(client)
-        counted_first = counted.dbsize()
-        counted.client_kill_filter(_type="normal", skipme=True)  # the next needs a connection
-        later = post(client)
-        lookups_later = dns.lookups - at_start
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    dns = NamedRedis(monkeypatch, "127.0.0.1")
+    app = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=dns.url_of(redis_url))
+    at_start, dns.address = dns.lookups, None  # from now on, every lookup of it is lost
+    client, counted = app.test_client(), redis.Redis.from_url(redis_url)
+    first = post(client)
+    counted_first = counted.dbsize()
+    counted.client_kill_filter(_type="normal", skipme=True)  # the next needs a connection
+    later = post(client)
     assert first.status_code == 200 and counted_first > 0  # in Redis, not the worker's memory
     assert at_start == 1
-    assert later.status_code == 200 and lookups_later >= 1  # by name: it may have moved
+    assert later.status_code == 200 and dns.lookups - at_start >= 1  # by name: it may have moved
 
 
-def test_an_address_found_at_start_that_refuses_is_looked_up_again(monkeypatch, tmp_path):
+def test_an_address_found_at_start_that_refuses_is_looked_up_again(monkeypatch, redis_url):
     """A Redis that moved since gunicorn's master started (a container made again) refuses at
     the address found then: the first connection looks the name up instead, and counts there."""
     import redis
-    port = free_port()
-    server = start_redis(tmp_path, port)  # on 127.0.0.1 alone: 127.0.0.2 refuses
-    try:
-        dns = NamedRedis(monkeypatch, "127.0.0.2")
-        app = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=f"redis://{dns.NAME}:{port}")
-        dns.address = "127.0.0.1"
-        answer = post(app.test_client())
-        counted = redis.Redis(host="127.0.0.1", port=port).dbsize()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    assert answer.status_code == 200 and counted > 0
+    dns = NamedRedis(monkeypatch, "127.0.0.2")  # redis_url's server is on 127.0.0.1 alone
+    app = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=dns.url_of(redis_url))
+    dns.address = "127.0.0.1"
+    answer = post(app.test_client())
+    assert answer.status_code == 200 and redis.Redis.from_url(redis_url).dbsize() > 0
 
 
 def test_an_address_found_longer_ago_than_the_start_s_bound_is_looked_up_again(
-        monkeypatch, tmp_path):
+        monkeypatch, redis_url):
     """A worker forked, or first asked, long after the start connects by name: a Redis
     restarted since may have moved, and its old address drops what is sent to it (under
     compose the first connection there waited the limiter's bound)."""
     import redis
-    port = free_port()
-    server = start_redis(tmp_path, port)
-    try:
-        dns = NamedRedis(monkeypatch, "127.0.0.1")
-        app = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=f"redis://{dns.NAME}:{port}")
-        at_start = dns.lookups
-        monkeypatch.setattr(bounded, "FOUND_AT_START_SECONDS", 0.0)
-        answer = post(app.test_client())
-        counted = redis.Redis(host="127.0.0.1", port=port).dbsize()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    dns = NamedRedis(monkeypatch, "127.0.0.1")
+    app = limited(RATE_LIMIT="50/minute", RATE_LIMIT_STORAGE=dns.url_of(redis_url))
+    at_start = dns.lookups
+    monkeypatch.setattr(bounded, "FOUND_AT_START_SECONDS", 0.0)
+    answer = post(app.test_client())
     assert at_start == 1 and dns.lookups == 2
-    assert answer.status_code == 200 and counted > 0
+    assert answer.status_code == 200 and redis.Redis.from_url(redis_url).dbsize() > 0
 
 
 def self_signed_for_localhost(folder):
