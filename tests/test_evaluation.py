@@ -267,11 +267,13 @@ def test_digits_given_their_own_pixels_are_counted_beside_the_search():
     assert all(row[3] is not None and 0 <= row[3] <= row[0] for row in rows)
     assert sum(row[3] for row in rows) >= 0.8 * sum(row[0] for row in rows)
     assert all(row[4] is not None and 0 <= row[5] <= row[0] for row in rows)
+    assert all(row[9] is not None and 0 <= row[9] <= row[0] for row in rows)
     figures = evaluation.evaluate_given_their_pixels(READER, "dev", 8, kinds=("scan",))
     cell = figures["scan", "touching"]
     counted = [row for row in rows if row[0] == row[1]]
     assert cell["given_pixels"] == sum(row[3] for row in counted) / sum(row[0] for row in counted)
     assert cell["digits_right"] == sum(row[2] for row in counted) / sum(row[0] for row in counted)
+    assert cell["best_paths"] == sum(row[9] for row in counted) / sum(row[0] for row in counted)
     best = [row for row in rows if row[4] == row[0]]
     assert cell["best_count_right"] == len(best) / len(rows)
     assert cell["best_digits_right"] == sum(row[5] for row in best) / sum(row[0] for row in best)
@@ -338,6 +340,46 @@ def test_a_cut_path_parts_digits_side_by_side_but_not_a_stroke_run_under_its_nei
     straight = np.full(20, 17)  # through column 17 in every row: keeps columns 0-16 left
     assert evaluation.wrong_side(first, second, [straight]) == 2 * 18 + 2 * 14
     assert evaluation.wrong_side(first, second, []) is None
+
+
+def test_the_path_with_the_fewest_pixels_on_the_wrong_side_is_the_one_wrong_side_counts():
+    mask, owner = two_rings_joined()
+    path, wrong = evaluation.fewest_wrong_path(owner == 0, owner == 1)
+    assert wrong == 0
+    assert path[10] == 17  # through the bar where its halves meet
+    assert np.all(np.abs(np.diff(path)) <= 1)  # a column aside a row at most, as cut paths
+    first, second = a_bar_under_its_neighbour()
+    path, wrong = evaluation.fewest_wrong_path(first, second)
+    assert wrong == evaluation.wrong_side(first, second) > 0
+    assert evaluation.wrong_side(first, second, [path]) == wrong
+
+
+class PiecesRead:
+    """A reader's stand-in that keeps the 8x8 counts of the pieces it is asked to read and
+    answers each as the digit 0."""
+
+    def __init__(self):
+        self.counts = []
+
+    def probabilities(self, counts):
+        self.counts.extend(counts)
+        answers = np.zeros((len(counts), 10))
+        answers[:, 0] = 1.0
+        return answers
+
+
+def test_digits_parted_by_the_best_paths_are_read_from_their_own_pixels_where_a_path_can():
+    mask, owner = two_rings_joined()
+    reader = PiecesRead()
+    assert evaluation.read_parted_by_best_paths(reader, mask, owner, np.array([0, 3])) == 1
+    for counts, digit in zip(reader.counts, (0, 1)):
+        assert np.array_equal(counts, evaluation.counts_of(owner == digit))
+    # a bar run under its neighbour: no path gives each digit its own pixels
+    first, second = a_bar_under_its_neighbour()
+    owner = np.where(first, 0, np.where(second, 1, -1))
+    reader = PiecesRead()
+    evaluation.read_parted_by_best_paths(reader, first | second, owner, np.array([0, 3]))
+    assert not np.array_equal(reader.counts[0], evaluation.counts_of(first))
 
 
 def test_pairs_parted_counts_the_pairs_a_path_a_middle_path_and_a_candidate_part(monkeypatch):

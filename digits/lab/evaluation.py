@@ -350,22 +350,67 @@ PARTED_WITHIN = 0.05
 def wrong_side(left, right, paths=None):
     """The fewest pixels of two neighbouring digits' ink (`left`, `right`: boolean masks of one
     line, `left` the digit written first) that a cut puts on the wrong side: of every cut the
-    search's paths could be (top to bottom, at most a column aside a row: `cuts.cut_paths`),
-    found by dynamic programming; or, given `paths` (a column per row, as cut_paths gives),
-    of those (None when there are none)."""
+    search's paths could be (`fewest_wrong_path`); or, given `paths` (a column per row, as
+    cut_paths gives), of those (None when there are none)."""
+    if paths is None:
+        return fewest_wrong_path(left, right)[1]
+    wrong = _wrong_at(left, right)
+    rows = np.arange(left.shape[0])
+    return min((int(wrong[rows, path].sum()) for path in paths), default=None)
+
+
+def fewest_wrong_path(left, right):
+    """Of every cut the search's paths could be (top to bottom, at most a column aside a row:
+    `cuts.cut_paths`), the one that puts the fewest pixels of two neighbouring digits' ink
+    (`left`, `right`: boolean masks of one line) on the wrong side, found by dynamic
+    programming: (the path, a column per row as cut_paths gives it, and those pixels)."""
+    wrong = _wrong_at(left, right)
+    height = wrong.shape[0]
+    total = wrong[0]
+    came_from = np.zeros(wrong.shape, dtype=np.int64)  # -1, 0, +1: the column above it
+    for row in range(1, height):
+        padded = np.pad(total, 1, constant_values=np.inf)
+        above = np.stack([padded[1:-1], padded[:-2], padded[2:]])  # own column first on a tie
+        choice = above.argmin(axis=0)
+        came_from[row] = np.array([0, -1, 1])[choice]
+        total = wrong[row] + above[choice, np.arange(total.size)]
+    path = np.zeros(height, dtype=np.int64)
+    path[-1] = int(total.argmin())
+    for row in range(height - 1, 0, -1):
+        path[row - 1] = path[row] + came_from[row, path[row]]
+    return path, int(total.min())
+
+
+def _wrong_at(left, right):
+    """wrong[y, c]: the pixels a cut leaving row y at column c (keeping the columns left of c)
+    puts on the wrong side: the left digit's at c and after, and the right digit's before c."""
     height, width = left.shape
-    # wrong[y, c]: a cut leaving row y at column c (keeping the columns left of c) puts the
-    # left digit's pixels at c and after, and the right digit's before c, on the wrong side
     wrong = np.zeros((height, width + 1))
     wrong[:, :width] = np.cumsum(left[:, ::-1], axis=1)[:, ::-1]
     wrong[:, 1:] += np.cumsum(right, axis=1)
-    if paths is not None:
-        return min((int(wrong[np.arange(height), path].sum()) for path in paths), default=None)
-    total = wrong[0]
-    for row in range(1, height):
-        padded = np.pad(total, 1, constant_values=np.inf)
-        total = wrong[row] + np.minimum(np.minimum(padded[:-2], padded[2:]), padded[1:-1])
-    return int(total.min())
+    return wrong
+
+
+def read_parted_by_best_paths(reader, ink, owner, labels):
+    """Digits right of a line's digits (`labels`) read from its `ink`, each parted from the next
+    by the path that puts the fewest of the two's pixels on the wrong side
+    (`fewest_wrong_path`; `owner`: `drawn_by`'s), the pixels no digit drew left out: the best a
+    cut path, rather than a parting of each pixel, can do."""
+    drawn = ink & (owner >= 0)
+    height, width = drawn.shape
+    edges = [np.zeros(height, dtype=np.int64)]
+    for digit in range(len(labels) - 1):
+        path, _ = fewest_wrong_path(drawn & (owner == digit), drawn & (owner == digit + 1))
+        edges.append(np.maximum(path, edges[-1]))  # a digit's path never crosses the last one
+    edges.append(np.full(height, width, dtype=np.int64))
+    columns = np.arange(width)
+    pieces = [drawn & (columns >= left[:, None]) & (columns < right[:, None])
+              for left, right in zip(edges, edges[1:])]
+    held = [index for index, piece in enumerate(pieces) if piece.any()]
+    if not held:
+        return 0
+    answers = reader.probabilities(np.stack([counts_of(pieces[index]) for index in held]))
+    return int((answers.argmax(axis=1) == np.asarray(labels)[held]).sum())
 
 
 def pairs_parted(owner, core, digits):
@@ -402,10 +447,11 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
     when the count is right, digits right so parted, digits the best cuts found, digits right
     of those when the count is right, neighbouring pairs some cut path parts, pairs the
     cheapest path through a column of the ink's middle row parts, pairs one of the search's
-    candidate paths parts: `pairs_parted`); the last six None when the page shows other than
-    one line. How far the search's cuts are from the best its candidates offer,
-    those from the best any parting of the same pixels could do, and the candidates from the
-    cuts any path could be."""
+    candidate paths parts: `pairs_parted`; digits right parted by the best path between each
+    two, `read_parted_by_best_paths`); the last seven None when the page shows other than one
+    line. How far the search's cuts are from the best its candidates offer, those from the
+    best paths, the best paths from the best any parting of the same pixels could do, and
+    the candidates from the cuts any path could be."""
     rows = []
     for index, (images, labels) in enumerate(numbers):
         whole, each, paper = render_number_by_digit(images, kind, spacing, offset + index)
@@ -418,6 +464,7 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
             found = np.array([], dtype=int)
         right = int((found == labels).sum()) if len(found) == len(labels) else 0
         parted = best_found = best_right = by_path = by_middle = by_candidate = None
+        by_best_paths = None
         if len(regions) == 1:
             region = regions[0]
             owner = drawn_by(region, each, paper)
@@ -428,11 +475,12 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
                 answers = reader.probabilities(np.stack([counts_of(masks[digit])
                                                          for digit in drawn])).argmax(axis=1)
                 parted = int((answers == labels[drawn]).sum())
+            by_best_paths = read_parted_by_best_paths(reader, region.mask, owner, labels)
             core = region.mask if region.core is None else region.core
             best_found, best_right = _best_cuts(reader, region, core, owner, labels)
             by_path, by_middle, by_candidate = pairs_parted(owner, core, len(labels))
         rows.append((len(labels), len(found), right, parted, best_found, best_right, by_path,
-                     by_middle, by_candidate))
+                     by_middle, by_candidate, by_best_paths))
     return rows
 
 
@@ -455,7 +503,9 @@ def evaluate_given_their_pixels(reader, split="test", count=240, kinds=NUMBER_KI
                                 spacings=("touching", "separated"), n_jobs=2):
     """`read_given_their_pixels` for every kind and spacing: {(kind, spacing): {n, count_right,
     digits_right (as read, of the numbers counted right and found on one line), given_pixels
-    (the digits of the same numbers given the pixels they drew), best_count_right and
+    (the digits of the same numbers given the pixels they drew), best_paths (the same
+    digits parted by the best path between each two: `read_parted_by_best_paths`),
+    best_count_right and
     best_digits_right (of the numbers found on one line, parted by the best of the search's
     candidate cuts: counted right, and digits right of those), pairs_a_path_parts,
     pairs_a_middle_path_parts and pairs_a_candidate_parts (of their neighbouring digits, the
@@ -470,7 +520,8 @@ def evaluate_given_their_pixels(reader, split="test", count=240, kinds=NUMBER_KI
         figures[cell] = {"n": len(rows),
                          "count_right": float(np.mean([row[0] == row[1] for row in rows])),
                          "digits_right": sum(row[2] for row in counted) / digits,
-                         "given_pixels": sum(row[3] for row in counted) / digits}
+                         "given_pixels": sum(row[3] for row in counted) / digits,
+                         "best_paths": sum(row[9] for row in counted) / digits}
         one_line = [row for row in rows if row[4] is not None]
         best = [row for row in one_line if row[4] == row[0]]
         figures[cell]["best_count_right"] = len(best) / max(1, len(one_line))
