@@ -505,12 +505,11 @@ def evaluate_given_their_pixels(reader, split="test", count=240, kinds=NUMBER_KI
     digits_right (as read, of the numbers counted right and found on one line), given_pixels
     (the digits of the same numbers given the pixels they drew), best_paths (the same
     digits parted by the best path between each two: `read_parted_by_best_paths`),
-    best_count_right and
-    best_digits_right (of the numbers found on one line, parted by the best of the search's
-    candidate cuts: counted right, and digits right of those), pairs_a_path_parts,
-    pairs_a_middle_path_parts and pairs_a_candidate_parts (of their neighbouring digits, the
-    share some cut path parts, the cheapest path through some column of the middle row does,
-    and one of the search's candidate paths does: `pairs_parted`)}}."""
+    best_count_right and best_digits_right (of the numbers found on one line, parted by the
+    best of the search's candidate cuts: counted right, and digits right of those),
+    pairs_a_path_parts, pairs_a_middle_path_parts and pairs_a_candidate_parts (of their
+    neighbouring digits, the share some cut path parts, the cheapest path through some column
+    of the middle row does, and one of the search's candidate paths does: `pairs_parted`)}}."""
     cells = [(kind, spacing) for spacing in spacings for kind in kinds]
     results = _read_cells(read_given_their_pixels, reader, split, count, cells, n_jobs)
     figures = {}
