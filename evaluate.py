@@ -77,8 +77,8 @@ class Evaluation:
     boundary_fit: tuple = ()  # (GAP_RIGHT, CUT_RIGHT) most likely on this split's numbers
     overlaps: dict = field(default_factory=dict)  # per kind: {pixels past meeting: count right}
     # per kind and spacing: {kind, spacing, n, count_right, digits_right, given_pixels,
-    # best_paths, best_count_right, best_digits_right, pairs_a_path_parts, pairs_a_middle_path_parts,
-    # pairs_a_candidate_parts}
+    # best_paths, best_count_right, best_digits_right, pairs_a_path_parts,
+    # pairs_a_middle_path_parts, pairs_a_candidate_parts}
     given_pixels: list = field(default_factory=list)
 
 
@@ -249,26 +249,28 @@ def given_pixels_report(cells, split_name):
              "of the line's ink given to the digit that drew it instead of parted by the search; "
              "digits right of the numbers counted right, as read, so given and parted by the "
              "path between each two digits that puts the fewest of their pixels on the wrong "
-             "side (best paths); and parted by the best of the search's candidate cuts (the search judged by the drawn pixels): "
-             "counted right, digits right; and of neighbouring digits, the pairs some cut path "
-             f"parts (at most {PARTED_WITHIN:.0%} of a digit's ink on the wrong side), the "
-             "pairs the cheapest path through some column of the ink's middle row parts (what "
-             "the candidates are chosen from) and the pairs one of the search's candidate "
-             "paths parts:",
+             "side (best paths); and parted by the best of the search's candidate cuts (the "
+             "search judged by the drawn pixels): counted right, digits right; and of "
+             "neighbouring digits, the pairs some cut path parts (at most "
+             f"{PARTED_WITHIN:.0%} of a digit's ink on the wrong side), the pairs the cheapest "
+             "path through some column of the ink's middle row parts (what the candidates are "
+             "chosen from) and the pairs one of the search's candidate paths parts:",
              f"{'kind':<7} {'spacing':<10} {'count':>6} {'digits':>7} {'given':>7} "
-             f"{'best paths':>10} {'best count':>10} {'digits':>7} {'a path':>7} {'a middle path':>13} "
-             f"{'a candidate':>11}"]
+             f"{'best paths':>10} {'best count':>10} {'digits':>7} {'a path':>7} "
+             f"{'a middle path':>13} {'a candidate':>11}"]
     lines += [f"{cell['kind']:<7} {cell['spacing']:<10} {cell['count_right']:>6.3f} "
               f"{cell['digits_right']:>7.3f} {cell['given_pixels']:>7.3f} "
-              f"{cell['best_paths']:>10.3f} {cell['best_count_right']:>10.3f} {cell['best_digits_right']:>7.3f} "
-              f"{cell['pairs_a_path_parts']:>7.3f} {cell['pairs_a_middle_path_parts']:>13.3f} "
+              f"{cell['best_paths']:>10.3f} {cell['best_count_right']:>10.3f} "
+              f"{cell['best_digits_right']:>7.3f} {cell['pairs_a_path_parts']:>7.3f} "
+              f"{cell['pairs_a_middle_path_parts']:>13.3f} "
               f"{cell['pairs_a_candidate_parts']:>11.3f}" for cell in cells]
     lines.append("no target: where the paper parts the digits they agree; where digits touch, "
                  "as read against the best cuts is what the search's judge loses, the best cuts "
                  "against the best paths what its candidates lose, the best paths against given "
-                 "what cutting along a path rather than parting each pixel loses; the pairs a middle path parts "
-                 "against those a path parts what the kind of path the candidates are misses, "
-                 "and the pairs a candidate parts against those what choosing among them does")
+                 "what cutting along a path rather than parting each pixel loses; the pairs a "
+                 "middle path parts against those a path parts what the kind of path the "
+                 "candidates are misses, and the pairs a candidate parts against those what "
+                 "choosing among them does")
     return "\n".join(lines)
 
 
