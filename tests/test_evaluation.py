@@ -371,14 +371,14 @@ class PiecesRead:
 def test_digits_parted_by_the_best_paths_are_read_from_their_own_pixels_where_a_path_can():
     mask, owner = two_rings_joined()
     reader = PiecesRead()
-    assert evaluation.read_parted_by_best_paths(reader, mask, owner, np.array([0, 3])) == 1
+    assert evaluation.read_parted_by_best_paths(reader, [owner == 0, owner == 1],
+                                                np.array([0, 3])) == 1
     for counts, digit in zip(reader.counts, (0, 1)):
         assert np.array_equal(counts, evaluation.counts_of(owner == digit))
     # a bar run under its neighbour: no path gives each digit its own pixels
     first, second = a_bar_under_its_neighbour()
-    owner = np.where(first, 0, np.where(second, 1, -1))
     reader = PiecesRead()
-    evaluation.read_parted_by_best_paths(reader, first | second, owner, np.array([0, 3]))
+    evaluation.read_parted_by_best_paths(reader, [first, second], np.array([0, 3]))
     assert not np.array_equal(reader.counts[0], evaluation.counts_of(first))
 
 

@@ -391,16 +391,16 @@ def _wrong_at(left, right):
     return wrong
 
 
-def read_parted_by_best_paths(reader, ink, owner, labels):
-    """Digits right of a line's digits (`labels`) read from its `ink`, each parted from the next
-    by the path that puts the fewest of the two's pixels on the wrong side
-    (`fewest_wrong_path`; `owner`: `drawn_by`'s), the pixels no digit drew left out: the best a
-    cut path, rather than a parting of each pixel, can do."""
-    drawn = ink & (owner >= 0)
+def read_parted_by_best_paths(reader, masks, labels):
+    """Digits right of a line's digits (`labels`), each digit's pixels (`masks`: boolean, one
+    per digit, as `drawn_by` gives them) parted from the next's by the path that puts the
+    fewest of the two's pixels on the wrong side (`fewest_wrong_path`), the pixels no digit
+    drew left out: the best a cut path, rather than a parting of each pixel, can do."""
+    drawn = np.logical_or.reduce(masks)
     height, width = drawn.shape
     edges = [np.zeros(height, dtype=np.int64)]
-    for digit in range(len(labels) - 1):
-        path, _ = fewest_wrong_path(drawn & (owner == digit), drawn & (owner == digit + 1))
+    for left, right in zip(masks, masks[1:]):
+        path, _ = fewest_wrong_path(left, right)
         edges.append(np.maximum(path, edges[-1]))  # a digit's path never crosses the last one
     edges.append(np.full(height, width, dtype=np.int64))
     columns = np.arange(width)
@@ -475,7 +475,7 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
                 answers = reader.probabilities(np.stack([counts_of(masks[digit])
                                                          for digit in drawn])).argmax(axis=1)
                 parted = int((answers == labels[drawn]).sum())
-            by_best_paths = read_parted_by_best_paths(reader, region.mask, owner, labels)
+            by_best_paths = read_parted_by_best_paths(reader, masks, labels)
             core = region.mask if region.core is None else region.core
             best_found, best_right = _best_cuts(reader, region, core, owner, labels)
             by_path, by_middle, by_candidate = pairs_parted(owner, core, len(labels))
