@@ -286,7 +286,8 @@ def _separator(line, x, previous, symbol, height, rng):
                             <= max(1.0, side / 6))] = 1.0
         mark_top = top + ink.shape[0] - side - int(rng.integers(0, max(1, side // 3)))
     else:
-        width, thick = round(height * rng.uniform(0.3, 0.45)), round(height * rng.uniform(0.07, 0.1))
+        width = round(height * rng.uniform(0.3, 0.45))
+        thick = round(height * rng.uniform(0.07, 0.1))
         mark = np.ones((thick, width), dtype=np.float32)
         mark_top = top + ink.shape[0] // 2 - thick // 2 + int(rng.integers(-3, 4))
     mark_top = min(max(0, mark_top), line.shape[0] - mark.shape[0])
