@@ -176,6 +176,31 @@ class Topology:
     def start(self, name):
         _run("podman", "start", name)
 
+    def unplug(self, name):
+        """Take the container's network links down from the host, inside its own network
+        namespace, as a host lost outright (a power cut, a cable pulled, a node gone): what is
+        sent to it goes unanswered, and nothing resets a connection to it. Returns its routes,
+        for `plug`."""
+        in_its_network = self._in_network_of(name)
+        routes = _run(*in_its_network, "ip", "route", "show").splitlines()
+        for link in _links(in_its_network):
+            _run(*in_its_network, "ip", "link", "set", "dev", link, "down")
+        return routes
+
+    def plug(self, name, routes):
+        """The links `unplug` took down up again, the same addresses, and the `routes` it
+        returned back (a link taken down loses its default route)."""
+        in_its_network = self._in_network_of(name)
+        for link in _links(in_its_network):
+            _run(*in_its_network, "ip", "link", "set", "dev", link, "up")
+        for route in routes:
+            _run(*in_its_network, "ip", "route", "replace", *route.split())
+
+    def _in_network_of(self, name):
+        """The command prefix that runs a host command in the container's network namespace."""
+        return ("nsenter", "-t", _run("podman", "inspect", "-f", "{{.State.Pid}}", name).strip(),
+                "-n")
+
     def wait_ready(self, name, seconds=60):
         """Wait until a replica answers /health from inside its container.
 
@@ -191,6 +216,14 @@ class Topology:
 def _run(*command):
     return subprocess.run(command, capture_output=True, text=True, check=True,
                           timeout=120).stdout
+
+
+def _links(in_its_network):
+    """The network links of a container but its loopback (`in_its_network`: the command prefix
+    `Topology._in_network_of` gives)."""
+    shown = _run(*in_its_network, "ip", "-o", "link", "show")
+    return [link for link in re.findall(r"^\d+: ([^:@]+)", shown, flags=re.MULTILINE)
+            if link != "lo"]
 
 
 @dataclass(frozen=True)
@@ -412,25 +445,54 @@ def postgres_outage(topology, key, seconds=3):
     nothing else restarted. The ledger is read before and after: the key must have lost
     exactly one credit per answered image."""
     postgres = topology.containers("postgres")[0]
+    return _key_store_gone(topology, key, f"PostgreSQL stopped for {seconds} s",
+                           lambda: topology.stop(postgres), lambda _: topology.start(postgres),
+                           {"seconds": seconds})
+
+
+# Requests sent while PostgreSQL's host is lost: one after another, each waiting out the key
+# store's bound, so that some land on workers whose kept connection has a statement to send
+# into the silence (the load before has made one in most workers)
+REQUESTS_WHILE_LOST = 4
+
+
+def postgres_host_lost(topology, key, requests_sent=REQUESTS_WHILE_LOST):
+    """PostgreSQL's host lost outright (its links down, `Topology.unplug`: nothing answers,
+    nothing resets a connection) while one client sends `requests_sent` requests one after
+    another, then back (`Topology.plug`); recovered_after and the ledger as for
+    `postgres_outage`."""
+    postgres = topology.containers("postgres")[0]
+    return _key_store_gone(topology, key,
+                           f"PostgreSQL's host lost for {requests_sent} requests",
+                           lambda: topology.unplug(postgres),
+                           lambda routes: topology.plug(postgres, routes),
+                           {"count": requests_sent})
+
+
+def _key_store_gone(topology, key, name, gone, back, meanwhile):
+    """One client sending with `key`: for a second, then after `gone()` for `meanwhile`
+    ({"seconds": …} or {"count": …} requests), then after `back(what gone returned)` until
+    answered again (`answered_again`), and a second more. The Fault named `name`, its ledger
+    read before and after."""
     before = topology.credits(key)
     outcomes = []
 
-    def send_for(duration):
-        end = time.monotonic() + duration
-        while time.monotonic() < end:
+    def send(seconds=None, count=None):
+        """Requests one after another, 0.1 s apart: for `seconds`, or `count` of them."""
+        end, stop_at = time.monotonic() + (seconds or 0), len(outcomes) + (count or 0)
+        while time.monotonic() < end if count is None else len(outcomes) < stop_at:
             outcomes.append(post(topology.url, key))
             time.sleep(0.1)
 
-    send_for(1)
-    topology.stop(postgres)
-    send_for(seconds)
-    topology.start(postgres)
+    send(seconds=1)
+    made = gone()
+    send(**meanwhile)
+    back(made)
     recovered = answered_again(topology, key, outcomes)
-    send_for(1)
+    send(seconds=1)
     after = topology.credits(key)
     answered_images = sum(outcome.status == 200 for outcome in outcomes)
-    return Fault(f"PostgreSQL stopped for {seconds} s", outcomes,
-                 recovered,
+    return Fault(name, outcomes, recovered,
                  f"ledger {before} credits before, {after} after, {answered_images} images "
                  f"answered: {'balanced' if before - after == answered_images else 'NOT balanced'}")
 
@@ -567,6 +629,7 @@ def main():
         print(rolling_restart(topology, load_keys(topology)).report())
         print(redis_outage(topology, load_keys(topology, 2), topology.create_key(1000)).report())
         print(postgres_outage(topology, topology.create_key(1000)).report())
+        print(postgres_host_lost(topology, topology.create_key(1000)).report())
         print(lookups_lost(topology, topology.create_key(1000)).report())
         print(fresh_replica_lookups_lost(topology, topology.create_key(1000)).report())
     print(f"left behind: {topology.leftovers() or 'nothing'}")
