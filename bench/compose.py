@@ -167,7 +167,7 @@ class Topology:
         """SIGKILL the container's main process from the host, as the kernel's OOM killer or a
         crash would (`podman kill` would count as a stop by the user and skip the restart
         policy)."""
-        os.kill(int(_run("podman", "inspect", "-f", "{{.State.Pid}}", name)), signal.SIGKILL)
+        os.kill(self.pid(name), signal.SIGKILL)
 
     def stop(self, name):
         """SIGTERM, as the engine stops a container; returns once it has exited."""
@@ -198,8 +198,11 @@ class Topology:
 
     def _in_network_of(self, name):
         """The command prefix that runs a host command in the container's network namespace."""
-        return ("nsenter", "-t", _run("podman", "inspect", "-f", "{{.State.Pid}}", name).strip(),
-                "-n")
+        return ("nsenter", "-t", str(self.pid(name)), "-n")
+
+    def pid(self, name):
+        """The host's process id of the container's main process."""
+        return int(_run("podman", "inspect", "-f", "{{.State.Pid}}", name))
 
     def wait_ready(self, name, seconds=60):
         """Wait until a replica answers /health from inside its container.
