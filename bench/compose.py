@@ -432,14 +432,38 @@ def redis_outage(topology, keys, probe_key, seconds=3):
     """Redis stopped for `seconds` under steady load, then started again; recovered_after is
     how long until every replica counts in Redis again, nothing else restarted."""
     redis = topology.containers("redis")[0]
+    return _limit_store_gone(topology, keys, probe_key, f"Redis stopped for {seconds} s",
+                             lambda: topology.stop(redis), lambda _: topology.start(redis),
+                             seconds)
+
+
+# How long Redis's host stays lost: longer than redis-py's own 5 s socket timeout, so that the
+# slowest answer shows which bound gave up on a count sent into the silence (for 3 s, such a
+# count waited until the host was back, TCP sending it again, and neither bound was reached).
+REDIS_LOST_SECONDS = 8
+
+
+def redis_host_lost(topology, keys, probe_key, seconds=REDIS_LOST_SECONDS):
+    """Redis's host lost outright for `seconds` under steady load (its links down,
+    `Topology.unplug`: a worker's kept connection sends its count into the silence), then back
+    (`Topology.plug`); recovered_after as for `redis_outage`."""
+    redis = topology.containers("redis")[0]
+    return _limit_store_gone(topology, keys, probe_key, f"Redis's host lost for {seconds} s",
+                             lambda: topology.unplug(redis),
+                             lambda routes: topology.plug(redis, routes), seconds)
+
+
+def _limit_store_gone(topology, keys, probe_key, name, gone, back, seconds):
+    """Steady load with `keys`: for a second, then after `gone()` for `seconds`, then after
+    `back(what gone returned)` until `probe_key`'s requests are counted in Redis again. The
+    Fault named `name`."""
     with SteadyLoad(topology.url, keys, interval=0.25) as load:
         time.sleep(1)
-        topology.stop(redis)
+        made = gone()
         time.sleep(seconds)
-        topology.start(redis)
+        back(made)
         recovered = wait_until(lambda: counted_in_redis(topology, probe_key), 90, step=1)
-    return Fault(f"Redis stopped for {seconds} s", load.all(), recovered,
-                 f"counted in Redis again: {recovered is not None}")
+    return Fault(name, load.all(), recovered, f"counted in Redis again: {recovered is not None}")
 
 
 def postgres_outage(topology, key, seconds=3):
@@ -631,6 +655,8 @@ def main():
         print(kill_a_replica(topology, load_keys(topology)).report())
         print(rolling_restart(topology, load_keys(topology)).report())
         print(redis_outage(topology, load_keys(topology, 2), topology.create_key(1000)).report())
+        print(redis_host_lost(topology, load_keys(topology, 2),
+                              topology.create_key(1000)).report())
         print(postgres_outage(topology, topology.create_key(1000)).report())
         print(postgres_host_lost(topology, topology.create_key(1000)).report())
         print(lookups_lost(topology, topology.create_key(1000)).report())

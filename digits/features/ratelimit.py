@@ -20,9 +20,10 @@ from digits.features.keys import current_key
 from digits.service import signals
 from digits.service.config import ConfigError
 
-# Redis answers a LAN client in about a millisecond. Without a bound, redis-py waits on a
-# server that accepts but does not answer (a partition, a stalled host) as long as TCP does,
-# holding the worker and its request; past this the limiter falls back to memory instead.
+# Redis answers a LAN client in about a millisecond. On a server that accepts but does not
+# answer (a partition, a stalled host, a host lost outright) redis-py waits its own default of
+# 5 s for each operation, holding the worker and its request; past this the limiter falls back
+# to memory instead.
 # Options in the storage URL (`?socket_timeout=…`) take precedence.
 REDIS_TIMEOUT_SECONDS = 0.25
 # How long gunicorn's master, as it starts, waits for the lookup of Redis's host name whose
