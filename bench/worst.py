@@ -6,7 +6,7 @@ Reads each candidate with the shipped Reader in this process, as `POST /read` do
 or the refusal, whichever comes), with the heap a gunicorn worker has (gunicorn.conf.py), the
 median of `--repeat` reads, and prints them slowest first with the target: no accepted upload
 over 100 ms. Beside each time it prints the work the read did, counted in one more read that is
-not timed: the masks fitted to the box (`fit_to_box`, the reader's dearest step) and the pieces
+not timed: the masks fitted to the box (`fit_to_boxes`, the reader's dearest step) and the pieces
 the search over cuts judged. Those counts do not move with the machine's load, so they show
 what a change did to the cost when the times cannot. The candidates are the ones that make the
 reader work hardest: dense dots (ink everywhere, few pixels), a scribble twenty digits wide
@@ -230,17 +230,17 @@ def work_of(reader, data):
     """The work one read of `data` does: {"fits": masks fitted to the box, "judged": pieces
     the search over cuts judged}, counted by wrapping the reader's two functions for it."""
     work = {"fits": 0, "judged": 0}
-    fit, judge = reading.fit_to_box, Reader.judge
+    fit, judge = reading.fit_to_boxes, Reader.judge
 
-    def counted_fit(mask, *args, **kwargs):
-        work["fits"] += 1
-        return fit(mask, *args, **kwargs)
+    def counted_fit(masks, *args, **kwargs):
+        work["fits"] += len(masks)
+        return fit(masks, *args, **kwargs)
 
     def counted_judge(self, pieces, *args, **kwargs):
         work["judged"] += len(pieces)
         return judge(self, pieces, *args, **kwargs)
 
-    with mock.patch.object(reading, "fit_to_box", counted_fit), \
+    with mock.patch.object(reading, "fit_to_boxes", counted_fit), \
             mock.patch.object(Reader, "judge", counted_judge):
         try:
             reader.read_number(data)

@@ -374,12 +374,12 @@ def test_digits_parted_by_the_best_paths_are_read_from_their_own_pixels_where_a_
     assert evaluation.read_parted_by_best_paths(reader, [owner == 0, owner == 1],
                                                 np.array([0, 3])) == 1
     for counts, digit in zip(reader.counts, (0, 1)):
-        assert np.array_equal(counts, evaluation.counts_of(owner == digit))
+        assert np.array_equal(counts, evaluation.counts_of([owner == digit])[0])
     # a bar run under its neighbour: no path gives each digit its own pixels
     first, second = a_bar_under_its_neighbour()
     reader = PiecesRead()
     evaluation.read_parted_by_best_paths(reader, [first, second], np.array([0, 3]))
-    assert not np.array_equal(reader.counts[0], evaluation.counts_of(first))
+    assert not np.array_equal(reader.counts[0], evaluation.counts_of([first])[0])
 
 
 def test_pairs_parted_counts_the_pairs_a_path_a_middle_path_and_a_candidate_part(monkeypatch):

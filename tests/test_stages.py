@@ -403,9 +403,33 @@ def test_the_pen_weight_keeps_the_inked_pixels_that_are_darkest_and_no_blank_one
     canvas = np.zeros((40, 40), dtype=np.float32)  # mostly blank, as a digit's canvas is
     canvas[10, :20] = np.arange(1, 21)
     canvas[20, :5] = 20  # ties with the darkest: all of them kept
-    assert np.count_nonzero(optdigits._largest(canvas, 3)) == 6
-    assert np.array_equal(optdigits._largest(canvas, 7), canvas >= 19)
-    assert np.array_equal(optdigits._largest(canvas, 30), canvas > 0)  # fewer than asked
+    ordered = np.sort(canvas.reshape(1, -1), axis=1)
+    inked = np.count_nonzero(canvas, keepdims=True).ravel()
+
+    def kept(count):
+        return canvas >= optdigits._least_kept(ordered, inked, np.array([count]))[0]
+
+    assert np.count_nonzero(kept(3)) == 6
+    assert np.array_equal(kept(7), canvas >= 19)
+    assert np.array_equal(kept(30), canvas > 0)  # fewer than asked
+
+
+def test_masks_fitted_together_give_what_each_gives_alone():
+    """A search's pieces are fitted in one call: each of them, whatever its size, slant or
+    stroke, and however much larger the others, comes out as it does fitted alone."""
+    rng = np.random.default_rng(5)
+    # a digit; an L tall enough to be reduced first; a stroke too thin for the warp's samples
+    tall = np.zeros((300, 120), dtype=bool)
+    tall[:, :12] = tall[-12:] = True
+    masks = [page() < 128, tall, np.ones((100, 1), dtype=bool)]
+    for height, width in [(32, 28), (64, 150), (20, 9), (45, 45)]:
+        blob = ndimage.binary_dilation(rng.random((height, width)) < 0.03, iterations=2)
+        masks.append(blob)
+    alone = np.stack([optdigits.fit_to_boxes([mask])[0] for mask in masks])
+    together = optdigits.fit_to_boxes(masks)
+    assert together.shape == (len(masks), 32, 32)
+    assert [np.array_equal(one, both) for one, both in zip(alone, together)] == [True] * 7
+    assert len({one.tobytes() for one in alone}) == 7  # seven different bitmaps
 
 
 @pytest.mark.parametrize("stroke", [2, 6, 20], ids=["thin-pen", "pen", "marker"])
@@ -761,15 +785,15 @@ def test_a_digit_the_search_judged_is_read_with_its_edges_back(monkeypatch):
     fitted, judged = [], []
     judge = reading.Reader.judge
 
-    def fit(mask, *args):
-        fitted.append(mask)
-        return optdigits.fit_to_box(mask, *args)
+    def fit(masks, *args):
+        fitted.extend(masks)
+        return optdigits.fit_to_boxes(masks, *args)
 
     def noting(reader, pieces, *args, **kwargs):
         judged.extend(pieces)
         return judge(reader, pieces, *args, **kwargs)
 
-    monkeypatch.setattr(reading, "fit_to_box", fit)
+    monkeypatch.setattr(reading, "fit_to_boxes", fit)
     monkeypatch.setattr(reading.Reader, "judge", noting)
     read = READER.read_number(data)
     assert read.number == "3411" and len(judged) >= 1

@@ -1,11 +1,11 @@
 """Varied training digits: `load_digits` samples redrawn as bitmaps, distorted as real handwriting
-varies, and brought back through the same `fit_to_box -> block_counts` path uploads take."""
+varies, and brought back through the same `fit_to_boxes -> block_counts` path uploads take."""
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from digits.core.optdigits import BOX, block_counts, fit_to_box
+from digits.core.optdigits import BOX, block_counts, fit_to_boxes
 
 _SCALE = 2  # distort at 64x64 so that small rotations do not just jitter pixels
 
@@ -90,7 +90,7 @@ def augmented(images, labels, copies, seed, first=0, style_probability=0.0):
         bitmap = counts_to_bitmap(counts)
         versions = [bitmap] + [distort(restyle(bitmap, label, rng, style_probability), rng)
                                 for _ in range(copies)]
-        features.extend(block_counts(fit_to_box(version)).ravel() for version in versions)
+        features.extend(block_counts(fit_to_boxes(versions)).reshape(len(versions), -1))
         targets.extend([label] * len(versions))
         sources.extend([index] * len(versions))
     return (np.asarray(features, dtype=np.float64), np.asarray(targets), np.asarray(sources))

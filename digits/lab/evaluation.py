@@ -409,7 +409,7 @@ def read_parted_by_best_paths(reader, masks, labels):
     held = [index for index, piece in enumerate(pieces) if piece.any()]
     if not held:
         return 0
-    answers = reader.probabilities(np.stack([counts_of(pieces[index]) for index in held]))
+    answers = reader.probabilities(counts_of([pieces[index] for index in held]))
     return int((answers.argmax(axis=1) == np.asarray(labels)[held]).sum())
 
 
@@ -472,8 +472,8 @@ def read_given_their_pixels(reader, kind, spacing, numbers, offset=0):
             drawn = [digit for digit, mask in enumerate(masks) if mask.any()]
             parted = 0
             if drawn:
-                answers = reader.probabilities(np.stack([counts_of(masks[digit])
-                                                         for digit in drawn])).argmax(axis=1)
+                answers = reader.probabilities(
+                    counts_of([masks[digit] for digit in drawn])).argmax(axis=1)
                 parted = int((answers == labels[drawn]).sum())
             by_best_paths = read_parted_by_best_paths(reader, masks, labels)
             core = region.mask if region.core is None else region.core
@@ -495,7 +495,7 @@ def _best_cuts(reader, region, core, owner, labels):
         return 0, 0
     if len(digits) != len(labels):
         return len(digits), 0
-    answers = reader.probabilities(np.stack([counts_of(digit.mask) for digit in digits]))
+    answers = reader.probabilities(counts_of([digit.mask for digit in digits]))
     return len(digits), int((answers.argmax(axis=1) == labels).sum())
 
 

@@ -55,8 +55,9 @@ class SegmenterTraining:
 def features_of(pieces):
     """The segmentation model's features of (Segment, line height) pairs, as the Reader
     computes them."""
-    return np.vstack([piece_features(counts_of(piece.mask)[None], [piece], height)
-                      for piece, height in pieces])
+    counts = counts_of([piece.mask for piece, _ in pieces])
+    return np.vstack([piece_features(counts[index : index + 1], [piece], height)
+                      for index, (piece, height) in enumerate(pieces)])
 
 
 def folded(scaler, network):
