@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 
 from conftest import READER, encode
+from digits.core import segmentation
 from digits.core.errors import SeveralDigits, TooManyDigits
-from digits.core.ink import Region, rows_of, split_rows
-from digits.core.cuts import INK_COST, SIDE_COST, cut_paths, paths_through_middle
+from digits.core.ink import Region, line_regions, rows_of, split_rows
+from digits.core.cuts import (INK_COST, SIDE_COST, cut_paths, distinct_cuts, paths_through_middle,
+                              rising_drop)
+from digits.core.reading import locate_page
 from digits.core.segmentation import (ALONE_MARGIN, CROSSING_LINES, EDGE_STEPS, NARROW_MARGIN,
                                       PARTED_MARGIN, SCORE_BUDGET, Segment, regrown, segment,
                                       separators, stroke_crossings)
@@ -247,6 +250,57 @@ def test_the_paths_through_the_middle_row_are_every_column_s_cheapest_and_hold_t
         middles = {int(path[middle]): path for path in paths}
         for cut in cut_paths(mask, spacing=3, most=5):
             assert np.array_equal(cut, middles[int(cut[middle])])
+
+
+def test_a_drop_rising_under_a_stroke_slides_along_it_to_the_paper_and_rises_there():
+    mask = np.zeros((10, 9), dtype=bool)
+    mask[4, 2:7] = True  # a stroke over the drop's column 4
+    path = rising_drop(mask, 4)
+    assert path.tolist() == [7] * 5 + [4] * 5  # round its right end, crossing nothing
+    assert not mask[np.arange(10), path].any()
+
+
+def test_a_drop_held_with_no_paper_within_its_slide_cuts_through_the_stroke():
+    mask = np.zeros((10, 12), dtype=bool)
+    mask[4, 1:11] = True  # paper is 5 columns either side of 5: past SLIDE (3 of 10 rows)
+    assert rising_drop(mask, 5).tolist() == [5] * 10
+    # slid right round one stroke, held under a second whose only way round is back left
+    mask = np.zeros((10, 12), dtype=bool)
+    mask[6, 3:8] = True
+    mask[3, 6:12] = True
+    path = rising_drop(mask, 5)
+    assert path.tolist() == [8] * 7 + [5] * 3
+    assert mask[np.arange(10), path].sum() == 1
+
+
+def test_cuts_that_part_the_ink_alike_are_kept_once_left_to_right():
+    mask = np.zeros((6, 10), dtype=bool)
+    mask[:, :2] = mask[:, 8:] = True
+    mask[2, 4] = mask[3, 6] = True  # ink in column 4 of one row, in column 6 of another
+    paths = [np.full(6, column) for column in (6, 3, 7, 5)]
+    kept = distinct_cuts(mask, paths)
+    assert [int(path[0]) for path in kept] == [3, 5, 7]  # 5 and 6 leave the same ink aside
+
+
+def test_the_candidates_are_the_shortest_paths_and_the_drops_from_below_that_part_otherwise():
+    """A touching handwritten pair (dev, scan): beside its shortest paths the search is offered
+    the drop-falls rising from their bottom ends, where they part the ink otherwise; no two
+    candidates part it alike (paths through the paper around it leave it all on one side)."""
+    images, _ = handwriting("dev")
+    [region] = line_regions(locate_page(READER.decode(render_number(images[:2], "scan",
+                                                                      "touching", 0))))
+    line, height = region.core, region.core.shape[0]
+    most = round(segmentation.CUTS_PER_DIGIT * line.shape[1] / (segmentation.DIGIT_ASPECT * height))
+    shortest = cut_paths(line, segmentation.CUT_SPACING * height, most)
+    drops = [rising_drop(line, path[-1]) for path in shortest]
+
+    def parted(path):  # the ink left of the cut in each row: the pieces it makes
+        return tuple(int(line[row, :column].sum()) for row, column in enumerate(path))
+
+    offered = [parted(path) for path in segmentation.candidate_paths(line, height)]
+    assert len(set(offered)) == len(offered)
+    assert set(offered) == {parted(path) for path in shortest + drops}
+    assert set(offered) - {parted(path) for path in shortest}  # the drops add partings
 
 
 def test_the_search_takes_the_cuts_whose_pieces_the_judge_likes_best():

@@ -4,14 +4,19 @@ cross as little ink as they can, bending round strokes where a straight cut woul
 Each path is a shortest path through a cost map (ink dear, paper cheap, a sideways step a
 little dearer than a step down), found for every column of the blob's middle row at once by
 two passes of dynamic programming, one from the top and one from the bottom. The columns
-where the cheapest path through the middle row is cheapest nearby are the candidates; the
-search over segmentations (`segmentation`) decides which of them are cuts.
+where the cheapest path through the middle row is cheapest nearby are the candidates. A
+shortest path slices straight through the joint of two digits where it is thinnest; beside
+each, a drop-fall rising from its bottom end keeps to the paper round the joint instead
+(`rising_drop`). The search over segmentations (`segmentation`) decides which of them are cuts.
 """
 
 import numpy as np
 
 INK_COST = 12.0  # crossing one ink pixel costs as much as this many steps through the paper
 SIDE_COST = 0.4  # a diagonal step costs this much more than a step straight down
+# How far a drop slides along the top of a stroke in one row before it cuts down through it,
+# for the blob's height: about a stroke's breadth past a joint
+SLIDE = 0.3
 
 
 def cut_paths(mask, spacing, most):
@@ -32,6 +37,30 @@ def cut_paths(mask, spacing, most):
             if len(chosen) == most:
                 break
     return [path_through(x) for x in sorted(chosen)]
+
+
+def rising_drop(mask, column):
+    """A drop-fall cut through a boolean blob `mask` that rises from `column` of its bottom
+    row (as `cut_paths` gives a cut: the column it leaves every row by). Where a shortest path
+    slices through two digits' joint, often through a stroke of one of them, the drop keeps to
+    the paper round the joint as long as it can (`_drop_fall`)."""
+    return _drop_fall(mask[::-1], column)[::-1]
+
+
+def distinct_cuts(mask, paths):
+    """The cut `paths` through a boolean blob `mask` that part its ink differently, left to
+    right by their median column: of paths that leave the same ink on each side of every row,
+    the first is kept, since they make the same pieces."""
+    rows, width = mask.shape
+    left_of = np.zeros((rows, width + 1), dtype=np.int32)
+    np.cumsum(mask, axis=1, out=left_of[:, 1:])
+    kept, seen = [], set()
+    for path in sorted(paths, key=lambda path: float(np.median(path))):
+        parted = left_of[np.arange(rows), path].tobytes()
+        if parted not in seen:
+            seen.add(parted)
+            kept.append(path)
+    return kept
 
 
 def paths_through_middle(mask):
@@ -100,3 +129,44 @@ def _trace(moves, row, x):
         columns[current] = x
         x += moves[current][x]
     return np.array(columns, dtype=np.int64)
+
+
+def _drop_fall(mask, column):
+    """The column a drop leaves each row by, falling from `column` of the top row: straight
+    down through the paper, else down-left, else down-right; held on ink, it slides along the
+    top of the stroke (at most SLIDE of the height, never straight back the way it came) to
+    where it can fall again, and cuts straight down through the ink only where it cannot.
+    Kept from column 1 on, so that each side of the cut holds a column."""
+    rows, width = mask.shape
+    reach = max(1, int(SLIDE * rows))
+    paper = (~mask).tolist()
+    x, came, path = int(column), 0, [int(column)]
+    for row in range(rows - 1):
+        below = paper[row + 1]
+        if not below[x]:
+            if x > 0 and below[x - 1]:
+                x -= 1
+            elif x < width - 1 and below[x + 1]:
+                x += 1
+            else:
+                x, came = _slid(paper[row], below, x, came, reach)
+        path.append(x)
+    return np.clip(np.array(path, dtype=np.int64), 1, width - 1)
+
+
+def _slid(here, below, x, came, reach):
+    """Where a drop held at column `x` goes along a row (`here` and `below`: which columns of
+    it and of the next are paper), having last slid in direction `came`: the first paper
+    column with paper below, at most `reach` away, rightwards first unless it came from the
+    right; (its column, the direction) or, when there is none, (`x`, `came`) to cut down."""
+    for step in (1, -1):
+        if came and step == -came:
+            continue
+        moved = x
+        for _ in range(reach):
+            moved += step
+            if not 0 <= moved < len(here) or not here[moved]:
+                break
+            if below[moved]:
+                return moved, step
+    return x, came

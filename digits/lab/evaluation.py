@@ -349,8 +349,8 @@ PARTED_WITHIN = 0.05
 
 def wrong_side(left, right, paths=None):
     """The fewest pixels of two neighbouring digits' ink (`left`, `right`: boolean masks of one
-    line, `left` the digit written first) that a cut puts on the wrong side: of every cut the
-    search's paths could be (`fewest_wrong_path`); or, given `paths` (a column per row, as
+    line, `left` the digit written first) that a cut puts on the wrong side: of every cut a
+    shortest path could be (`fewest_wrong_path`); or, given `paths` (a column per row, as
     cut_paths gives), of those (None when there are none)."""
     if paths is None:
         return fewest_wrong_path(left, right)[1]
@@ -360,10 +360,11 @@ def wrong_side(left, right, paths=None):
 
 
 def fewest_wrong_path(left, right):
-    """Of every cut the search's paths could be (top to bottom, at most a column aside a row:
-    `cuts.cut_paths`), the one that puts the fewest pixels of two neighbouring digits' ink
-    (`left`, `right`: boolean masks of one line) on the wrong side, found by dynamic
-    programming: (the path, a column per row as cut_paths gives it, and those pixels)."""
+    """Of every cut a shortest path could be (top to bottom, at most a column aside a row:
+    `cuts.cut_paths`; a drop-fall may step further aside), the one that puts the fewest pixels
+    of two neighbouring digits' ink (`left`, `right`: boolean masks of one line) on the wrong
+    side, found by dynamic programming: (the path, a column per row as cut_paths gives it,
+    and those pixels)."""
     wrong = _wrong_at(left, right)
     height = wrong.shape[0]
     total = wrong[0]

@@ -116,8 +116,9 @@ def write_segmenter(training, model_path):
         "classes": dict(zip(map(str, PIECE_CLASSES), CLASS_NAMES)),
         "data": {"dataset": "sklearn.datasets.load_digits (the digit model's training split)",
                  "strings": (f"each digit in {training.copies} synthesised strings of 1-5 digits "
-                             "that touch, overlap or stand a little apart; every candidate "
-                             "piece of the search, labelled by the digits' ink it holds"),
+                             "that touch, overlap or stand a little apart; every piece of "
+                             "the search between its shortest cut paths, labelled by the "
+                             "digits' ink it holds"),
                  "pieces": training.pieces, "class_counts": training.class_counts},
         "metrics": {"heldout_accuracy": training.accuracy,
                     "heldout_pieces": training.heldout_pieces,

@@ -4,7 +4,7 @@ segmentation search would judge in them, labelled: what the segmentation model l
 Each string is a few `load_digits` digits redrawn as bitmaps (`augment.counts_to_bitmap`),
 distorted as handwriting varies, sized and placed on one line so that they touch or overlap
 (or, now and then, stand a little apart), their ink a boolean mask like a line region's. The
-search's own candidate cuts (`segmentation.candidate_pieces`) are then made through every
+search's own shortest cut paths (`segmentation.candidate_pieces`) are then made through every
 blob wide enough to be searched, and each piece is labelled by the digits' ink it holds.
 """
 
