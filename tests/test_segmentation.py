@@ -282,14 +282,20 @@ def test_cuts_that_part_the_ink_alike_are_kept_once_left_to_right():
     assert [int(path[0]) for path in kept] == [3, 5, 7]  # 5 and 6 leave the same ink aside
 
 
-def test_the_candidates_are_the_shortest_paths_and_the_drops_from_below_that_part_otherwise():
-    """A touching handwritten pair (dev, scan): beside its shortest paths the search is offered
-    the drop-falls rising from their bottom ends, where they part the ink otherwise; no two
-    candidates part it alike (paths through the paper around it leave it all on one side)."""
+def touching_pair_core():
+    """The core of a touching handwritten pair's line (dev, scan), as the search parts it."""
     images, _ = handwriting("dev")
     [region] = line_regions(locate_page(READER.decode(render_number(images[:2], "scan",
                                                                       "touching", 0))))
-    line, height = region.core, region.core.shape[0]
+    return region.core
+
+
+def test_the_candidates_are_the_shortest_paths_and_the_drops_from_below_that_part_otherwise():
+    """A touching handwritten pair: beside its shortest paths the search is offered the
+    drop-falls rising from their bottom ends, where they part the ink otherwise; no two
+    candidates part it alike (paths through the paper around it leave it all on one side)."""
+    line = touching_pair_core()
+    height = line.shape[0]
     most = round(segmentation.CUTS_PER_DIGIT * line.shape[1] / (segmentation.DIGIT_ASPECT * height))
     shortest = cut_paths(line, segmentation.CUT_SPACING * height, most)
     drops = [rising_drop(line, path[-1]) for path in shortest]
@@ -301,6 +307,22 @@ def test_the_candidates_are_the_shortest_paths_and_the_drops_from_below_that_par
     assert len(set(offered)) == len(offered)
     assert set(offered) == {parted(path) for path in shortest + drops}
     assert set(offered) - {parted(path) for path in shortest}  # the drops add partings
+
+
+def test_the_segmentation_model_learns_from_the_pieces_between_shortest_paths_alone(monkeypatch):
+    """Its training pieces (`candidate_pieces`) leave the drop-fall cuts out: trained on their
+    pieces too, it counted separated and tight numbers right less often. The search's own
+    candidates take them."""
+    line, drops = touching_pair_core(), []
+
+    def counted(mask, column):
+        drops.append(column)
+        return rising_drop(mask, column)
+
+    monkeypatch.setattr(segmentation, "rising_drop", counted)
+    assert list(segmentation.candidate_pieces(line)) and drops == []
+    segmentation.candidate_paths(line, line.shape[0])
+    assert drops
 
 
 def test_the_search_takes_the_cuts_whose_pieces_the_judge_likes_best():

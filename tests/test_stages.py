@@ -430,6 +430,7 @@ def test_masks_fitted_together_give_what_each_gives_alone():
     assert together.shape == (len(masks), 32, 32)
     assert [np.array_equal(one, both) for one, both in zip(alone, together)] == [True] * 7
     assert len({one.tobytes() for one in alone}) == 7  # seven different bitmaps
+    assert optdigits.fit_to_boxes([]).shape == (0, 32, 32)
 
 
 @pytest.mark.parametrize("stroke", [2, 6, 20], ids=["thin-pen", "pen", "marker"])

@@ -338,10 +338,9 @@ def counts_of(masks, fitted=None):
     ms). The mask is kept beside its counts, so that its id cannot be reused by another mask
     while the dict lives.
     """
-    if fitted is None:
+    if fitted is None or not masks:
         return block_counts(fit_to_boxes(masks))
-    new = [mask for mask in masks
-           if fitted.get(id(mask), (None,))[0] is not mask]
+    new = [mask for mask in masks if fitted.get(id(mask), (None,))[0] is not mask]
     if new:
         for mask, counts in zip(new, block_counts(fit_to_boxes(new))):
             fitted[id(mask)] = (mask, counts)
