@@ -8,7 +8,7 @@ from digits.core import segmentation
 from digits.core.errors import SeveralDigits, TooManyDigits
 from digits.core.ink import Region, line_regions, rows_of, split_rows
 from digits.core.cuts import (INK_COST, SIDE_COST, cut_paths, distinct_cuts, paths_through_middle,
-                              rising_drop)
+                              rising_drops)
 from digits.core.reading import locate_page
 from digits.core.segmentation import (ALONE_MARGIN, CROSSING_LINES, EDGE_STEPS, NARROW_MARGIN,
                                       PARTED_MARGIN, SCORE_BUDGET, Segment, regrown, segment,
@@ -255,7 +255,7 @@ def test_the_paths_through_the_middle_row_are_every_column_s_cheapest_and_hold_t
 def test_a_drop_rising_under_a_stroke_slides_along_it_to_the_paper_and_rises_there():
     mask = np.zeros((10, 9), dtype=bool)
     mask[4, 2:7] = True  # a stroke over the drop's column 4
-    path = rising_drop(mask, 4)
+    [path] = rising_drops(mask, [4])
     assert path.tolist() == [7] * 5 + [4] * 5  # round its right end, crossing nothing
     assert not mask[np.arange(10), path].any()
 
@@ -263,12 +263,12 @@ def test_a_drop_rising_under_a_stroke_slides_along_it_to_the_paper_and_rises_the
 def test_a_drop_held_with_no_paper_within_its_slide_cuts_through_the_stroke():
     mask = np.zeros((10, 12), dtype=bool)
     mask[4, 1:11] = True  # paper is 5 columns either side of 5: past SLIDE (3 of 10 rows)
-    assert rising_drop(mask, 5).tolist() == [5] * 10
+    assert [path.tolist() for path in rising_drops(mask, [5])] == [[5] * 10]
     # slid right round one stroke, held under a second whose only way round is back left
     mask = np.zeros((10, 12), dtype=bool)
     mask[6, 3:8] = True
     mask[3, 6:12] = True
-    path = rising_drop(mask, 5)
+    [path] = rising_drops(mask, [5])
     assert path.tolist() == [8] * 7 + [5] * 3
     assert mask[np.arange(10), path].sum() == 1
 
@@ -298,7 +298,7 @@ def test_the_candidates_are_the_shortest_paths_and_the_drops_from_below_that_par
     height = line.shape[0]
     most = round(segmentation.CUTS_PER_DIGIT * line.shape[1] / (segmentation.DIGIT_ASPECT * height))
     shortest = cut_paths(line, segmentation.CUT_SPACING * height, most)
-    drops = [rising_drop(line, path[-1]) for path in shortest]
+    drops = rising_drops(line, [path[-1] for path in shortest])
 
     def parted(path):  # the ink left of the cut in each row: the pieces it makes
         return tuple(int(line[row, :column].sum()) for row, column in enumerate(path))
@@ -315,11 +315,11 @@ def test_the_segmentation_model_learns_from_the_pieces_between_shortest_paths_al
     candidates take them."""
     line, drops = touching_pair_core(), []
 
-    def counted(mask, column):
-        drops.append(column)
-        return rising_drop(mask, column)
+    def counted(mask, columns):
+        drops.extend(columns)
+        return rising_drops(mask, columns)
 
-    monkeypatch.setattr(segmentation, "rising_drop", counted)
+    monkeypatch.setattr(segmentation, "rising_drops", counted)
     assert list(segmentation.candidate_pieces(line)) and drops == []
     segmentation.candidate_paths(line, line.shape[0])
     assert drops

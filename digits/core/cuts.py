@@ -7,7 +7,7 @@ two passes of dynamic programming, one from the top and one from the bottom. The
 where the cheapest path through the middle row is cheapest nearby are the candidates. A
 shortest path slices straight through the joint of two digits where it is thinnest; beside
 each, a drop-fall rising from its bottom end keeps to the paper round the joint instead
-(`rising_drop`). The search over segmentations (`segmentation`) decides which of them are cuts.
+(`rising_drops`). The search over segmentations (`segmentation`) decides which of them are cuts.
 """
 
 import numpy as np
@@ -39,12 +39,15 @@ def cut_paths(mask, spacing, most):
     return [path_through(x) for x in sorted(chosen)]
 
 
-def rising_drop(mask, column):
-    """A drop-fall cut through a boolean blob `mask` that rises from `column` of its bottom
-    row (as `cut_paths` gives a cut: the column it leaves every row by). Where a shortest path
-    slices through two digits' joint, often through a stroke of one of them, the drop keeps to
-    the paper round the joint as long as it can (`_drop_fall`)."""
-    return _drop_fall(mask[::-1], column)[::-1]
+def rising_drops(mask, columns):
+    """Drop-fall cuts through a boolean blob `mask`, one rising from each of `columns` of its
+    bottom row (each as `cut_paths` gives a cut: the column it leaves every row by). Where a
+    shortest path slices through two digits' joint, often through a stroke of one of them, the
+    drop keeps to the paper round the joint as long as it can (`_drop_fall`). The blob is
+    turned over and read as lists once for all of them (0.3 ms for one 600 pixels wide)."""
+    paper = (~mask[::-1]).tolist()
+    reach = max(1, int(SLIDE * mask.shape[0]))
+    return [_drop_fall(paper, column, reach)[::-1] for column in columns]
 
 
 def distinct_cuts(mask, paths):
@@ -54,9 +57,10 @@ def distinct_cuts(mask, paths):
     rows, width = mask.shape
     left_of = np.zeros((rows, width + 1), dtype=np.int32)
     np.cumsum(mask, axis=1, out=left_of[:, 1:])
+    every_row = np.arange(rows)
     kept, seen = [], set()
     for path in sorted(paths, key=lambda path: float(np.median(path))):
-        parted = left_of[np.arange(rows), path].tobytes()
+        parted = left_of[every_row, path].tobytes()
         if parted not in seen:
             seen.add(parted)
             kept.append(path)
@@ -131,15 +135,14 @@ def _trace(moves, row, x):
     return np.array(columns, dtype=np.int64)
 
 
-def _drop_fall(mask, column):
-    """The column a drop leaves each row by, falling from `column` of the top row: straight
-    down through the paper, else down-left, else down-right; held on ink, it slides along the
-    top of the stroke (at most SLIDE of the height, never straight back the way it came) to
-    where it can fall again, and cuts straight down through the ink only where it cannot.
-    Kept from column 1 on, so that each side of the cut holds a column."""
-    rows, width = mask.shape
-    reach = max(1, int(SLIDE * rows))
-    paper = (~mask).tolist()
+def _drop_fall(paper, column, reach):
+    """The column a drop leaves each row by, falling from `column` of the top row of `paper`
+    (rows of booleans, true where there is no ink): straight down through the paper, else
+    down-left, else down-right; held on ink, it slides along the top of the stroke (at most
+    `reach` columns, never straight back the way it came) to where it can fall again, and cuts
+    straight down through the ink only where it cannot. Kept from column 1 on, so that each
+    side of the cut holds a column."""
+    rows, width = len(paper), len(paper[0])
     x, came, path = int(column), 0, [int(column)]
     for row in range(rows - 1):
         below = paper[row + 1]

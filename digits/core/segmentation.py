@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from digits.core.cuts import cut_paths, distinct_cuts, rising_drop
+from digits.core.cuts import cut_paths, distinct_cuts, rising_drops
 from digits.core.errors import TooManyDigits
 
 MAX_DIGITS = 20  # the most digits read in one image (DIGITS_MAX_DIGITS' default)
@@ -492,14 +492,14 @@ def candidate_paths(mask, height, drops=True):
     """The cut paths the search tries through ink `mask` of a line whose digits are `height`
     pixels tall, left to right: the shortest paths (`cuts.cut_paths`), CUTS_PER_DIGIT for each
     digit's width the ink could hold, at most MOST_CUTS, CUT_SPACING of the height apart; and,
-    with `drops`, beside each the drop-fall rising from its bottom end (`cuts.rising_drop`)
+    with `drops`, beside each the drop-fall rising from its bottom end (`cuts.rising_drops`)
     where it parts the ink differently (`cuts.distinct_cuts`)."""
     width = mask.shape[1]
     paths = cut_paths(mask, CUT_SPACING * height,
                       min(MOST_CUTS, round(CUTS_PER_DIGIT * width / (DIGIT_ASPECT * height))))
     if not drops:
         return paths
-    return distinct_cuts(mask, paths + [rising_drop(mask, path[-1]) for path in paths])
+    return distinct_cuts(mask, paths + rising_drops(mask, [path[-1] for path in paths]))
 
 
 def _candidates(digit, height, drops=True):
