@@ -148,6 +148,30 @@ def test_single_digits_are_counted_as_post_read_reads_them_too():
     assert digits[0] is not None and several == 0 and read_several == 1
 
 
+class _DigitsOnly:
+    """A reader that reads single digits and refuses to be asked for a number."""
+
+    def __init__(self, reader):
+        self.read_digit = reader.read_digit
+
+    def read_number(self, data):
+        raise AssertionError("read as a number")
+
+
+def test_threshold_tuning_reads_each_upload_once_as_a_single_digit():
+    """The tuning needs only /predict's confidences: evaluate(as_numbers=False) never reads an
+    upload as /read does (train.py's tuning at half the reading), and scores alike."""
+    digits, several, read_several = evaluation.read_uploads(
+        _DigitsOnly(READER), [narrow_touching_pair()], as_numbers=False)
+    assert digits[0] is not None and several == 0 and read_several is None
+    scores = evaluation.evaluate(_DigitsOnly(READER), "dev", per_kind=4, kinds=("scan",),
+                                 n_jobs=1, as_numbers=False)
+    both = evaluation.evaluate(READER, "dev", per_kind=4, kinds=("scan",), n_jobs=1)
+    assert "read_several" not in scores["scan"]
+    assert scores["scan"] == {key: value for key, value in both["scan"].items()
+                              if key != "read_several"}
+
+
 def test_answered_when_sure_splits_at_the_threshold():
     share, accuracy = evaluation.answered_when_sure([0.9, 0.8, 0.6, 0.3], [True, False, True,
                                                                           False], 0.65)

@@ -55,7 +55,8 @@ def tuned_threshold(estimator, segmenter, split="dev", per_kind=None, n_jobs=2):
     MOST_UNCERTAIN of the split's answers lie (every kind of upload, `per_kind` digits each:
     all by default; refused uploads are not answers; read with the `segmenter`), and that
     share: (threshold, share)."""
-    scores = evaluate(Reader(estimator, 0.0, segmenter), split, per_kind, n_jobs=n_jobs).values()
+    scores = evaluate(Reader(estimator, 0.0, segmenter), split, per_kind, n_jobs=n_jobs,
+                      as_numbers=False).values()
     confidence = np.concatenate([np.asarray(score["confidence"])[np.asarray(score["predicted"])
                                                                  >= 0] for score in scores])
     for step in range(round(1 / THRESHOLD_STEP) - 1, 0, -1):
@@ -77,11 +78,11 @@ def drawn_as_png(counts, size=256):
     return buffer.getvalue()
 
 
-def read_uploads(reader, uploads):
+def read_uploads(reader, uploads, as_numbers=True):
     """Each upload read as POST /predict reads it: the Digit read (None where the upload was
     refused), how many were refused as several digits, and how many POST /read reads as
     several (those, and the ones /predict answers that /read, judging narrow ink alone too,
-    cuts in two)."""
+    cuts in two; None unless `as_numbers`, which reads each upload a second time)."""
     digits, several, read_several = [], 0, 0
     for data in uploads:
         try:
@@ -91,8 +92,9 @@ def read_uploads(reader, uploads):
             several += isinstance(error, SeveralDigits)
             continue
         digits.append(digit)
-        read_several += len(reader.read_number(data).digits) > 1
-    return digits, several, several + read_several
+        if as_numbers:
+            read_several += len(reader.read_number(data).digits) > 1
+    return digits, several, several + read_several if as_numbers else None
 
 
 def kind_uploads(images, kind, offset=0):
@@ -133,8 +135,9 @@ def score_digits(digits, several, labels):
     }
 
 
-def evaluate(reader, split="test", per_kind=None, kinds=KINDS, n_jobs=2):
-    """Score every upload kind on a split of the handwriting set: {kind: score}.
+def evaluate(reader, split="test", per_kind=None, kinds=KINDS, n_jobs=2, as_numbers=True):
+    """Score every upload kind on a split of the handwriting set: {kind: score}; with
+    `as_numbers`, each score counts the digits POST /read reads as several (`read_uploads`).
 
     Each kind is read in CHUNKS_PER_KIND parts, so that the workers share the slow kinds (a
     photo is 1600x1200 pixels to render) rather than one of them reading a photo kind alone.
@@ -144,20 +147,21 @@ def evaluate(reader, split="test", per_kind=None, kinds=KINDS, n_jobs=2):
     parts = [part for part in np.array_split(np.arange(len(images)), CHUNKS_PER_KIND) if len(part)]
     jobs = [(kind, part) for kind in kinds for part in parts]
     read = Parallel(n_jobs=n_jobs)(
-        delayed(_read_kind_part)(reader, kind, images[part], offset + int(part[0]))
+        delayed(_read_kind_part)(reader, kind, images[part], offset + int(part[0]), as_numbers)
         for kind, part in jobs)
     scores = {}
     for kind in kinds:
         done = [result for (of, _), result in zip(jobs, read) if of == kind]
         scores[kind] = score_digits([digit for digits, _, _ in done for digit in digits],
                                     sum(several for _, several, _ in done), labels)
-        scores[kind]["read_several"] = sum(read for _, _, read in done)
+        if as_numbers:
+            scores[kind]["read_several"] = sum(read for _, _, read in done)
     return scores
 
 
-def _read_kind_part(reader, kind, images, offset):
+def _read_kind_part(reader, kind, images, offset, as_numbers):
     """read_uploads of these digits rendered as uploads of `kind` (the first seeded `offset`)."""
-    return read_uploads(reader, kind_uploads(images, kind, offset))
+    return read_uploads(reader, kind_uploads(images, kind, offset), as_numbers)
 
 
 def read_numbers(reader, kind, spacing, numbers, offset=0, overlap=None):
