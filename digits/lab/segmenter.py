@@ -22,6 +22,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import sklearn
+from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
@@ -29,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 from digits.core.model import metadata_path, segmenter_path, sha256_of
 from digits.core.reading import counts_of, piece_features
 from digits.core.segmentation import CROSSING_LINES, PIECE_CLASSES, SEGMENTER_FEATURES
-from digits.lab.strings import training_pieces
+from digits.lab.strings import labelled_pieces
 
 STRING_COPIES = 5  # each training digit appears in this many synthesised strings
 HYPERPARAMETERS = {"hidden_layer_sizes": (128,), "alpha": 1e-3, "max_iter": 100,
@@ -60,6 +61,20 @@ def features_of(pieces):
                       for index, (piece, height) in enumerate(pieces)])
 
 
+def training_features(images, seed, n_jobs=2):
+    """The features of the `labelled_pieces` of strings made of `images`, and their labels:
+    made in chunks in parallel, each chunk its own seed, and described where it was made."""
+    chunks = np.array_split(np.arange(len(images)), max(1, n_jobs * 4))
+    parts = Parallel(n_jobs=n_jobs)(delayed(_chunk_features)(images[chunk], [seed, index])
+                                    for index, chunk in enumerate(chunks) if len(chunk))
+    return np.vstack([part[0] for part in parts]), np.concatenate([part[1] for part in parts])
+
+
+def _chunk_features(images, seed):
+    pieces, labels = labelled_pieces(images, seed)
+    return features_of(pieces), labels
+
+
 def folded(scaler, network):
     """A copy of the fitted MLPClassifier `network` that takes the features as they are: the
     fitted StandardScaler `scaler` that fed it folded into its first layer. As x scaled is
@@ -79,17 +94,16 @@ def train_segmenter(train_images, heldout_images, seed=0, copies=STRING_COPIES, 
     rng = np.random.default_rng(seed)
     images = np.concatenate([train_images[rng.permutation(len(train_images))]
                              for _ in range(copies)])
-    pieces, labels = training_pieces(images, seed, n_jobs)
-    features = features_of(pieces)
+    features, labels = training_features(images, seed, n_jobs)
     scaler = StandardScaler().fit(features)
     network = MLPClassifier(random_state=seed, **HYPERPARAMETERS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # early stopping bounds the epochs
         network.fit(scaler.transform(features), labels)
     model = folded(scaler, network)
-    heldout, heldout_labels = training_pieces(heldout_images, seed + 1, n_jobs)
-    accuracy = float((model.predict(features_of(heldout)) == heldout_labels).mean())
-    return SegmenterTraining(model, seed, copies, len(pieces),
+    heldout, heldout_labels = training_features(heldout_images, seed + 1, n_jobs)
+    accuracy = float((model.predict(heldout) == heldout_labels).mean())
+    return SegmenterTraining(model, seed, copies, len(features),
                              np.bincount(labels, minlength=len(PIECE_CLASSES)).tolist(),
                              accuracy, len(heldout), round(time.perf_counter() - started, 1))
 

@@ -9,7 +9,6 @@ blob wide enough to be searched, and each piece is labelled by the digits' ink i
 """
 
 import numpy as np
-from joblib import Parallel, delayed
 from PIL import Image
 
 from digits.core.ink import bands
@@ -60,15 +59,6 @@ def labelled_pieces(images, seed):
             pieces.append((piece, height))
             labels.append(_label(piece, owners))
     return pieces, np.array(labels)
-
-
-def training_pieces(images, seed, n_jobs=2):
-    """`labelled_pieces` of `images`, made in chunks in parallel, each chunk its own seed."""
-    chunks = np.array_split(np.arange(len(images)), max(1, n_jobs * 4))
-    parts = Parallel(n_jobs=n_jobs)(delayed(labelled_pieces)(images[chunk], [seed, index])
-                                    for index, chunk in enumerate(chunks) if len(chunk))
-    return ([piece for part in parts for piece in part[0]],
-            np.concatenate([part[1] for part in parts]))
 
 
 def _digit_ink(counts, height, rng):
