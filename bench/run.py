@@ -44,7 +44,9 @@ BOUNDARY = "digitsbenchboundary"
 THROUGHPUT_TARGETS = {("canvas PNG 280x280", "decode floor"): 0.7,
                       ("canvas PNG 280x280", "plain resize"): 0.9,
                       ("photo JPEG 800x600", "decode floor"): 1.1}
-TARGETS_MET_AT = {"p99_ms": 20.0, "idle_pss_mb": 150.0, "cold_start_s": 0.5, "train_s": 60.0}
+# train.py: 60 s was set for the digit model alone; with the segmentation model, 180 s
+TARGETS_MET_AT = {"p99_ms": 20.0, "idle_pss_mb": 150.0, "cold_start_s": 0.5, "train_s": 60.0,
+                  "train_with_segmenter_s": 180.0}
 
 
 def payloads():
@@ -172,6 +174,9 @@ def verdicts(results, memory, payload_names, train=None):
     if train is not None:
         lines.append((f"python train.py {train:.1f} s (target <= {TARGETS_MET_AT['train_s']:.0f} "
                       "s)", train <= TARGETS_MET_AT["train_s"]))
+        most = TARGETS_MET_AT["train_with_segmenter_s"]
+        lines.append((f"python train.py, the segmentation model included, {train:.1f} s (target "
+                      f"<= {most:.0f} s)", train <= most))
     return lines
 
 

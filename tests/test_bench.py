@@ -71,7 +71,12 @@ def test_the_verdicts_compare_each_figure_with_its_target():
         f"{jpg}: throughput 1.00x the decode floor": False,
         f"{jpg}: p99 35.0 ms": False, f"{jpg}: 2 errors": False,
         "gunicorn tree PSS at idle, estimator loaded, 140.0 MB": True,
-        "cold start 0.60 s": False, "python train.py 59.0 s": True}
+        "cold start 0.60 s": False, "python train.py 59.0 s": True,
+        "python train.py, the segmentation model included, 59.0 s": True}
+    slower = {text.split(" (")[0]: ok for text, ok in run.verdicts(results, memory, [png, jpg],
+                                                                    train=179.0)}
+    assert slower["python train.py 179.0 s"] is False
+    assert slower["python train.py, the segmentation model included, 179.0 s"] is True
 
 
 def test_the_plain_resize_reference_answers_from_the_same_estimator():
