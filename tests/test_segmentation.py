@@ -411,11 +411,17 @@ def test_the_judge_counts_the_strokes_a_line_across_a_piece_meets():
     yy, xx = np.mgrid[:40, :40]
     ring = (np.hypot(yy - 19.5, xx - 19.5) < 18) & (np.hypot(yy - 19.5, xx - 19.5) > 13)
     middle = CROSSING_LINES.index(0.5)
-    rows, columns = np.split(stroke_crossings(ring), 2)
+    pieces = [ring, np.hstack([ring, ring]), np.ones((10, 4), dtype=bool)]
+    crossings = stroke_crossings(pieces)
+    rows, columns = np.split(crossings[0], 2)
     assert rows[middle] == 2 and columns[middle] == 2
-    rows, _ = np.split(stroke_crossings(np.hstack([ring, ring])), 2)
+    rows, _ = np.split(crossings[1], 2)
     assert rows[middle] == 4
-    assert list(np.split(stroke_crossings(np.ones((10, 4), dtype=bool)), 2)[0]) == [1] * 5
+    assert list(np.split(crossings[2], 2)[0]) == [1] * 5
+    # pieces of any shapes counted together count as each alone
+    assert all((stroke_crossings([piece])[0] == counted).all()
+               for piece, counted in zip(pieces, crossings))
+    assert stroke_crossings([]).shape == (0, 2 * len(CROSSING_LINES))
 
 
 def narrow_pair(line, left):

@@ -325,7 +325,7 @@ def piece_features(counts, pieces, height):
     tall, `counts` their 8x8 counts stacked): a row of SEGMENTER_FEATURES per piece."""
     return np.hstack([np.reshape(counts, (len(pieces), 64)),
                       [piece_geometry(piece, height) for piece in pieces],
-                      [stroke_crossings(piece.mask) for piece in pieces]])
+                      stroke_crossings([piece.mask for piece in pieces])])
 
 
 def counts_of(masks, fitted=None):

@@ -259,15 +259,26 @@ def piece_geometry(piece, height):
                      piece.crossed[0] / height, piece.crossed[1] / height])
 
 
-def stroke_crossings(mask):
-    """How many strokes of a piece's ink (a boolean mask cut to it) each row, then each column,
-    at CROSSING_LINES of its height and width goes through: runs of ink along it."""
-    found = []
-    for lines in (mask, mask.T):
-        across = lines[[min(len(lines) - 1, int(share * len(lines))) for share in CROSSING_LINES]]
-        starts = np.count_nonzero(np.diff(across.view(np.int8), axis=1) == 1, axis=1)
-        found.extend(starts + across[:, 0])
-    return np.array(found)
+def stroke_crossings(masks):
+    """How many strokes of each piece's ink (boolean masks, each cut to its piece) each row,
+    then each column, at CROSSING_LINES of its height and width goes through: runs of ink
+    along it. An (n, 2 * len(CROSSING_LINES)) integer array.
+
+    The lines of all the pieces are laid in one array, each after a column of paper, so that
+    one comparison counts every run's start for all of them."""
+    count = len(CROSSING_LINES)
+    longest = max((max(mask.shape) for mask in masks), default=0)
+    lines = np.zeros((len(masks), 2 * count, longest + 1), dtype=bool)
+    for index, mask in enumerate(masks):
+        height, width = mask.shape
+        lines[index, :count, 1:width + 1] = mask[_crossing_indices(height)]
+        lines[index, count:, 1:height + 1] = mask[:, _crossing_indices(width)].T
+    return np.count_nonzero(lines[..., 1:] > lines[..., :-1], axis=2)
+
+
+def _crossing_indices(length):
+    """The rows (or columns) at CROSSING_LINES of `length`."""
+    return [min(length - 1, int(share * length)) for share in CROSSING_LINES]
 
 
 def _digits_and_marks(line):
