@@ -94,7 +94,7 @@ def read_uploads(reader, uploads, as_numbers=True):
         digits.append(digit)
         if as_numbers:
             read_several += len(reader.read_number(data).digits) > 1
-    return digits, several, several + read_several if as_numbers else None
+    return digits, several, (several + read_several) if as_numbers else None
 
 
 def kind_uploads(images, kind, offset=0):

@@ -71,6 +71,7 @@ def training_features(images, seed, n_jobs=2):
 
 
 def _chunk_features(images, seed):
+    """One chunk's `labelled_pieces`, as features and labels."""
     pieces, labels = labelled_pieces(images, seed)
     return features_of(pieces), labels
 
