@@ -47,7 +47,7 @@ NUMBER_TARGETS = {"separated": {"count_right": 0.99, "digits_right": 0.88},
 # same kind's single digits (squared paper, which has no single digits, against their mean)
 SINGLES_GAP = 0.01
 PAGE_TARGET = 0.95  # pages of 2-5 lines: the lines and every line's digits counted right
-MARK_TARGET = 0.95  # numbers with a point, dash or space read with it in its place
+MARK_TARGET = 0.95  # numbers with a point, dash, space or minus sign read with it in its place
 NUMBER_ECE = 0.05  # a number's confidence against exact-number correctness, every number read
 
 
@@ -71,7 +71,7 @@ class Evaluation:
     single_digits: int
     confusion: list  # rows: true digit, columns: answered
     numbers: list  # per kind and spacing: {kind, spacing, n, count_right, digits_right, ...}
-    marks: dict  # per kind: {point, dash, space: share in place; none: the same numbers plain}
+    marks: dict  # per kind: {point, ..., minus: share in place; none: the same numbers plain}
     pages: dict  # per kind: {n, lines_right, counted_right, exact}
     number_calibration: list  # [ECE, rows (low, high, n, mean confidence, share exact)]
     boundary_fit: tuple = ()  # (GAP_RIGHT, CUT_RIGHT) most likely on this split's numbers
@@ -278,9 +278,10 @@ def mark_report(marks, split_name):
     """The marks' table: per kind, the share of numbers read with each mark in its place."""
     names = list(MARK_SYMBOLS)
     count = next(iter(marks.values()))["n"]
-    lines = [f"numbers of 3-6 digits with a mark between two digits ({split_name} split, {count} "
-             "per kind), read with the digits counted right and the mark in its place (plain: "
-             "the same numbers without a mark, read with none):",
+    lines = [f"numbers of 3-6 digits with a mark between two digits, or a minus sign before "
+             f"them ({split_name} split, {count} per kind), read with the digits counted right "
+             "and the mark in its place (plain: the same numbers without a mark, read with "
+             "none):",
              f"{'kind':<7} " + " ".join(f"{name:>6}" for name in names) + f" {'plain':>6}"]
     for kind, shares in marks.items():
         missed = [name for name in names if shares[name] < MARK_TARGET]

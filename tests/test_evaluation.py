@@ -106,9 +106,9 @@ def test_the_report_holds_each_line_to_its_target():
                            {**cell, "kind": "squared", "spacing": "tight",
                             "digits_right": 0.93}],
                "marks": {"canvas": {"n": 120, "point": 0.96, "comma": 0.96, "dash": 0.9,
-                                    "space": 0.97, "none": 0.97},
+                                    "space": 0.97, "minus": 0.94, "none": 0.97},
                          "ruled": {"n": 120, "point": 0.96, "comma": 0.95, "dash": 0.95,
-                                   "space": 0.97, "none": 0.9}},
+                                   "space": 0.97, "minus": 0.96, "none": 0.9}},
                "number_calibration": [0.19, [(0.9, 1.0, 626, 0.962, 0.797)]],
                "pages": {"scan": {"n": 10, "lines_right": 1.0, "counted_right": 0.96, "exact": 0.6},
                          "photo": {"n": 10, "lines_right": 0.9, "counted_right": 0.9,
@@ -123,7 +123,7 @@ def test_the_report_holds_each_line_to_its_target():
     assert "BELOW TARGET" in lines["answers", "marked"]  # 15 % uncertain > 12 %
     assert lines["answered"][-2:] == ["95.0%", "0.0%"] and lines["right"][-1] == "-"
     assert "BELOW TARGET" in lines["load_digits", "drawn"]  # drawn PNG 0.96 < 0.97
-    assert lines["canvas", "0.960"].endswith("BELOW TARGET: dash")  # 0.90 < 0.95
+    assert lines["canvas", "0.960"].endswith("BELOW TARGET: dash, minus")  # 0.90, 0.94 < 0.95
     assert lines["ruled", "0.960"].endswith("ok")
     assert "(test split, 120 per kind)" in lines["numbers", "of"]
     assert "ECE 0.190  BELOW TARGET (<= 0.05)" in lines["a", "number's"]
@@ -189,7 +189,7 @@ def test_numbers_are_read_with_the_right_count_on_a_slice():
             assert cell["digits_right"] >= NUMBER_FLOOR_DIGITS, (kind, spacing, cell)
 
 
-def test_points_dashes_and_spaces_written_between_digits_are_read_in_place():
+def test_points_dashes_spaces_and_minus_signs_written_are_read_in_place():
     shares = evaluation.evaluate_marks(READER, "test", count=12, kinds=("scan",))["scan"]
     assert shares["n"] == 12  # as many as asked (10 while it took 16 numbers of 1-6 digits)
     assert min(shares[name] for name in evaluation.MARK_SYMBOLS) >= 0.75, shares

@@ -80,6 +80,36 @@ def test_a_dash_and_a_decimal_point_between_digits_stay_in_the_number(client):
     assert abs(body["separators"][0]["box"]["left"] - 68) <= 3 and body["ignored"] == []
 
 
+@pytest.mark.parametrize("lefts, number", [([130, 230], "-11"), ([130], "-1")])
+def test_a_minus_sign_before_the_first_digit_stays_in_the_number(client, lefts, number):
+    """A dash at mid-height just before the first digit: the number is negative, as written
+    (a single digit too); its box is the dash's, after no digit."""
+    page = strokes(lefts, width=360, marks=[(64, 80, 10, 36)])  # ends 14 pixels before it
+    body = read(client, encode(page)).get_json()
+    assert body["number"] == number
+    assert [digit["digit"] for digit in body["digits"]] == [1] * len(lefts)
+    assert [(mark["symbol"], mark["after"]) for mark in body["separators"]] == [("-", 0)]
+    assert abs(body["separators"][0]["box"]["left"] - 80) <= 3 and body["ignored"] == []
+
+
+def test_a_dash_far_before_the_first_digit_is_no_sign(client):
+    """A dash a digit's height (90 pixels) before the first digit, further than a gap that is
+    not a space, reads as a stray stroke, not a sign."""
+    page = strokes([200, 300], width=400, marks=[(64, 74, 10, 36)])
+    body = read(client, encode(page)).get_json()
+    assert body["number"] == "11" and body["separators"] == []
+
+
+def test_a_minus_sign_on_a_later_line_follows_the_line_break(client):
+    page = np.vstack([strokes([130, 230], width=360),
+                      strokes([130, 230], width=360, marks=[(64, 80, 10, 36)])])
+    body = read(client, encode(page)).get_json()
+    assert [line["number"] for line in body["lines"]] == ["11", "-11"]
+    assert body["number"] == "11\n-11"
+    assert [(mark["symbol"], mark["after"]) for mark in body["separators"]] == [("\n", 2),
+                                                                             ("-", 2)]
+
+
 def test_a_decimal_comma_on_the_baseline_reads_as_a_point(client):
     page = strokes([30, 130], marks=[(100, 92, 24, 9)])  # from the baseline down, narrow
     assert read(client, encode(page)).get_json()["number"] == "1.1"

@@ -66,6 +66,23 @@ def test_a_point_beside_a_heavy_digit_is_kept_and_dust_is_not():
     assert [separator.symbol for separator in separators(digits, marks)[0]] == ["."]
 
 
+def test_the_dash_nearest_before_the_first_digit_is_its_minus_sign():
+    """Dashes at mid-height before the first of two digits 36 pixels tall: the one ending
+    within SIGN_GAP of the height is the number's sign, after no digit; the one further off,
+    and a dot before the first digit, are left out."""
+    line = np.zeros((40, 140), dtype=bool)
+    bar(line, 2, 70, 36, 6)
+    bar(line, 2, 100, 36, 6)
+    bar(line, 18, 2, 4, 12)  # a dash 56 pixels before the first digit
+    bar(line, 18, 40, 4, 12)  # a dash 18 pixels before it: 0.5 of the height
+    bar(line, 34, 60, 4, 4)  # a dot on the baseline just before it
+    digits, marks = segment(line, judge)
+    assert len(digits) == 2 and len(marks) == 3
+    found, left_over = separators(digits, marks)
+    assert [(s.symbol, s.after, s.box[0]) for s in found] == [("-", 0, 40)]
+    assert [mark.box[0] for mark in left_over] == [2, 60]
+
+
 def test_a_comma_whose_tail_hangs_below_the_digits_is_read_as_their_point():
     """A comma between two digits 36 pixels tall: a point on their baseline with a tail 10
     pixels below it, 15 pixels in all, taller than a dot or a dash may be (MARK_HEIGHT). It

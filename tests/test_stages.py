@@ -850,6 +850,28 @@ def test_marks_beside_the_line_may_hang_below_its_region(blob, chosen):
     assert kept[blob_ink].all() == chosen and not kept[strokes].any()
 
 
+@pytest.mark.parametrize("wide, past_reach, chosen", [
+    pytest.param(8, -1, True, id="a dash ending within SIGN_REACH before the line: its sign"),
+    pytest.param(8, -23, True, id="a dash reaching into the line's first columns: its sign"),
+    pytest.param(8, 3, False, id="a dash ending further before it: left out"),
+    pytest.param(3, -1, False, id="a speck as wide as tall within the reach: dust"),
+])
+def test_a_dash_just_before_the_line_is_kept_as_its_sign(wide, past_reach, chosen):
+    """A minus sign before the first digit lies outside the line's own columns, and the page's
+    small copy may lose it as it loses a point: a blob as wide for its height as a dash
+    (SIGN_ASPECT) is kept from the region's ink when it ends at most SIGN_REACH of the line's
+    height before the line's first column."""
+    strokes = np.zeros((30, 90), dtype=bool)
+    strokes[2:28, 40:44] = strokes[2:28, 60:64] = True  # two digits, near the components
+    own = np.zeros(90, dtype=bool)
+    own[36:70] = True  # the line's own columns start 4 before its first digit
+    dash = np.zeros_like(strokes)
+    end = 36 - int(ink.SIGN_REACH * 30) - past_reach
+    dash[14:17, end - wide:end] = True
+    kept = ink.ink_apart(strokes | dash, strokes, own)
+    assert kept[dash].all() == chosen and not kept[strokes].any()
+
+
 def test_a_line_s_core_is_its_ink_without_the_faded_edges():
     """A blurred stroke's region keeps, beside its mask, the core the segmentation parts: the
     mask's pixels over CORE_LEVEL of the strokes' level, so narrower than the mask, and kept

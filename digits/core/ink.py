@@ -22,6 +22,10 @@ LOCATE_SIDE = 64  # the ink is located on a copy of the page at most this large
 DIGIT_SIDE = 64  # the line's region is read at most this tall: twice optdigits' 32x32 box
 MARK_SIDE = 0.25  # a blob beside the digits this share of the line's height tall may be a mark
 DIGIT_APART = 0.5  # and one at least this share of it tall, a digit the small copy lost
+# A mark may also lie before the line's first digit, ending at most SIGN_REACH of the line's
+# height before it, when it is SIGN_ASPECT times as wide as it is tall: a minus sign, which the
+# small copy may lose as it loses a point (dust there, a speck as tall as it is wide, stays out)
+SIGN_REACH, SIGN_ASPECT = 0.7, 1.8
 LINE_REACH = 1.0  # a line's ink is looked for this many times its height beyond its ends
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1) to count as a digit
 # A pixel is ink over INK_LEVEL of the strong strokes' level (their 90th percentile). A stroke's
@@ -463,20 +467,25 @@ def ink_apart(ink, kept, own):
     """The blobs of a region's `ink` mostly outside the `kept` pixels (those near the page's
     components), away from its edges, that are a digit (at least DIGIT_APART of the region's
     height tall) or, within the line's `own` columns (a boolean per column), a point or a dash
-    (at most MARK_SIDE of it): ink too small or too faint to show on the page's small copy (a
-    decimal point, a thin 1 or 0 at the end of a line in a photo of a page), which would
-    otherwise be cut away with the dust beside the line. A mark may reach the region's bottom
+    (at most MARK_SIDE of it), or starting before them a dash (ending at most SIGN_REACH of
+    the height before them, SIGN_ASPECT as wide as tall: a minus sign): ink too small or too faint
+    to show on the page's small copy (a decimal point, a thin 1 or 0 at the end of a line in a
+    photo of a page), which would otherwise be cut away with the dust beside the line. A mark may reach the region's bottom
     edge: the region is the digits' box, and a comma's tail, or a point set a little low,
     hangs below it."""
     labels, count = ndimage.label(ink.view(np.uint8), _EIGHT_NEIGHBOURS)
     kept_share = (np.bincount(labels[kept].ravel(), minlength=count + 1)
                   / np.maximum(1, np.bincount(labels.ravel(), minlength=count + 1)))
     shortest, tallest = DIGIT_APART * ink.shape[0], MARK_SIDE * ink.shape[0]
+    first = int(own.argmax()) if own.any() else 0  # the line's first own column
     chosen = np.zeros(count + 1, dtype=bool)  # label 0, the paper, is never chosen
     for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
         sides = rows.start > 0 and cols.start > 0 and cols.stop < ink.shape[1]
         tall = rows.stop - rows.start
-        mark = sides and tall <= tallest and own[cols.start:cols.stop].all()
+        # (it may reach into the line's first columns, a small-copy pixel wider than its ink)
+        sign = (cols.start < first and first - cols.stop <= SIGN_REACH * ink.shape[0]
+                and cols.stop - cols.start >= SIGN_ASPECT * tall)
+        mark = sides and tall <= tallest and (sign or own[cols.start:cols.stop].all())
         digit = sides and rows.stop < ink.shape[0] and tall >= shortest
         chosen[label] = kept_share[label] < 0.5 and (mark or digit)
     return chosen[labels]

@@ -75,7 +75,8 @@ class Mark:
 @dataclass(frozen=True)
 class Separator:
     """What is written between two digits: its `symbol` ("." "-" or " "), how many digits
-    come before it (`after`), and its box in the upload (for a space, the gap)."""
+    come before it (`after`; 0 for a minus sign), and its box in the upload (for a space, the
+    gap)."""
 
     symbol: str
     after: int
@@ -114,9 +115,12 @@ class Reading:
     @property
     def number(self):
         """The number as written: its digits left to right, with the point, dash or space read
-        between them ("12.5", "12-34", "12 34")."""
-        between = {separator.after: separator.symbol for separator in self.separators}
-        return "".join(between.get(index, "") + str(digit.digit)
+        between them ("12.5", "12-34", "12 34") and a minus sign before them ("-12"); a line
+        break between two lines ("\n", before the next line's sign)."""
+        before = {}
+        for separator in self.separators:  # in order: a line break, then that line's sign
+            before[separator.after] = before.get(separator.after, "") + separator.symbol
+        return "".join(before.get(index, "") + str(digit.digit)
                        for index, digit in enumerate(self.digits))
 
 

@@ -47,6 +47,10 @@ DASH_ASPECT, DASH_LENGTH = 1.8, 0.2  # a dash: this many times wider than thick,
 POINT_LOW, DASH_BAND = 0.6, (0.2, 0.8)
 POINT_SIZE = 0.08  # a point is at least this share of the digits' height across (not dust)
 SPACE_GAP, SPACE_USUAL = 0.7, 2.0
+# A dash at mid-height before the first digit, no further from it than a gap that is not a
+# space (SPACE_GAP), is the number's minus sign: "-12" (a value, not a stray stroke, as a point
+# between digits is).
+SIGN_GAP = SPACE_GAP
 # Ink wider than SEARCH_WIDTH for its height may be touching digits: narrow ink (below) is
 # tried in two, wider ink searched over all its candidate cuts. Alone on the page, the wider
 # may be one digit drawn wide (a 7 or a 2): then a segmentation into several must score
@@ -135,8 +139,8 @@ class Mark:
 @dataclass(frozen=True)
 class Separator:
     """What is written between two neighbouring digits: its `symbol` ("." a point, "-" a dash,
-    " " a space), `after` (how many digits precede it) and its box in the line's mask (for a
-    space, the gap)."""
+    " " a space), `after` (how many digits precede it; 0: a minus sign before the first) and
+    its box in the line's mask (for a space, the gap)."""
 
     symbol: str
     after: int
@@ -315,14 +319,16 @@ def separators(digits, marks):
     and the marks (left to right) that are not one of them, which a reader leaves out.
 
     A dot in a gap, on the digits' baseline, is a point; a dash in a gap, about mid-height, is
-    a dash; a gap without either that is much wider than the line's usual gap is a space. A
-    mark elsewhere (above the digits, after the last) is not read.
+    a dash; a gap without either that is much wider than the line's usual gap is a space; a
+    dash about mid-height just before the first digit (SIGN_GAP) is a minus sign, a
+    Separator("-") after no digit. A mark elsewhere (above the digits, after the last, a dot
+    before the first) is not read.
     """
-    if len(digits) < 2:
+    if not digits:
         return [], list(marks)
     top = float(np.median([digit.box[1] for digit in digits]))
     height = max(1.0, float(np.median([digit.box[3] for digit in digits])) - top)
-    found, left_over = {}, []
+    found, left_over, signs = {}, [], []
     for mark in marks:
         middle_x, middle_y = (mark.box[0] + mark.box[2]) / 2, (mark.box[1] + mark.box[3]) / 2
         after = next((index + 1 for index in range(len(digits) - 1)
@@ -332,10 +338,18 @@ def separators(digits, marks):
         point = min(mark.box[2] - mark.box[0], mark.box[3] - mark.box[1]) >= POINT_SIZE * height
         symbol = ("." if mark.kind == "dot" and point and low >= POINT_LOW else
                   "-" if mark.kind == "dash" and DASH_BAND[0] <= low <= DASH_BAND[1] else None)
-        if after is None or symbol is None or after in found:
+        if (after is None and symbol == "-" and middle_x < digits[0].box[0]
+                and digits[0].box[0] - mark.box[2] <= SIGN_GAP * height):
+            signs.append(mark)
+        elif after is None or symbol is None or after in found:
             left_over.append(mark)
         else:
             found[after] = Separator(symbol, after, mark.box)
+    if signs:  # of several dashes before the first digit, the nearest is its sign
+        sign = max(signs, key=lambda mark: mark.box[2])
+        found[0] = Separator("-", 0, sign.box)
+        left_over = sorted(left_over + [mark for mark in signs if mark is not sign],
+                           key=lambda mark: mark.box[0])
     gaps = {after: digits[after].box[0] - digits[after - 1].box[2]
             for after in range(1, len(digits)) if after not in found}
     if len(digits) >= 3 and len(gaps) >= 2:

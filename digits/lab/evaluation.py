@@ -584,21 +584,22 @@ def evaluate_pages(reader, split="test", count=120, kinds=PAGE_KINDS, n_jobs=2):
             for kind, rows in zip(kinds, results)}
 
 
-MARK_SYMBOLS = {"point": ".", "comma": ",", "dash": "-", "space": " "}
+MARK_SYMBOLS = {"point": ".", "comma": ",", "dash": "-", "space": " ", "minus": "-"}
+SIGNS = {"minus"}  # the marks written before the first digit rather than between two
 MARK_LONGEST = 6  # the marked numbers have 3 to this many digits
 READ_AS = {",": "."}  # what /read answers for a mark written otherwise: a decimal comma, a point
 
 
 def read_marks(reader, kind, numbers, offset=0):
     """Render each number (of three digits or more) once with each of MARK_SYMBOLS between two
-    of its digits, and once without, and read it as POST /read does: per number and symbol
-    (None: without), whether the number's shape came out as written ("dd.dd": its digits
-    counted right, the symbol in its place as /read answers it, a comma as a point, nothing
-    else between them)."""
+    of its digits (a sign, SIGNS, before the first), and once without, and read it as POST
+    /read does: per number and symbol (None: without), whether the number's shape came out
+    as written ("dd.dd", "-ddd": its digits counted right, the symbol in its place as /read
+    answers it, a comma as a point, nothing else between or before them)."""
     rows = []
     for index, (images, labels) in enumerate(numbers):
-        after = 1 + index % (len(labels) - 1)
         for name, symbol in [*MARK_SYMBOLS.items(), (None, None)]:
+            after = 0 if name in SIGNS else 1 + index % (len(labels) - 1)
             written = {after: symbol} if symbol else None
             data = render_number(images, kind, "separated", offset + index, written)
             read = READ_AS.get(symbol, symbol or "")
@@ -619,9 +620,10 @@ def mark_numbers(split="test", count=120):
 
 
 def evaluate_marks(reader, split="test", count=120, kinds=NUMBER_KINDS, n_jobs=2):
-    """`count` numbers of 3-6 digits (`mark_numbers`) with a point, a dash or a space written
-    between two digits, per upload kind: {kind: {"n": count, symbol name: share read in its
-    place, "none": share of the same numbers without a mark read with none}}."""
+    """`count` numbers of 3-6 digits (`mark_numbers`) with a point, a comma, a dash or a space
+    written between two digits, or a minus sign before them, per upload kind: {kind: {"n":
+    count, symbol name: share read in its place, "none": share of the same numbers without a
+    mark read with none}}."""
     numbers = mark_numbers(split, count)
     results = Parallel(n_jobs=n_jobs)(
         delayed(read_marks)(reader, kind, numbers, SPLITS[split].start) for kind in kinds)

@@ -233,9 +233,9 @@ def number_ink(digits, height, spacing, rng, separators=None, overlap=None, alon
     """Ink coverage (0..1) of the digits on one line `height` pixels tall: each digit's size
     and baseline jittered, the gaps drawn from SPACINGS (or strokes made to touch, `overlap`
     pixels past meeting: `_next_offset`), and a point on the baseline, a comma, a dash at
-    mid-height or a wide space where `separators` says (below the line, room for a comma's
-    tail). Given a list `alone`, each digit's own ink on a line of the same shape is added to
-    it."""
+    mid-height or a wide space where `separators` ({digits before it: symbol}; a dash at 0 is
+    a minus sign) says (below the line, room for a comma's tail). Given a list `alone`, each
+    digit's own ink on a line of the same shape is added to it."""
     separators = separators or {}
     parts = []
     for digit in digits:
@@ -252,8 +252,9 @@ def number_ink(digits, height, spacing, rng, separators=None, overlap=None, alon
                      + height * len(parts) + 2 * height * len(separators)), dtype=np.float32)
     x = 0
     for index, (ink, top) in enumerate(parts):
-        if index in separators:
-            x = _separator(line, x, parts[index - 1], separators[index], height, rng)
+        if index in separators:  # at 0, a sign before the first digit, at its mid-height
+            x = _separator(line, x, parts[index - 1] if index else parts[0], separators[index],
+                           height, rng)
         elif index:
             x += _next_offset(line, ink, top, x, height, spacing, rng, overlap)
         window = line[top: top + ink.shape[0], x: x + ink.shape[1]]
@@ -270,9 +271,9 @@ def number_ink(digits, height, spacing, rng, separators=None, overlap=None, alon
 
 def _separator(line, x, previous, symbol, height, rng):
     """Write `symbol` after `x` (the end of the line so far, whose last digit is `previous`:
-    (ink, top)): a round point whose bottom sits on that digit's baseline, a comma (that point
-    with a tail hanging below the baseline), a dash at its mid-height, or a wide space. Returns
-    where the next digit starts."""
+    (ink, top); for a sign before the first digit, that digit): a round point whose bottom sits
+    on that digit's baseline, a comma (that point with a tail hanging below the baseline), a
+    dash at its mid-height, or a wide space. Returns where the next digit starts."""
     ink, top = previous
     if symbol == " ":
         return x + round(height * rng.uniform(0.9, 1.4))

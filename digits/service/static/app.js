@@ -276,9 +276,9 @@ function showNumber(answer) {
 }
 
 // Each digit's box and value over the image that was sent, each point or dash read between
-// two digits with its symbol and, when the image holds several lines, each line's box with its
-// number, in the image's own pixels (the SVG's viewBox is the image's natural size, so it
-// scales with the picture).
+// two digits (or a minus sign before them) with its symbol and, when the image holds several
+// lines, each line's box with its number, in the image's own pixels (the SVG's viewBox is the
+// image's natural size, so it scales with the picture).
 function drawBoxes(digits, separators = [], lines = []) {
   const image = byId("preview");
   if (!previewUrl) return;
