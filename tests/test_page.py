@@ -282,6 +282,16 @@ def test_a_decimal_point_drawn_between_digits_is_shown_in_the_number_and_boxed(p
     assert page.locator("#boxes .separator-box text").text_content() == "."
 
 
+def test_a_minus_sign_drawn_before_a_number_is_shown_in_it_and_boxed(page):
+    from playwright.sync_api import expect
+    number_mode(page)
+    draw(page, [[(60, 100), (120, 100)], [(160, 30), (160, 170)], [(280, 30), (280, 170)]])
+    expect(page.locator("#number")).to_have_text("-11", timeout=10_000)
+    expect(page.locator("#digits li")).to_have_count(2)
+    expect(page.locator("#boxes .separator-box")).to_have_count(1)
+    assert page.locator("#boxes .separator-box text").text_content() == "-"
+
+
 @pytest.mark.parametrize("path", NUMBER_IMAGES, ids=[p.name for p in NUMBER_IMAGES])
 def test_an_uploaded_number_is_shown_with_each_digits_box_and_value(page, path):
     from playwright.sync_api import expect
