@@ -272,24 +272,21 @@ def test_a_number_drawn_on_the_wide_canvas_is_read_digit_by_digit(page):
     assert page.locator("#result").is_hidden()
 
 
-def test_a_decimal_point_drawn_between_digits_is_shown_in_the_number_and_boxed(page):
+@pytest.mark.parametrize("strokes, number, symbol", [
+    pytest.param([[(80, 30), (80, 170)], [(160, 166), (161, 167)], [(240, 30), (240, 170)]],
+                 "1.1", ".", id="a decimal point between the digits"),
+    pytest.param([[(60, 100), (120, 100)], [(160, 30), (160, 170)], [(280, 30), (280, 170)]],
+                 "-11", "-", id="a minus sign before them"),
+])
+def test_a_mark_drawn_with_the_digits_is_shown_in_the_number_and_boxed(page, strokes, number,
+                                                                       symbol):
     from playwright.sync_api import expect
     number_mode(page)
-    draw(page, [[(80, 30), (80, 170)], [(160, 166), (161, 167)], [(240, 30), (240, 170)]])
-    expect(page.locator("#number")).to_have_text("1.1", timeout=10_000)
+    draw(page, strokes)
+    expect(page.locator("#number")).to_have_text(number, timeout=10_000)
     expect(page.locator("#digits li")).to_have_count(2)
     expect(page.locator("#boxes .separator-box")).to_have_count(1)
-    assert page.locator("#boxes .separator-box text").text_content() == "."
-
-
-def test_a_minus_sign_drawn_before_a_number_is_shown_in_it_and_boxed(page):
-    from playwright.sync_api import expect
-    number_mode(page)
-    draw(page, [[(60, 100), (120, 100)], [(160, 30), (160, 170)], [(280, 30), (280, 170)]])
-    expect(page.locator("#number")).to_have_text("-11", timeout=10_000)
-    expect(page.locator("#digits li")).to_have_count(2)
-    expect(page.locator("#boxes .separator-box")).to_have_count(1)
-    assert page.locator("#boxes .separator-box text").text_content() == "-"
+    assert page.locator("#boxes .separator-box text").text_content() == symbol
 
 
 @pytest.mark.parametrize("path", NUMBER_IMAGES, ids=[p.name for p in NUMBER_IMAGES])
