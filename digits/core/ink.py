@@ -24,7 +24,9 @@ MARK_SIDE = 0.25  # a blob beside the digits this share of the line's height tal
 DIGIT_APART = 0.5  # and one at least this share of it tall, a digit the small copy lost
 # A mark may also lie before the line's first digit, ending at most SIGN_REACH of the line's
 # height before it, when it is SIGN_ASPECT times as wide as it is tall: a minus sign, which the
-# small copy may lose as it loses a point (dust there, a speck as tall as it is wide, stays out)
+# small copy may lose as it loses a point (dust there, a speck as tall as it is wide, stays
+# out). The segmentation reads the sign within the same reach (SIGN_GAP) and shape (a dash,
+# DASH_ASPECT); ink works before it and does not import it.
 SIGN_REACH, SIGN_ASPECT = 0.7, 1.8
 LINE_REACH = 1.0  # a line's ink is looked for this many times its height beyond its ends
 MIN_CONTRAST = 0.15  # ink must differ from the paper by this much (0..1) to count as a digit
@@ -468,11 +470,11 @@ def ink_apart(ink, kept, own):
     components), away from its edges, that are a digit (at least DIGIT_APART of the region's
     height tall) or, within the line's `own` columns (a boolean per column), a point or a dash
     (at most MARK_SIDE of it), or starting before them a dash (ending at most SIGN_REACH of
-    the height before them, SIGN_ASPECT as wide as tall: a minus sign): ink too small or too faint
-    to show on the page's small copy (a decimal point, a thin 1 or 0 at the end of a line in a
-    photo of a page), which would otherwise be cut away with the dust beside the line. A mark may reach the region's bottom
-    edge: the region is the digits' box, and a comma's tail, or a point set a little low,
-    hangs below it."""
+    the height before them, SIGN_ASPECT as wide as tall: a minus sign): ink too small or too
+    faint to show on the page's small copy (a decimal point, a thin 1 or 0 at the end of a
+    line in a photo of a page), which would otherwise be cut away with the dust beside the
+    line. A mark may reach the region's bottom edge: the region is the digits' box, and a
+    comma's tail, or a point set a little low, hangs below it."""
     labels, count = ndimage.label(ink.view(np.uint8), _EIGHT_NEIGHBOURS)
     kept_share = (np.bincount(labels[kept].ravel(), minlength=count + 1)
                   / np.maximum(1, np.bincount(labels.ravel(), minlength=count + 1)))
