@@ -855,6 +855,7 @@ def test_marks_beside_the_line_may_hang_below_its_region(blob, chosen):
     pytest.param(8, -23, True, id="a dash reaching into the line's first columns: its sign"),
     pytest.param(8, 3, False, id="a dash ending further before it: left out"),
     pytest.param(3, -1, False, id="a speck as wide as tall within the reach: dust"),
+    pytest.param(60, -55, False, id="a flat stroke from before the line running under it"),
 ])
 def test_a_dash_just_before_the_line_is_kept_as_its_sign(wide, past_reach, chosen):
     """A minus sign before the first digit lies outside the line's own columns, and the page's
@@ -867,7 +868,8 @@ def test_a_dash_just_before_the_line_is_kept_as_its_sign(wide, past_reach, chose
     own[36:70] = True  # the line's own columns start 4 before its first digit
     dash = np.zeros_like(strokes)
     end = 36 - int(ink.SIGN_REACH * 30) - past_reach
-    dash[14:17, end - wide:end] = True
+    rows = slice(29, 30) if wide > 30 else slice(14, 17)  # the long one under the digits
+    dash[rows, end - wide:end] = True
     kept = ink.ink_apart(strokes | dash, strokes, own)
     assert kept[dash].all() == chosen and not kept[strokes].any()
 

@@ -469,8 +469,8 @@ def ink_apart(ink, kept, own):
     """The blobs of a region's `ink` mostly outside the `kept` pixels (those near the page's
     components), away from its edges, that are a digit (at least DIGIT_APART of the region's
     height tall) or, within the line's `own` columns (a boolean per column), a point or a dash
-    (at most MARK_SIDE of it), or starting before them a dash (ending at most SIGN_REACH of
-    the height before them, SIGN_ASPECT as wide as tall: a minus sign): ink too small or too
+    (at most MARK_SIDE of it), or a dash whose middle is before them (ending at most
+    SIGN_REACH of the height before them, SIGN_ASPECT as wide as tall: a minus sign): ink too small or too
     faint to show on the page's small copy (a decimal point, a thin 1 or 0 at the end of a
     line in a photo of a page), which would otherwise be cut away with the dust beside the
     line. A mark may reach the region's bottom edge: the region is the digits' box, and a
@@ -484,8 +484,10 @@ def ink_apart(ink, kept, own):
     for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
         sides = rows.start > 0 and cols.start > 0 and cols.stop < ink.shape[1]
         tall = rows.stop - rows.start
-        # (it may reach into the line's first columns, a small-copy pixel wider than its ink)
-        sign = (cols.start < first and first - cols.stop <= SIGN_REACH * ink.shape[0]
+        # its middle before the line, as the segmentation reads a sign (it may reach into the
+        # line's first columns, a small-copy pixel wider than its ink; an underline may not)
+        sign = (cols.start + cols.stop < 2 * first
+                and first - cols.stop <= SIGN_REACH * ink.shape[0]
                 and cols.stop - cols.start >= SIGN_ASPECT * tall)
         mark = sides and tall <= tallest and (sign or own[cols.start:cols.stop].all())
         digit = sides and rows.stop < ink.shape[0] and tall >= shortest
